@@ -1,0 +1,3 @@
+from licmon.cli import main
+
+main()

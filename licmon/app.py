@@ -1,0 +1,100 @@
+"""create_app(): the only place that wires concrete parts together."""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from licmon.catalog import KeyIndex, stop_task
+from licmon.config import Settings
+from licmon.datadir import open_data_dir
+from licmon.domain.network import TrustedProxies
+from licmon.errors import ConfigError
+from licmon.geo import Geo, NoGeo
+from licmon.keys import GEO, INDEX, KEYRING, METRICS, SERVICE, SETTINGS, STORE, TRUSTED_PROXIES
+from licmon.metrics import Metrics
+from licmon.service import CheckinService
+from licmon.store.base import Store
+from licmon.store.sqlite import SqliteStore
+from licmon.web import api, health
+from licmon.web.middlewares import error_middleware
+
+Clock = Callable[[], float]
+
+
+def create_app(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    geo: Geo | None = None,
+    registry: CollectorRegistry | None = None,
+    clock: Clock = time.time,
+) -> web.Application:
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware])
+    app[SETTINGS] = settings
+    app[STORE] = store or open_store(settings, clock)
+    app[GEO] = geo or NoGeo()
+    app[METRICS] = Metrics(registry or CollectorRegistry())
+    app[TRUSTED_PROXIES] = _trusted(settings)
+    app.cleanup_ctx.append(_secrets_ctx)
+    app.cleanup_ctx.append(_store_ctx)
+    app.cleanup_ctx.append(_service_ctx(clock))
+    app.router.add_routes(api.routes)
+    app.router.add_routes(health.routes)
+    app.router.add_get("/metrics", metrics_handler)
+    return app
+
+
+def open_store(settings: Settings, clock: Clock = time.time) -> Store:
+    return SqliteStore(
+        settings.database_path,
+        synchronous=settings.sqlite_synchronous,
+        batch_max=settings.write_batch_max,
+        clock=clock,
+    )
+
+
+def _trusted(settings: Settings) -> TrustedProxies:
+    try:
+        return TrustedProxies.parse(settings.trusted_proxies)
+    except ValueError as exc:
+        raise ConfigError(f"trusted_proxies: {exc}") from None
+
+
+async def _secrets_ctx(app: web.Application) -> AsyncIterator[None]:
+    data_dir = await asyncio.to_thread(open_data_dir, app[SETTINGS])
+    app[KEYRING] = await asyncio.to_thread(data_dir.keyring)
+    app[INDEX] = KeyIndex(await asyncio.to_thread(data_dir.pepper))
+    yield
+
+
+async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
+    store, metrics = app[STORE], app[METRICS]
+    await store.open()
+    if isinstance(store, SqliteStore):
+        store.writer.stats.observe = metrics.observe_batch
+        metrics.queue_depth.set_function(lambda: store.writer.depth)
+    yield
+    await store.close()
+
+
+def _service_ctx(clock: Clock) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        index, store, settings = app[INDEX], app[STORE], app[SETTINGS]
+        await index.refresh(store, force=True)
+        app[METRICS].licenses.set_function(lambda: len(index))
+        app[SERVICE] = CheckinService(
+            store, index, app[GEO], app[KEYRING], app[METRICS], settings.server_id, clock
+        )
+        follower = asyncio.create_task(index.follow(store, settings.catalog_poll_seconds))
+        yield
+        await stop_task(follower)
+
+    return ctx
+
+
+async def metrics_handler(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[METRICS].registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -1,0 +1,237 @@
+"""licmon org | product | license."""
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from licmon.cli.common import emit, json_option, make_settings, settings_options, with_store
+from licmon.datadir import open_data_dir
+from licmon.domain import license_keys
+from licmon.domain.models import IpPrecision, LicenseStatus, LicenseTerms
+from licmon.domain.validation import PRODUCT_RE
+from licmon.errors import BadRequest
+from licmon.presenters import license_view, org_view, product_view
+from licmon.store.base import Store
+
+SLUG = r"[a-z0-9][a-z0-9-]{0,62}"
+
+
+@click.group()
+def org() -> None:
+    """Organizations (the vendor's customers)."""
+
+
+@org.command("add")
+@click.argument("slug")
+@click.option("--name", help="Display name (default: the slug).")
+@click.option(
+    "--ip-precision",
+    type=click.Choice([p.value for p in IpPrecision]),
+    default=IpPrecision.FULL.value,
+    show_default=True,
+    help="How much of each client address is kept.",
+)
+@click.option("--retention-days", type=click.IntRange(1, 3650), default=60, show_default=True)
+@settings_options
+@json_option
+def org_add(
+    slug: str,
+    name: str | None,
+    ip_precision: str,
+    retention_days: int,
+    config_file: Path | None,
+    data_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Add an organization."""
+    _check_pattern(slug, SLUG, "an organization slug ([a-z0-9-], 1-63)")
+    settings = make_settings(config_file, data_dir=data_dir)
+    created = with_store(
+        settings, lambda s: s.add_org(slug, name or slug, IpPrecision(ip_precision), retention_days)
+    )
+    emit(org_view(created), as_json)
+
+
+@org.command("list")
+@settings_options
+@json_option
+def org_list(config_file: Path | None, data_dir: Path | None, as_json: bool) -> None:
+    """List organizations."""
+    settings = make_settings(config_file, data_dir=data_dir)
+    orgs = with_store(settings, lambda s: s.list_orgs())
+    emit([org_view(o) for o in orgs], as_json)
+
+
+@click.group()
+def product() -> None:
+    """Products (what a license is for)."""
+
+
+@product.command("add")
+@click.argument("code")
+@click.option("--name", help="Display name (default: the code).")
+@settings_options
+@json_option
+def product_add(
+    code: str, name: str | None, config_file: Path | None, data_dir: Path | None, as_json: bool
+) -> None:
+    """Add a product."""
+    _check_pattern(code, PRODUCT_RE.pattern, "a product code ([a-z0-9._-], 1-64)")
+    settings = make_settings(config_file, data_dir=data_dir)
+    created = with_store(settings, lambda s: s.add_product(code, name or code))
+    emit(product_view(created), as_json)
+
+
+@product.command("list")
+@settings_options
+@json_option
+def product_list(config_file: Path | None, data_dir: Path | None, as_json: bool) -> None:
+    """List products."""
+    settings = make_settings(config_file, data_dir=data_dir)
+    products = with_store(settings, lambda s: s.list_products())
+    emit([product_view(p) for p in products], as_json)
+
+
+@click.group("license")
+def license_group() -> None:
+    """Licenses: issue, inspect, revoke, suspend, resume."""
+
+
+@license_group.command("add")
+@click.option("--org", "org_slug", required=True, help="Organization slug.")
+@click.option("--product", "product_code", required=True, help="Product code.")
+@click.option("--seats", type=click.IntRange(1, 1_000_000), default=1, show_default=True)
+@click.option(
+    "--max-machines",
+    type=click.IntRange(1, 10_000_000),
+    help="Distinct machines before sharing is flagged (default: 2 x seats).",
+)
+@click.option("--valid-from", help="ISO date or time (UTC unless a zone is given).")
+@click.option("--valid-until", help="ISO date or time (UTC unless a zone is given).")
+@click.option("--countries", default="", help="Allowed ISO country codes, comma-separated.")
+@click.option(
+    "--lease-seconds", type=click.IntRange(60, 30 * 86400), default=1800, show_default=True
+)
+@click.option(
+    "--grace-seconds", type=click.IntRange(0, 90 * 86400), default=3 * 86400, show_default=True
+)
+@click.option("--entitlement", "entitlements", multiple=True, help="Feature name; repeatable.")
+@settings_options
+@json_option
+def license_add(
+    org_slug: str,
+    product_code: str,
+    seats: int,
+    max_machines: int | None,
+    valid_from: str | None,
+    valid_until: str | None,
+    countries: str,
+    lease_seconds: int,
+    grace_seconds: int,
+    entitlements: tuple[str, ...],
+    config_file: Path | None,
+    data_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Issue a license. The key is printed once and never stored in clear."""
+    terms = LicenseTerms(
+        seats=seats,
+        max_machines=max_machines or 2 * seats,
+        valid_from=_when(valid_from, "--valid-from"),
+        valid_until=_when(valid_until, "--valid-until"),
+        allowed_countries=_countries(countries),
+        lease_seconds=lease_seconds,
+        grace_seconds=grace_seconds,
+        entitlements=tuple(entitlements),
+    )
+    settings = make_settings(config_file, data_dir=data_dir)
+    key = license_keys.generate()
+    key_hash = license_keys.key_hash(open_data_dir(settings).pepper(), key)
+    created = with_store(settings, lambda s: s.add_license(org_slug, product_code, terms, key_hash))
+    view = {**license_view(created), "key": key}
+    emit(view, as_json)
+    if not as_json:
+        click.echo(
+            "Keep the key now: licmon stores only its hash and cannot show it again.", err=True
+        )
+
+
+@license_group.command("list")
+@click.option("--org", "org_slug", help="Only this organization's licenses.")
+@settings_options
+@json_option
+def license_list(
+    org_slug: str | None, config_file: Path | None, data_dir: Path | None, as_json: bool
+) -> None:
+    """List licenses."""
+    settings = make_settings(config_file, data_dir=data_dir)
+    licenses = with_store(settings, lambda s: s.list_licenses(org_slug))
+    emit(
+        [license_view(lic) for lic in licenses],
+        as_json,
+        ("id", "org", "product", "status", "seats", "valid_until"),
+    )
+
+
+@license_group.command("show")
+@click.argument("license_id", type=int)
+@settings_options
+@json_option
+def license_show(
+    license_id: int, config_file: Path | None, data_dir: Path | None, as_json: bool
+) -> None:
+    """Show one license with its seat use."""
+    settings = make_settings(config_file, data_dir=data_dir)
+
+    async def show(store: Store) -> dict[str, Any]:
+        return license_view(
+            await store.get_license(license_id), await store.license_usage(license_id)
+        )
+
+    emit(with_store(settings, show), as_json)
+
+
+def _status_command(name: str, status: LicenseStatus, help_text: str) -> None:
+    @license_group.command(name, help=help_text)
+    @click.argument("license_id", type=int)
+    @settings_options
+    @json_option
+    def change(
+        license_id: int, config_file: Path | None, data_dir: Path | None, as_json: bool
+    ) -> None:
+        settings = make_settings(config_file, data_dir=data_dir)
+        changed = with_store(settings, lambda s: s.set_license_status(license_id, status))
+        emit(license_view(changed), as_json)
+
+
+_status_command("revoke", LicenseStatus.REVOKED, "Revoke a license for good.")
+_status_command("suspend", LicenseStatus.SUSPENDED, "Suspend a license until it is resumed.")
+_status_command("resume", LicenseStatus.ACTIVE, "Make a suspended license active again.")
+
+
+def _check_pattern(value: str, pattern: str, what: str) -> None:
+    if not re.fullmatch(pattern, value):
+        raise BadRequest(f"'{value[:40]}' is not {what}.")
+
+
+def _when(text: str | None, option: str) -> int | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadRequest(f"{option} '{text[:40]}' is not an ISO date or time.") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def _countries(text: str) -> frozenset[str]:
+    codes = {code.strip().upper() for code in text.split(",") if code.strip()}
+    bad = sorted(code for code in codes if len(code) != 2 or not code.isalpha())
+    if bad:
+        raise BadRequest(f"not ISO country codes: {', '.join(c[:8] for c in bad)}")
+    return frozenset(codes)

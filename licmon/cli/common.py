@@ -1,0 +1,109 @@
+"""What every command shares: settings options, the store, output, and errors as one line."""
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from licmon.app import open_store
+from licmon.config import Settings, load_settings
+from licmon.errors import LicmonError
+from licmon.store.base import Store
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class LicmonGroup(click.Group):
+    """Turns every licmon error into one plain line and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LicmonError as exc:
+            raise click.ClickException(exc.message) from None
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception as exc:
+            if os.environ.get("LICMON_DEBUG"):
+                raise
+            raise click.ClickException(
+                f"unexpected {type(exc).__name__}; run with LICMON_DEBUG=1 for details"
+            ) from None
+
+
+def settings_options(func: F) -> F:
+    """--config and --data-dir, on every command that reads settings."""
+    func = click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Data directory (database, keys). [env: LICMON_DATA_DIR]",
+    )(func)
+    func = click.option(
+        "--config",
+        "config_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="TOML settings file. [env: LICMON_CONFIG]",
+    )(func)
+    return func
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
+
+
+def make_settings(config_file: Path | None, **overrides: Any) -> Settings:
+    return load_settings(config_file, overrides=overrides)
+
+
+def with_store(settings: Settings, action: Callable[[Store], Awaitable[T]]) -> T:
+    async def run() -> T:
+        store = open_store(settings)
+        await store.open()
+        try:
+            return await action(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+def emit(data: Any, as_json: bool, columns: Sequence[str] = ()) -> None:
+    """JSON, or a plain table (for lists) or key: value lines (for one object)."""
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    elif isinstance(data, list):
+        _table(data, columns)
+    else:
+        for name, value in data.items():
+            click.echo(f"{name}: {_cell(value)}")
+
+
+def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
+    if not rows:
+        click.echo("(none)")
+        return
+    columns = columns or list(rows[0])
+    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    click.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+    for row in cells:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, list | tuple):
+        return ",".join(map(str, value)) or "-"
+    return str(value)
+
+
+def fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)

@@ -1,0 +1,76 @@
+"""licmon init | serve | config."""
+
+import asyncio
+import logging
+from pathlib import Path
+
+import click
+from aiohttp import web
+
+from licmon.app import create_app
+from licmon.cli.common import emit, json_option, make_settings, settings_options
+from licmon.config import Settings, describe
+from licmon.datadir import open_data_dir
+from licmon.errors import ConfigError
+from licmon.logs import setup_logging
+from licmon.store.sqlite import prepare_database
+
+log = logging.getLogger("licmon")
+
+
+@click.command()
+@settings_options
+def init(config_file: Path | None, data_dir: Path | None) -> None:
+    """Create the data directory, database, signing key and key pepper."""
+    settings = make_settings(config_file, data_dir=data_dir)
+    initialize(settings)
+    click.echo(f"licmon data directory ready: {settings.data_dir}")
+
+
+def initialize(settings: Settings) -> None:
+    directory = open_data_dir(settings)
+    directory.pepper()
+    directory.keyring()
+    prepare_database(settings.database_path)
+
+
+@click.command()
+@click.option("--host", help="Listen address. [env: LICMON_HOST]")
+@click.option("--port", type=click.IntRange(0, 65535), help="Listen port. [env: LICMON_PORT]")
+@settings_options
+def serve(
+    host: str | None, port: int | None, config_file: Path | None, data_dir: Path | None
+) -> None:
+    """Run the license server (initializing the data directory on first run)."""
+    settings = make_settings(config_file, data_dir=data_dir, host=host, port=port)
+    setup_logging(settings.log_level)
+    initialize(settings)
+    log.info("licmon starting", extra={"host": settings.host, "port": settings.port})
+    try:
+        web.run_app(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            shutdown_timeout=settings.shutdown_timeout,
+            access_log=None,
+            print=None,
+            loop=_new_loop(),
+        )
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}"
+        ) from None
+    log.info("licmon stopped")
+
+
+def _new_loop() -> asyncio.AbstractEventLoop:
+    return asyncio.new_event_loop()
+
+
+@click.command("config")
+@settings_options
+@json_option
+def config_command(config_file: Path | None, data_dir: Path | None, as_json: bool) -> None:
+    """Show the effective settings (secrets masked)."""
+    settings = make_settings(config_file, data_dir=data_dir)
+    emit(describe(settings), as_json, ("name", "value", "env"))

@@ -1,0 +1,139 @@
+"""The check-in rules: request shape, license validity, seat decision, lease claims."""
+
+import time
+from typing import Any
+
+from licmon.domain import validation as v
+from licmon.domain.models import (
+    CheckinCommand,
+    CheckinRequest,
+    ConnectionRecord,
+    DenyReason,
+    GeoInfo,
+    License,
+    LicenseStatus,
+    Outcome,
+    ReleaseRequest,
+    SeatResult,
+    SeatState,
+)
+from licmon.domain.network import IPAddress, apply_precision
+from licmon.domain.purposes import CHECKIN, DAY, retention_deadline
+
+CHECKIN_FIELDS = {"key", "product", "machine", "nonce"}
+CHECKIN_OPTIONAL = {"client_time", "app_version"}
+RELEASE_FIELDS = {"key", "product", "machine"}
+
+DENIAL_MESSAGES = {
+    "invalid_key": "The license key is not valid.",
+    DenyReason.EXPIRED: "This license has expired.",
+    DenyReason.REVOKED: "This license has been revoked.",
+    DenyReason.SUSPENDED: "This license is suspended; contact your vendor.",
+    DenyReason.SEATS_EXHAUSTED: "Every seat of this license is in use.",
+    DenyReason.PRODUCT_MISMATCH: "This license is for another product.",
+    DenyReason.TERRITORY: "This license may not be used in this country.",
+    DenyReason.NOT_YET_VALID: "This license is not valid yet.",
+}
+
+
+def parse_checkin(body: object) -> CheckinRequest:
+    fields = v.require_object(body, CHECKIN_FIELDS, CHECKIN_OPTIONAL)
+    return CheckinRequest(
+        key=v.key_field(fields),
+        product=v.product_field(fields),
+        machine=v.machine_field(fields),
+        nonce=v.nonce_field(fields),
+        client_time=v.time_field(fields, "client_time"),
+        app_version=v.version_field(fields),
+    )
+
+
+def parse_release(body: object) -> ReleaseRequest:
+    fields = v.require_object(body, RELEASE_FIELDS, set())
+    return ReleaseRequest(
+        key=v.key_field(fields), product=v.product_field(fields), machine=v.machine_field(fields)
+    )
+
+
+def license_denial(lic: License, product: str, now: int, country: str | None) -> DenyReason | None:
+    """Why this license may not be used right now, before any seat is counted."""
+    terms = lic.terms
+    checks = (
+        (lic.status is LicenseStatus.REVOKED, DenyReason.REVOKED),
+        (lic.status is LicenseStatus.SUSPENDED, DenyReason.SUSPENDED),
+        (terms.valid_from is not None and now < terms.valid_from, DenyReason.NOT_YET_VALID),
+        (terms.valid_until is not None and now >= terms.valid_until, DenyReason.EXPIRED),
+        (product != lic.product, DenyReason.PRODUCT_MISMATCH),
+        (
+            bool(country and terms.allowed_countries and country not in terms.allowed_countries),
+            DenyReason.TERRITORY,
+        ),
+    )
+    return next((reason for failed, reason in checks if failed), None)
+
+
+def decide_seat(lic: License, state: SeatState) -> SeatResult:
+    """The same machine renews its seat; a new one takes a free seat or is refused."""
+    if state.holds_seat:
+        return SeatResult(Outcome.RENEWED, state.in_use)
+    if state.in_use < lic.terms.seats:
+        return SeatResult(Outcome.GRANTED, state.in_use + 1)
+    return SeatResult(Outcome.DENIED, state.in_use, DenyReason.SEATS_EXHAUSTED)
+
+
+def lease_end(lic: License, now: int) -> int:
+    end = now + lic.terms.lease_seconds
+    return min(end, lic.terms.valid_until) if lic.terms.valid_until else end
+
+
+def grace_end(lic: License, now: int) -> int:
+    end = now + lic.terms.grace_seconds
+    return min(end, lic.terms.valid_until) if lic.terms.valid_until else end
+
+
+def utc_day(now: int) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(now))
+
+
+def connection_record(lic: License, address: IPAddress, geo: GeoInfo, now: int) -> ConnectionRecord:
+    """The connection-log entry, reduced to the organization's precision and tagged at write."""
+    day_start = now - now % DAY
+    return ConnectionRecord(
+        day=utc_day(now),
+        address=apply_precision(address, lic.org.ip_precision),
+        precision=lic.org.ip_precision,
+        geo=geo,
+        purpose=CHECKIN,
+        retain_until=retention_deadline(day_start, lic.org.retention_days, CHECKIN),
+    )
+
+
+def checkin_command(
+    lic: License, req: CheckinRequest, address: IPAddress, geo: GeoInfo, now: int
+) -> CheckinCommand:
+    return CheckinCommand(
+        license=lic,
+        machine=req.machine,
+        now=now,
+        lease_expires=lease_end(lic, now),
+        connection=connection_record(lic, address, geo, now),
+        denial=license_denial(lic, req.product, now, geo.country),
+    )
+
+
+def lease_claims(
+    issuer: str, lic: License, req: CheckinRequest, now: int, seats_in_use: int
+) -> dict[str, Any]:
+    return {
+        "iss": issuer,
+        "sub": str(lic.id),
+        "aud": lic.product,
+        "machine": req.machine,
+        "nonce": req.nonce,
+        "iat": now,
+        "exp": lease_end(lic, now),
+        "grace_until": grace_end(lic, now),
+        "seats": lic.terms.seats,
+        "seats_in_use": seats_in_use,
+        "entitlements": list(lic.terms.entitlements),
+    }

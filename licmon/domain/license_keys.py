@@ -1,0 +1,53 @@
+"""License keys: 145 random bits in Crockford base32, grouped, with a Luhn mod 32 check character.
+
+A typo (one wrong character, or two neighbours swapped) is caught before any network call.
+The server only ever keeps ``HMAC-SHA256(pepper, canonical key)``.
+"""
+
+import hmac
+import secrets
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+PREFIX = "LM"
+BODY_CHARS = 29
+GROUP = 5
+_VALUES = {char: value for value, char in enumerate(ALPHABET)}
+_CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_SEPARATORS = str.maketrans("", "", "- \t")
+
+
+def generate() -> str:
+    body = "".join(secrets.choice(ALPHABET) for _ in range(BODY_CHARS))
+    canonical = body + check_char(body)
+    groups = [canonical[i : i + GROUP] for i in range(0, len(canonical), GROUP)]
+    return "-".join([PREFIX, *groups])
+
+
+def canonical(key: str) -> str | None:
+    """The key's canonical form, or None when it is not a well-formed licmon key."""
+    text = key.upper().translate(_SEPARATORS)
+    if text.startswith(PREFIX):
+        text = text[len(PREFIX) :]
+    text = text.translate(_CONFUSABLE)
+    if len(text) != BODY_CHARS + 1 or any(char not in _VALUES for char in text):
+        return None
+    return text if check_char(text[:-1]) == text[-1] else None
+
+
+def is_well_formed(key: str) -> bool:
+    return canonical(key) is not None
+
+
+def check_char(body: str) -> str:
+    """Luhn mod N over the base32 alphabet."""
+    total, factor = 0, 2
+    for char in reversed(body):
+        addend = factor * _VALUES[char]
+        total += addend // 32 + addend % 32
+        factor = 1 if factor == 2 else 2
+    return ALPHABET[(32 - total % 32) % 32]
+
+
+def key_hash(pepper: bytes, key: str) -> bytes:
+    """The lookup hash. Malformed keys are hashed too, so every refusal costs the same."""
+    return hmac.digest(pepper, (canonical(key) or key).encode("utf-8", "replace"), "sha256")

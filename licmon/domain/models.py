@@ -1,0 +1,159 @@
+"""The domain's nouns: plain, immutable dataclasses. Times are integer UTC epoch seconds."""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class LicenseStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    REVOKED = "revoked"
+
+
+class IpPrecision(StrEnum):
+    FULL = "full"
+    NETWORK = "network"
+    NONE = "none"
+
+
+class Outcome(StrEnum):
+    GRANTED = "granted"
+    RENEWED = "renewed"
+    DENIED = "denied"
+    INVALID_KEY = "invalid_key"
+    RELEASED = "released"
+
+
+class DenyReason(StrEnum):
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    SUSPENDED = "suspended"
+    SEATS_EXHAUSTED = "seats_exhausted"
+    PRODUCT_MISMATCH = "product_mismatch"
+    TERRITORY = "territory"
+    NOT_YET_VALID = "not_yet_valid"
+
+
+@dataclass(frozen=True, slots=True)
+class Org:
+    id: int
+    slug: str
+    name: str
+    ip_precision: IpPrecision = IpPrecision.FULL
+    retention_days: int = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    id: int
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class LicenseTerms:
+    """What a vendor grants: everything about a license but its identity and key."""
+
+    seats: int
+    max_machines: int
+    valid_from: int | None = None
+    valid_until: int | None = None
+    allowed_countries: frozenset[str] = frozenset()
+    lease_seconds: int = 1800
+    grace_seconds: int = 3 * 86400
+    entitlements: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class License:
+    id: int
+    org: Org
+    product: str
+    terms: LicenseTerms
+    status: LicenseStatus = LicenseStatus.ACTIVE
+    created_at: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinRequest:
+    key: str
+    product: str
+    machine: str
+    nonce: str
+    client_time: int | None = None
+    app_version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseRequest:
+    key: str
+    product: str
+    machine: str
+
+
+@dataclass(frozen=True, slots=True)
+class GeoInfo:
+    """What GeoIP databases say about an address; every field is optional."""
+
+    country: str | None = None
+    city: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    accuracy_km: int | None = None
+    asn: int | None = None
+    as_org: str | None = None
+    anonymizer: str | None = None
+
+
+NO_GEO = GeoInfo()
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionRecord:
+    """The connection-log entry a check-in writes: personal data, purpose-tagged at write time."""
+
+    day: str
+    address: str | None
+    precision: IpPrecision
+    geo: GeoInfo
+    purpose: str
+    retain_until: int
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinCommand:
+    """One check-in as the store applies it: seat decision and connection log in one step."""
+
+    license: License
+    machine: str
+    now: int
+    lease_expires: int
+    connection: ConnectionRecord
+    denial: DenyReason | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SeatState:
+    holds_seat: bool
+    in_use: int
+
+
+@dataclass(frozen=True, slots=True)
+class SeatResult:
+    outcome: Outcome
+    seats_in_use: int
+    reason: DenyReason | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinOutcome:
+    """What the server answers: a lease, a denial, or the uniform invalid-key refusal."""
+
+    outcome: Outcome
+    license: License | None = None
+    reason: DenyReason | None = None
+    seats_in_use: int = 0
+    lease: str | None = None
+    expires_at: int | None = None
+    grace_until: int | None = None
+    flags: tuple[str, ...] = field(default=())

@@ -1,0 +1,97 @@
+"""Client addresses: trusted-proxy resolution, networks (/24, /48) and ingest precision."""
+
+import ipaddress
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from licmon.domain.models import IpPrecision
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+V4_PREFIX = 24
+V6_PREFIX = 48
+
+
+def parse_ip(text: str) -> IPAddress | None:
+    """An address from text (with an optional port or brackets); IPv4-mapped IPv6 becomes IPv4."""
+    try:
+        address = ipaddress.ip_address(_strip_port(text.strip().strip('"')))
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def network_of(address: IPAddress) -> IPNetwork:
+    prefix = V4_PREFIX if address.version == 4 else V6_PREFIX
+    return ipaddress.ip_network((address, prefix), strict=False)
+
+
+def apply_precision(address: IPAddress, precision: IpPrecision) -> str | None:
+    """What the connection log may keep of an address under the organization's precision."""
+    if precision is IpPrecision.FULL:
+        return str(address)
+    if precision is IpPrecision.NETWORK:
+        return str(network_of(address))
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedProxies:
+    networks: tuple[IPNetwork, ...] = ()
+
+    @classmethod
+    def parse(cls, cidrs: Iterable[str]) -> "TrustedProxies":
+        return cls(tuple(ipaddress.ip_network(cidr, strict=False) for cidr in cidrs))
+
+    def trusts(self, address: IPAddress) -> bool:
+        return any(address in network for network in self.networks)
+
+
+def resolve_client(
+    peer: str | None,
+    forwarded: Sequence[str],
+    forwarded_for: Sequence[str],
+    trusted: TrustedProxies,
+) -> IPAddress | None:
+    """The client's address: the socket peer, unless that peer is a trusted proxy.
+
+    Behind trusted proxies the hops are read right to left; the first hop that is not a
+    trusted proxy is the client. A malformed hop ends the walk at the peer.
+    """
+    peer_ip = parse_ip(peer) if peer else None
+    if peer_ip is None or not trusted.networks or not trusted.trusts(peer_ip):
+        return peer_ip
+    hops = _forwarded_hops(forwarded) if forwarded else _xff_hops(forwarded_for)
+    client = peer_ip
+    for hop in reversed(hops):
+        hop_ip = parse_ip(hop)
+        if hop_ip is None:
+            return peer_ip
+        client = hop_ip
+        if not trusted.trusts(hop_ip):
+            break
+    return client
+
+
+def _xff_hops(headers: Sequence[str]) -> list[str]:
+    return [part.strip() for header in headers for part in header.split(",") if part.strip()]
+
+
+def _forwarded_hops(headers: Sequence[str]) -> list[str]:
+    hops = []
+    for element in (e for header in headers for e in header.split(",")):
+        for pair in element.split(";"):
+            name, _, value = pair.strip().partition("=")
+            if name.lower() == "for":
+                hops.append(value.strip().strip('"'))
+    return hops
+
+
+def _strip_port(text: str) -> str:
+    if text.startswith("["):
+        return text[1 : text.find("]")] if "]" in text else text
+    if text.count(":") == 1:
+        return text.split(":", 1)[0]
+    return text

@@ -1,0 +1,95 @@
+"""Validation of protocol bodies: strict types, known fields only, clear messages."""
+
+import base64
+import binascii
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from licmon.errors import BadRequest
+
+PRODUCT_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+MACHINE_RE = re.compile(r"[\x21-\x7e]{8,128}")
+VERSION_RE = re.compile(r"[\x20-\x7e]{1,64}")
+MAX_KEY_CHARS = 64
+NONCE_BYTES = (16, 64)
+
+
+def require_object(body: object, required: set[str], optional: set[str]) -> Mapping[str, Any]:
+    if not isinstance(body, dict):
+        raise BadRequest("The body must be a JSON object.")
+    missing = sorted(required - body.keys())
+    if missing:
+        raise BadRequest(f"Missing field(s): {', '.join(missing)}.", fields=missing)
+    extra = sorted(body.keys() - required - optional)
+    if extra:
+        raise BadRequest(f"Unknown field(s): {', '.join(map(_safe, extra))}.")
+    return body
+
+
+def text_field(body: Mapping[str, Any], name: str, check: Callable[[str], bool], rule: str) -> str:
+    value = body[name]
+    if not isinstance(value, str):
+        raise BadRequest(f"Field '{name}' must be a string.", field=name)
+    if not check(value):
+        raise BadRequest(f"Field '{name}' must be {rule}.", field=name)
+    return value
+
+
+def key_field(body: Mapping[str, Any]) -> str:
+    """Any string up to a sane length: a wrong key is answered `invalid_key`, not 400."""
+    return text_field(body, "key", lambda v: 0 < len(v) <= MAX_KEY_CHARS, "a license key")
+
+
+def product_field(body: Mapping[str, Any]) -> str:
+    return text_field(body, "product", _full(PRODUCT_RE), "a product code ([a-z0-9._-], 1-64)")
+
+
+def machine_field(body: Mapping[str, Any]) -> str:
+    return text_field(
+        body, "machine", _full(MACHINE_RE), "8-128 printable ASCII characters without spaces"
+    )
+
+
+def nonce_field(body: Mapping[str, Any]) -> str:
+    return text_field(body, "nonce", _is_nonce, "base64url encoding 16-64 bytes")
+
+
+def version_field(body: Mapping[str, Any]) -> str | None:
+    if body.get("app_version") is None:
+        return None
+    return text_field(body, "app_version", _full(VERSION_RE), "1-64 printable ASCII characters")
+
+
+def time_field(body: Mapping[str, Any], name: str) -> int | None:
+    if body.get(name) is None:
+        return None
+    text = text_field(body, name, lambda v: len(v) <= 40, "an ISO 8601 time")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadRequest(f"Field '{name}' must be an ISO 8601 time.", field=name) from None
+    if moment.tzinfo is None:
+        raise BadRequest(f"Field '{name}' must carry a time zone (e.g. Z).", field=name)
+    return int(moment.astimezone(UTC).timestamp())
+
+
+def _full(pattern: re.Pattern[str]) -> Callable[[str], bool]:
+    return lambda value: pattern.fullmatch(value) is not None
+
+
+def _is_nonce(value: str) -> bool:
+    if len(value) > 96 or not re.fullmatch(r"[A-Za-z0-9_-]+={0,2}", value):
+        return False
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError):
+        return False
+    return NONCE_BYTES[0] <= len(raw) <= NONCE_BYTES[1]
+
+
+def _safe(name: str) -> str:
+    """Echo a client-chosen field name only in a harmless, short form."""
+    cleaned = "".join(char if char.isalnum() or char in "_-" else "?" for char in name[:32])
+    return repr(cleaned)

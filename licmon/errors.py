@@ -1,0 +1,53 @@
+"""One exception hierarchy; the web layer maps it to JSON answers, the CLI to one plain line.
+
+Messages are shown to callers: they never carry a key, address, password or token.
+"""
+
+
+class LicmonError(Exception):
+    """Base of every error licmon raises on purpose."""
+
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class BadRequest(LicmonError):
+    status = 400
+    code = "bad_request"
+
+
+class PayloadTooLarge(LicmonError):
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(LicmonError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class NotFound(LicmonError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(LicmonError):
+    status = 409
+    code = "conflict"
+
+
+class Unavailable(LicmonError):
+    status = 503
+    code = "unavailable"
+
+
+class ConfigError(LicmonError):
+    """A setting, file or start-up resource is wrong; the process cannot start."""
+
+    status = 500
+    code = "config_error"

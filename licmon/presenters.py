@@ -1,0 +1,48 @@
+"""Domain objects as plain dicts, for JSON output (CLI --json, APIs)."""
+
+from typing import Any
+
+from licmon.domain.models import License, Org, Product
+from licmon.store.base import LicenseUsage
+from licmon.web.timefmt import iso
+
+
+def org_view(org: Org) -> dict[str, Any]:
+    return {
+        "id": org.id,
+        "slug": org.slug,
+        "name": org.name,
+        "ip_precision": org.ip_precision.value,
+        "retention_days": org.retention_days,
+    }
+
+
+def product_view(product: Product) -> dict[str, Any]:
+    return {"id": product.id, "code": product.code, "name": product.name}
+
+
+def license_view(lic: License, usage: LicenseUsage | None = None) -> dict[str, Any]:
+    terms = lic.terms
+    view: dict[str, Any] = {
+        "id": lic.id,
+        "org": lic.org.slug,
+        "product": lic.product,
+        "status": lic.status.value,
+        "seats": terms.seats,
+        "max_machines": terms.max_machines,
+        "valid_from": _time(terms.valid_from),
+        "valid_until": _time(terms.valid_until),
+        "allowed_countries": sorted(terms.allowed_countries),
+        "lease_seconds": terms.lease_seconds,
+        "grace_seconds": terms.grace_seconds,
+        "entitlements": list(terms.entitlements),
+        "created_at": _time(lic.created_at),
+    }
+    if usage is not None:
+        view["seats_in_use"] = usage.seats_in_use
+        view["machines_seen"] = usage.machines
+    return view
+
+
+def _time(epoch: int | None) -> str | None:
+    return iso(epoch) if epoch is not None else None

@@ -1,0 +1,77 @@
+"""The check-in data flow: find the license, locate the address, commit, sign.
+
+This is the heart of licmon; keep it short. Rules live in ``domain``, storage in ``store``.
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from licmon.catalog import KeyIndex
+from licmon.domain.checkin import checkin_command, lease_claims
+from licmon.domain.models import (
+    CheckinOutcome,
+    CheckinRequest,
+    DenyReason,
+    Outcome,
+    ReleaseRequest,
+)
+from licmon.domain.network import IPAddress
+from licmon.geo import Geo
+from licmon.metrics import UNKNOWN_PRODUCT, Metrics
+from licmon.signing import KeyRing
+from licmon.store.base import Store
+
+
+@dataclass
+class CheckinService:
+    store: Store
+    index: KeyIndex
+    geo: Geo
+    signer: KeyRing
+    metrics: Metrics
+    issuer: str
+    clock: Callable[[], float] = time.time
+
+    async def checkin(self, req: CheckinRequest, address: IPAddress) -> CheckinOutcome:
+        started = time.perf_counter()
+        outcome = await self._checkin(req, address)
+        product = outcome.license.product if outcome.license else UNKNOWN_PRODUCT
+        self.metrics.checkins.labels(product, outcome.outcome.value).inc()
+        if outcome.reason is not None:
+            self.metrics.denials.labels(product, outcome.reason.value).inc()
+        self.metrics.checkin_duration.observe(time.perf_counter() - started)
+        return outcome
+
+    async def _checkin(self, req: CheckinRequest, address: IPAddress) -> CheckinOutcome:
+        lic = self.index.find(req.key)
+        if lic is None:
+            self.metrics.invalid_keys.inc()
+            return CheckinOutcome(Outcome.INVALID_KEY)
+        now = int(self.clock())
+        cmd = checkin_command(lic, req, address, self.geo.lookup(address), now)
+        result = await self.store.checkin(cmd)
+        if result.outcome is Outcome.DENIED:
+            return CheckinOutcome(Outcome.DENIED, lic, result.reason, result.seats_in_use)
+        claims = lease_claims(self.issuer, lic, req, now, result.seats_in_use)
+        return CheckinOutcome(
+            result.outcome,
+            lic,
+            seats_in_use=result.seats_in_use,
+            lease=self.signer.sign(claims),
+            expires_at=claims["exp"],
+            grace_until=claims["grace_until"],
+        )
+
+    async def release(self, req: ReleaseRequest) -> CheckinOutcome:
+        lic = self.index.find(req.key)
+        if lic is None:
+            self.metrics.invalid_keys.inc()
+            outcome = CheckinOutcome(Outcome.INVALID_KEY)
+        elif lic.product != req.product:
+            outcome = CheckinOutcome(Outcome.DENIED, lic, DenyReason.PRODUCT_MISMATCH)
+        else:
+            await self.store.release(lic.id, req.machine)
+            outcome = CheckinOutcome(Outcome.RELEASED, lic)
+        self.metrics.releases.labels(outcome.outcome.value).inc()
+        return outcome

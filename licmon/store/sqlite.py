@@ -1,0 +1,194 @@
+"""The embedded SQLite backend: one writer thread with group commit, reads on other threads."""
+
+import asyncio
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from licmon.domain.models import (
+    CheckinCommand,
+    IpPrecision,
+    License,
+    LicenseStatus,
+    LicenseTerms,
+    Org,
+    Product,
+    SeatResult,
+)
+from licmon.errors import ConfigError, Unavailable
+from licmon.store import migrations
+from licmon.store import sqlite_catalog as catalog
+from licmon.store import sqlite_seats as seats
+from licmon.store.base import CatalogSnapshot, LicenseUsage, Store, WriterHealth
+from licmon.store.writer import Writer, WriterClosed
+
+T = TypeVar("T")
+SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+def connect(path: Path, synchronous: str = "FULL") -> sqlite3.Connection:
+    """A connection in explicit-transaction mode with licmon's pragmas."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA synchronous = {synchronous}")
+    conn.execute("PRAGMA secure_delete = ON")
+    return conn
+
+
+def prepare_database(path: Path) -> None:
+    """Create the file owner-only, switch it to WAL and apply pending migrations."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    conn = connect(path)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        migrations.apply(catalog.db_of(conn))
+    except sqlite3.DatabaseError as exc:
+        raise ConfigError(f"database {path} cannot be opened: {exc}") from None
+    finally:
+        conn.close()
+
+
+class SqliteStore(Store):
+    def __init__(
+        self,
+        path: Path,
+        *,
+        synchronous: str = "FULL",
+        batch_max: int = 1024,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if synchronous.upper() not in SYNCHRONOUS_MODES:
+            raise ConfigError(f"sqlite_synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}")
+        self.path = path
+        self._synchronous = synchronous.upper()
+        self._clock = clock
+        self._writer = Writer(partial(connect, path, self._synchronous), batch_max)
+
+    @property
+    def writer(self) -> Writer:
+        return self._writer
+
+    async def open(self) -> None:
+        await asyncio.to_thread(prepare_database, self.path)
+        self._writer.start()
+
+    async def close(self) -> None:
+        await self._writer.stop()
+
+    # -- plumbing
+    def _now(self) -> int:
+        return int(self._clock())
+
+    async def _write(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+        try:
+            return await self._writer.submit(operation)
+        except WriterClosed:
+            raise Unavailable("The store is not accepting writes (shutting down).") from None
+
+    async def _read(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+        return await asyncio.to_thread(self._read_sync, operation)
+
+    def _read_sync(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+        conn = connect(self.path, self._synchronous)
+        try:
+            conn.execute("PRAGMA query_only = ON")
+            return operation(conn)
+        finally:
+            conn.close()
+
+    # -- the hot path
+    async def checkin(self, cmd: CheckinCommand) -> SeatResult:
+        return await self._write(partial(seats.apply_checkin, cmd=cmd))
+
+    async def release(self, license_id: int, machine: str) -> bool:
+        return await self._write(
+            partial(seats.apply_release, license_id=license_id, machine=machine)
+        )
+
+    async def load_catalog(self) -> CatalogSnapshot:
+        version, licenses = await self._read(catalog.load_catalog)
+        return CatalogSnapshot(version, licenses)
+
+    async def catalog_version(self) -> int:
+        return await self._read(catalog.catalog_version)
+
+    # -- health
+    async def check_writable(self) -> None:
+        await self._write(_noop)
+
+    def writer_health(self) -> WriterHealth:
+        return WriterHealth(self._writer.alive, self._writer.depth)
+
+    # -- administration
+    async def add_org(
+        self, slug: str, name: str, precision: IpPrecision, retention_days: int
+    ) -> Org:
+        return await self._write(
+            partial(
+                catalog.insert_org,
+                slug=slug,
+                name=name,
+                precision=precision,
+                retention=retention_days,
+                now=self._now(),
+            )
+        )
+
+    async def list_orgs(self) -> list[Org]:
+        return await self._read(catalog.list_orgs)
+
+    async def add_product(self, code: str, name: str) -> Product:
+        return await self._write(
+            partial(catalog.insert_product, code=code, name=name, now=self._now())
+        )
+
+    async def list_products(self) -> list[Product]:
+        return await self._read(catalog.list_products)
+
+    async def add_license(
+        self, org: str, product: str, terms: LicenseTerms, key_hash: bytes
+    ) -> License:
+        return await self._write(
+            partial(
+                catalog.insert_license,
+                org=org,
+                product=product,
+                terms=terms,
+                key=key_hash,
+                now=self._now(),
+            )
+        )
+
+    async def get_license(self, license_id: int) -> License:
+        return await self._read(partial(catalog.license_by_id, license_id=license_id))
+
+    async def list_licenses(self, org: str | None = None) -> list[License]:
+        return await self._read(partial(catalog.list_licenses, org=org))
+
+    async def set_license_status(self, license_id: int, status: LicenseStatus) -> License:
+        return await self._write(
+            partial(
+                catalog.set_license_status, license_id=license_id, status=status, now=self._now()
+            )
+        )
+
+    async def license_usage(self, license_id: int) -> LicenseUsage:
+        return await self._read(partial(_usage, license_id=license_id, now=self._now()))
+
+
+def _noop(conn: sqlite3.Connection) -> Any:
+    return conn.execute("SELECT 1").fetchone()
+
+
+def _usage(conn: sqlite3.Connection, license_id: int, now: int) -> LicenseUsage:
+    catalog.license_by_id(conn, license_id)
+    (machines,) = conn.execute(
+        "SELECT count(*) FROM machines WHERE license_id = ?", (license_id,)
+    ).fetchone()
+    return LicenseUsage(seats.seats_in_use(conn, license_id, now), int(machines))

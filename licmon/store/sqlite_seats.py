@@ -1,0 +1,91 @@
+"""Check-in and release as SQL, run by the single writer inside its batch transaction."""
+
+import sqlite3
+
+from licmon.domain.checkin import decide_seat
+from licmon.domain.models import CheckinCommand, ConnectionRecord, Outcome, SeatResult, SeatState
+
+UPSERT_MACHINE = """
+INSERT INTO machines (license_id, fingerprint, first_seen, last_seen) VALUES (?, ?, ?, ?)
+ON CONFLICT (license_id, fingerprint) DO UPDATE SET last_seen = excluded.last_seen
+RETURNING id"""
+
+SEAT_STATE = """
+SELECT count(*), coalesce(max(machine_id = ?), 0) FROM seats
+WHERE license_id = ? AND expires_at > ?"""
+
+UPSERT_SEAT = """
+INSERT INTO seats (license_id, machine_id, granted_at, expires_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (license_id, machine_id) DO UPDATE SET
+    granted_at = CASE WHEN seats.expires_at > excluded.granted_at
+                      THEN seats.granted_at ELSE excluded.granted_at END,
+    expires_at = excluded.expires_at"""
+
+UPSERT_CONNECTION = """
+INSERT INTO connections (license_id, machine_id, day, address, precision, country, city,
+    latitude, longitude, accuracy_km, asn, anonymizer, first_seen, last_seen, checkins, denials,
+    purpose, retain_until)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (license_id, machine_id, day, address) DO UPDATE SET
+    last_seen = excluded.last_seen,
+    checkins = checkins + excluded.checkins,
+    denials = denials + excluded.denials"""
+
+RELEASE = """
+DELETE FROM seats WHERE license_id = ? AND machine_id =
+    (SELECT id FROM machines WHERE license_id = ? AND fingerprint = ?)"""
+
+
+def apply_checkin(conn: sqlite3.Connection, cmd: CheckinCommand) -> SeatResult:
+    lic_id = cmd.license.id
+    (machine_id,) = conn.execute(UPSERT_MACHINE, (lic_id, cmd.machine, cmd.now, cmd.now)).fetchone()
+    if cmd.denial is not None:
+        result = SeatResult(Outcome.DENIED, 0, cmd.denial)
+    else:
+        in_use, holds = conn.execute(SEAT_STATE, (machine_id, lic_id, cmd.now)).fetchone()
+        result = decide_seat(cmd.license, SeatState(bool(holds), in_use))
+    if result.outcome is not Outcome.DENIED:
+        conn.execute(UPSERT_SEAT, (lic_id, machine_id, cmd.now, cmd.lease_expires))
+    _log_connection(conn, cmd, machine_id, denied=result.outcome is Outcome.DENIED)
+    return result
+
+
+def _log_connection(
+    conn: sqlite3.Connection, cmd: CheckinCommand, machine_id: int, *, denied: bool
+) -> None:
+    record: ConnectionRecord = cmd.connection
+    geo = record.geo
+    conn.execute(
+        UPSERT_CONNECTION,
+        (
+            cmd.license.id,
+            machine_id,
+            record.day,
+            record.address or "",
+            record.precision.value,
+            geo.country,
+            geo.city,
+            geo.latitude,
+            geo.longitude,
+            geo.accuracy_km,
+            geo.asn,
+            geo.anonymizer,
+            cmd.now,
+            cmd.now,
+            0 if denied else 1,
+            1 if denied else 0,
+            record.purpose,
+            record.retain_until,
+        ),
+    )
+
+
+def apply_release(conn: sqlite3.Connection, license_id: int, machine: str) -> bool:
+    return conn.execute(RELEASE, (license_id, license_id, machine)).rowcount > 0
+
+
+def seats_in_use(conn: sqlite3.Connection, license_id: int, now: int) -> int:
+    (count,) = conn.execute(
+        "SELECT count(*) FROM seats WHERE license_id = ? AND expires_at > ?", (license_id, now)
+    ).fetchone()
+    return int(count)

@@ -1,0 +1,55 @@
+"""Liveness, readiness, the published signing keys and the API description."""
+
+import asyncio
+import contextlib
+
+from aiohttp import web
+
+from licmon.keys import GEO, INDEX, KEYRING, STORE
+from licmon.web.jsonio import json_response
+from licmon.web.openapi import OPENAPI
+
+routes = web.RouteTableDef()
+WRITE_CHECK_SECONDS = 2.0
+QUEUE_BACKLOG = 10_000
+
+
+@routes.get("/healthz")
+async def healthz(request: web.Request) -> web.Response:
+    return json_response({"status": "alive"})
+
+
+@routes.get("/readyz")
+async def readyz(request: web.Request) -> web.Response:
+    checks = {"store": await _store_state(request), **request.app[GEO].status()}
+    checks["licenses"] = str(len(request.app[INDEX]))
+    ready = checks["store"] == "writable"
+    return json_response(
+        {"status": "ready" if ready else "not_ready", "checks": checks},
+        status=200 if ready else 503,
+    )
+
+
+async def _store_state(request: web.Request) -> str:
+    store = request.app[STORE]
+    health = store.writer_health()
+    if not health.alive:
+        return "writer_stopped"
+    if health.queue_depth > QUEUE_BACKLOG:
+        return "backlogged"
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(store.check_writable(), WRITE_CHECK_SECONDS)
+        return "writable"
+    return "not_writable"
+
+
+@routes.get("/.well-known/jwks.json")
+async def jwks(request: web.Request) -> web.Response:
+    response = json_response(request.app[KEYRING].jwks())
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@routes.get("/openapi.json")
+async def openapi(request: web.Request) -> web.Response:
+    return json_response(OPENAPI)

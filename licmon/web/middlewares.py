@@ -1,0 +1,60 @@
+"""One place maps every error to an answer: JSON on the API, never a traceback."""
+
+import logging
+import re
+import secrets
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from licmon.errors import LicmonError
+from licmon.keys import METRICS
+from licmon.web.jsonio import json_response
+
+log = logging.getLogger(__name__)
+REQUEST_ID = web.RequestKey("request_id", str)
+_TOKEN = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request[REQUEST_ID] = _request_id(request.headers.get("X-Request-Id", ""))
+    try:
+        return await handler(request)
+    except LicmonError as exc:
+        return _error(request, exc.status, exc.code, exc.message)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = (exc.reason or "error").lower().replace(" ", "_")
+        return _error(request, exc.status, code, _http_message(exc), exc.headers)
+    except Exception:
+        log.exception("unhandled error", extra={"request_id": request[REQUEST_ID]})
+        return _error(request, 500, "internal_error", "The server failed to answer; it is logged.")
+
+
+def _error(
+    request: web.Request, status: int, code: str, message: str, headers: object = None
+) -> web.Response:
+    if 400 <= status < 500:
+        request.app[METRICS].bad_requests.labels(str(status)).inc()
+    response = json_response({"error": code, "message": message}, status=status)
+    allow = getattr(headers, "get", lambda _name: None)("Allow")
+    if allow:
+        response.headers["Allow"] = allow
+    response.headers["X-Request-Id"] = request[REQUEST_ID]
+    return response
+
+
+def _request_id(offered: str) -> str:
+    """The caller's request id when it is a plain token, else a fresh one."""
+    return offered if _TOKEN.fullmatch(offered) else secrets.token_hex(8)
+
+
+def _http_message(exc: web.HTTPException) -> str:
+    messages = {
+        404: "There is nothing at this address.",
+        405: "This method is not allowed here.",
+        413: "The body is too large.",
+    }
+    return messages.get(exc.status, exc.reason or "The request was refused.")
