@@ -25,13 +25,17 @@ def generate() -> str:
 
 def canonical(key: str) -> str | None:
     """The key's canonical form, or None when it is not a well-formed licmon key."""
-    text = key.upper().translate(_SEPARATORS)
-    if text.startswith(PREFIX):
-        text = text[len(PREFIX) :]
-    text = text.translate(_CONFUSABLE)
+    text = _normalized(key)
     if len(text) != BODY_CHARS + 1 or any(char not in _VALUES for char in text):
         return None
     return text if check_char(text[:-1]) == text[-1] else None
+
+
+def _normalized(key: str) -> str:
+    text = key.upper().translate(_SEPARATORS)
+    if text.startswith(PREFIX):
+        text = text[len(PREFIX) :]
+    return text.translate(_CONFUSABLE)
 
 
 def is_well_formed(key: str) -> bool:
@@ -49,5 +53,9 @@ def check_char(body: str) -> str:
 
 
 def key_hash(pepper: bytes, key: str) -> bytes:
-    """The lookup hash. Malformed keys are hashed too, so every refusal costs the same."""
-    return hmac.digest(pepper, (canonical(key) or key).encode("utf-8", "replace"), "sha256")
+    """The lookup hash of a key as typed: separators, case and look-alikes do not matter.
+
+    Every key is hashed, well-formed or not, so that every refusal costs the same; the check
+    character is left to clients (a wrong one simply matches nothing).
+    """
+    return hmac.digest(pepper, _normalized(key).encode("utf-8", "replace"), "sha256")

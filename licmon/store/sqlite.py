@@ -36,6 +36,7 @@ def connect(path: Path, synchronous: str = "FULL") -> sqlite3.Connection:
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA synchronous = {synchronous}")
     conn.execute("PRAGMA secure_delete = ON")
+    conn.execute("PRAGMA cache_size = -65536")
     return conn
 
 
@@ -76,7 +77,7 @@ class SqliteStore(Store):
 
     async def open(self) -> None:
         await asyncio.to_thread(prepare_database, self.path)
-        self._writer.start()
+        await self._writer.start()
 
     async def close(self) -> None:
         await self._writer.stop()

@@ -1,136 +1,115 @@
-"""The single writer: one thread owns the write connection and commits commands in batches.
+"""The single writer: one connection, one batch at a time, group commit.
 
-Callers on the event loop submit a function of the connection and await its result; the
-result is delivered only after the batch holding it has committed (group commit), so an
-acknowledged write is durable. Each command runs in its own savepoint: a failing command
+Callers submit a function of the connection and await its result, which is delivered only
+after the batch holding it has committed: an acknowledged write is durable.
+
+The calls that can wait — BEGIN IMMEDIATE (on another process's lock) and COMMIT (on the
+disk) — run on the writer's own thread. The commands themselves are short in-memory
+statements under the lock already held; they run on the event loop between those two calls,
+because handing every statement to a thread costs more in GIL hand-offs than it saves
+(measured in bench/, see README). Each command runs in its own savepoint: a failing command
 is rolled back alone and its caller gets the exception.
 """
 
 import asyncio
 import contextlib
-import queue
 import sqlite3
-import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 Operation = Callable[[sqlite3.Connection], Any]
-_STOP = object()
+Pending = tuple[Operation, "asyncio.Future[Any]"]
 
 
 @dataclass(slots=True)
 class BatchStats:
-    """Filled in by the writer thread; read by metrics at scrape time."""
-
     batches: int = 0
     commands: int = 0
-    last_batch_size: int = 0
-    last_commit_seconds: float = 0.0
     observe: Callable[[int, float], None] | None = None
+
+    def record(self, size: int, seconds: float) -> None:
+        self.batches += 1
+        self.commands += size
+        if self.observe is not None:
+            self.observe(size, seconds)
 
 
 class WriterClosed(RuntimeError):
-    """The writer no longer accepts commands (shutting down or failed)."""
+    """The writer no longer accepts commands (shutting down)."""
 
 
 class Writer:
     def __init__(self, connect: Callable[[], sqlite3.Connection], batch_max: int) -> None:
         self._connect = connect
         self._batch_max = batch_max
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="licmon-writer", daemon=True)
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="licmon-writer")
+        self._pending: list[Pending] = []
+        self._conn: sqlite3.Connection | None = None
+        self._drainer: asyncio.Task[None] | None = None
         self._accepting = False
-        self._ready = threading.Event()
-        self._start_error: BaseException | None = None
         self.stats = BatchStats()
 
-    def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
+    async def start(self) -> None:
+        self._conn = await self._in_thread(self._connect)
         self._accepting = True
-        self._thread.start()
-        self._ready.wait()
-        if self._start_error is not None:
-            raise self._start_error
 
     def submit(self, operation: Callable[[sqlite3.Connection], T]) -> "asyncio.Future[T]":
-        if not self._accepting or self._loop is None:
+        if not self._accepting:
             raise WriterClosed("the store is closed")
-        future: asyncio.Future[T] = self._loop.create_future()
-        self._queue.put((operation, future))
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._pending.append((operation, future))
+        if self._drainer is None:
+            self._drainer = loop.create_task(self._drain())
         return future
 
     @property
     def depth(self) -> int:
-        return self._queue.qsize()
+        return len(self._pending)
 
     @property
     def alive(self) -> bool:
-        return self._accepting and self._thread.is_alive()
+        return self._accepting and self._conn is not None
 
     async def stop(self) -> None:
-        """Stop accepting, commit everything already queued, and join the thread."""
-        if not self._accepting:
-            return
+        """Stop accepting, commit everything already submitted, close the connection."""
         self._accepting = False
-        self._queue.put(_STOP)
-        await asyncio.to_thread(self._thread.join)
+        if self._drainer is not None:
+            await self._drainer
+        if self._conn is not None:
+            await self._in_thread(self._conn.close)
+            self._conn = None
+        self._thread.shutdown(wait=True)
 
-    def _run(self) -> None:
+    async def _drain(self) -> None:
         try:
-            conn = self._connect()
-        except BaseException as exc:
-            self._start_error = exc
-            self._accepting = False
-            self._ready.set()
-            return
-        self._ready.set()
-        with contextlib.closing(conn):
-            while (batch := self._next_batch()) is not None:
-                self._commit(conn, batch)
+            while self._pending:
+                batch = self._pending[: self._batch_max]
+                del self._pending[: self._batch_max]
+                await self._commit(batch)
+        finally:
+            self._drainer = None
 
-    def _next_batch(self) -> list[tuple[Operation, asyncio.Future[Any]]] | None:
-        first = self._queue.get()
-        if first is _STOP:
-            return None
-        batch = [first]
-        while len(batch) < self._batch_max:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is _STOP:
-                self._queue.put(_STOP)
-                break
-            batch.append(item)
-        return batch
-
-    def _commit(self, conn: sqlite3.Connection, batch: list[tuple[Operation, Any]]) -> None:
+    async def _commit(self, batch: list[Pending]) -> None:
+        conn = self._conn
+        assert conn is not None
         started = time.perf_counter()
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            await self._in_thread(conn.execute, "BEGIN IMMEDIATE")
             results = [(future, *_run_in_savepoint(conn, op)) for op, future in batch]
-            conn.execute("COMMIT")
+            await self._in_thread(conn.execute, "COMMIT")
         except sqlite3.Error as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            await self._in_thread(_rollback, conn)
             results = [(future, None, exc) for _, future in batch]
-        self._record(len(batch), time.perf_counter() - started)
-        assert self._loop is not None
-        with contextlib.suppress(RuntimeError):  # the loop closed under us: nobody is waiting
-            self._loop.call_soon_threadsafe(_settle, results)
+        self.stats.record(len(batch), time.perf_counter() - started)
+        _settle(results)
 
-    def _record(self, size: int, seconds: float) -> None:
-        stats = self.stats
-        stats.batches += 1
-        stats.commands += size
-        stats.last_batch_size = size
-        stats.last_commit_seconds = seconds
-        if stats.observe is not None:
-            stats.observe(size, seconds)
+    async def _in_thread(self, func: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, func, *args)
 
 
 def _run_in_savepoint(conn: sqlite3.Connection, operation: Operation) -> tuple[Any, Any]:
@@ -145,7 +124,13 @@ def _run_in_savepoint(conn: sqlite3.Connection, operation: Operation) -> tuple[A
     return result, None
 
 
-def _settle(results: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+def _rollback(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+
+
+def _settle(results: list[tuple["asyncio.Future[Any]", Any, BaseException | None]]) -> None:
     for future, result, error in results:
         if future.done():
             continue

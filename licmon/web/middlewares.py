@@ -1,5 +1,6 @@
 """One place maps every error to an answer: JSON on the API, never a traceback."""
 
+import itertools
 import logging
 import re
 import secrets
@@ -14,6 +15,8 @@ from licmon.web.jsonio import json_response
 log = logging.getLogger(__name__)
 REQUEST_ID = web.RequestKey("request_id", str)
 _TOKEN = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_PROCESS = secrets.token_hex(4)
+_SEQUENCE = itertools.count(1)
 
 
 @web.middleware
@@ -48,7 +51,7 @@ def _error(
 
 def _request_id(offered: str) -> str:
     """The caller's request id when it is a plain token, else a fresh one."""
-    return offered if _TOKEN.fullmatch(offered) else secrets.token_hex(8)
+    return offered if _TOKEN.fullmatch(offered) else f"{_PROCESS}-{next(_SEQUENCE):x}"
 
 
 def _http_message(exc: web.HTTPException) -> str:
