@@ -44,10 +44,12 @@ async def seed(data_dir: Path, licenses: int, seats: int) -> list[str]:
     await store.add_product("viewer", "Viewer")
     keys = [license_keys.generate() for _ in range(licenses)]
     terms = LicenseTerms(seats=seats, max_machines=2 * seats)
-    await asyncio.gather(*(
-        store.add_license("bench", "viewer", terms, license_keys.key_hash(pepper, key))
-        for key in keys
-    ))
+    await asyncio.gather(
+        *(
+            store.add_license("bench", "viewer", terms, license_keys.key_hash(pepper, key))
+            for key in keys
+        )
+    )
     await store.close()
     return keys
 
@@ -60,7 +62,7 @@ def wait_ready(url: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 (loopback only)
+            with urllib.request.urlopen(url, timeout=1):
                 return
         except urllib.error.HTTPError:
             return  # it answers: up
@@ -73,12 +75,20 @@ def wrk(url: str, seconds: int, connections: int, keys_lua: Path) -> dict[str, f
     env = {"LICMON_BENCH_KEYS": str(keys_lua), "PATH": "/usr/bin:/bin"}
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(HERE / "checkin.lua"), url],
-        capture_output=True, text=True, env=env, check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     bench = dict(re.findall(r"(\w+)=(\d+)", out.split("BENCH", 1)[1]))
-    return {"rps": rps, "p50_ms": int(bench["p50_us"]) / 1000, "p99_ms": int(bench["p99_us"]) / 1000,
-            "requests": int(bench["requests"]), "errors": int(bench["errors"])}
+    return {
+        "rps": rps,
+        "p50_ms": int(bench["p50_us"]) / 1000,
+        "p99_ms": int(bench["p99_us"]) / 1000,
+        "requests": int(bench["requests"]),
+        "errors": int(bench["errors"]),
+    }
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -105,8 +115,18 @@ def main() -> None:
     keys = asyncio.run(seed(work / "data", args.licenses, args.seats))
     write_keys_lua(keys, work / "keys.lua")
     lic_port, echo_port = free_port(), free_port()
-    licmon = start([sys.executable, "-m", "licmon", "serve", "--data-dir", str(work / "data"),
-                    "--port", str(lic_port)])
+    licmon = start(
+        [
+            sys.executable,
+            "-m",
+            "licmon",
+            "serve",
+            "--data-dir",
+            str(work / "data"),
+            "--port",
+            str(lic_port),
+        ]
+    )
     echo = start([sys.executable, str(HERE / "echo_server.py"), str(echo_port)])
     try:
         run(args, work, lic_port, echo_port, licmon.pid)
@@ -130,22 +150,30 @@ def run(args: argparse.Namespace, work: Path, lic_port: int, echo_port: int, pid
     report(results, peak_rss_mib(pid), args)
 
 
-def report(results: dict[str, list[dict[str, float]]], rss: float, args: argparse.Namespace) -> None:
+def report(
+    results: dict[str, list[dict[str, float]]], rss: float, args: argparse.Namespace
+) -> None:
     def med(name: str, field: str) -> float:
         return median(r[field] for r in results[name])
 
     lic_rps, echo_rps = med("licmon", "rps"), med("echo", "rps")
-    print(f"\nlicmon load benchmark: {args.licenses} licenses, {args.connections} connections, "
-          f"{args.rounds} x {args.seconds}s per server, median of rounds")
+    print(
+        f"\nlicmon load benchmark: {args.licenses} licenses, {args.connections} connections, "
+        f"{args.rounds} x {args.seconds}s per server, median of rounds"
+    )
     print("| server | requests/s | p50 ms | p99 ms | non-2xx |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for name in ("licmon", "echo"):
         errors = sum(r["errors"] for r in results[name])
-        print(f"| {name} | {med(name, 'rps'):,.0f} | {med(name, 'p50_ms'):.2f} | "
-              f"{med(name, 'p99_ms'):.2f} | {errors:.0f} |")
+        print(
+            f"| {name} | {med(name, 'rps'):,.0f} | {med(name, 'p50_ms'):.2f} | "
+            f"{med(name, 'p99_ms'):.2f} | {errors:.0f} |"
+        )
     print(f"\nthroughput ratio licmon/echo: {lic_rps / echo_rps:.2f}  (target >= 0.6)")
-    print(f"p99 ratio licmon/echo: {med('licmon', 'p99_ms') / med('echo', 'p99_ms'):.2f}  "
-          "(target <= 2.0)")
+    print(
+        f"p99 ratio licmon/echo: {med('licmon', 'p99_ms') / med('echo', 'p99_ms'):.2f}  "
+        "(target <= 2.0)"
+    )
     print(f"licmon peak memory (VmHWM): {rss:.0f} MiB")
 
 

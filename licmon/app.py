@@ -16,6 +16,7 @@ from licmon.geo import Geo, NoGeo
 from licmon.keys import GEO, INDEX, KEYRING, METRICS, SERVICE, SETTINGS, STORE, TRUSTED_PROXIES
 from licmon.metrics import Metrics
 from licmon.service import CheckinService
+from licmon.signing import BatchSigner
 from licmon.store.base import Store
 from licmon.store.sqlite import SqliteStore
 from licmon.web import api, health
@@ -85,12 +86,14 @@ def _service_ctx(clock: Clock) -> Callable[[web.Application], AsyncIterator[None
         index, store, settings = app[INDEX], app[STORE], app[SETTINGS]
         await index.refresh(store, force=True)
         app[METRICS].licenses.set_function(lambda: len(index))
+        signer = BatchSigner(app[KEYRING])
         app[SERVICE] = CheckinService(
-            store, index, app[GEO], app[KEYRING], app[METRICS], settings.server_id, clock
+            store, index, app[GEO], signer, app[METRICS], settings.server_id, clock
         )
         follower = asyncio.create_task(index.follow(store, settings.catalog_poll_seconds))
         yield
         await stop_task(follower)
+        await asyncio.to_thread(signer.close)
 
     return ctx
 

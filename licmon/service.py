@@ -19,7 +19,7 @@ from licmon.domain.models import (
 from licmon.domain.network import IPAddress
 from licmon.geo import Geo
 from licmon.metrics import UNKNOWN_PRODUCT, Metrics
-from licmon.signing import KeyRing
+from licmon.signing import BatchSigner
 from licmon.store.base import Store
 
 
@@ -28,7 +28,7 @@ class CheckinService:
     store: Store
     index: KeyIndex
     geo: Geo
-    signer: KeyRing
+    signer: BatchSigner
     metrics: Metrics
     issuer: str
     clock: Callable[[], float] = time.time
@@ -58,7 +58,7 @@ class CheckinService:
             result.outcome,
             lic,
             seats_in_use=result.seats_in_use,
-            lease=self.signer.sign(claims),
+            lease=await self.signer.sign(claims),
             expires_at=claims["exp"],
             grace_until=claims["grace_until"],
         )

@@ -1,0 +1,82 @@
+import ipaddress
+
+import pytest
+
+from licmon.domain.models import IpPrecision
+from licmon.domain.network import (
+    TrustedProxies,
+    apply_precision,
+    network_of,
+    parse_ip,
+    resolve_client,
+)
+
+PROXY = TrustedProxies.parse(["10.0.0.0/8", "::1/128"])
+
+
+def test_ipv4_mapped_ipv6_is_treated_as_ipv4() -> None:
+    assert parse_ip("::ffff:203.0.113.9") == ipaddress.ip_address("203.0.113.9")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("203.0.113.9:5555", "203.0.113.9"),
+        ("[2001:db8::1]:443", "2001:db8::1"),
+        ('"[2001:db8::1]"', "2001:db8::1"),
+        (" 198.51.100.1 ", "198.51.100.1"),
+    ],
+)
+def test_addresses_with_ports_and_brackets(text: str, expected: str) -> None:
+    assert str(parse_ip(text)) == expected
+
+
+@pytest.mark.parametrize("text", ["", "unknown", "999.1.1.1", "_hidden", "1.2.3"])
+def test_garbage_is_not_an_address(text: str) -> None:
+    assert parse_ip(text) is None
+
+
+@pytest.mark.parametrize(
+    ("address", "full", "network"),
+    [
+        ("203.0.113.9", "203.0.113.9", "203.0.113.0/24"),
+        ("2001:db8:abcd:12::1", "2001:db8:abcd:12::1", "2001:db8:abcd::/48"),
+        ("::ffff:198.51.100.77", "198.51.100.77", "198.51.100.0/24"),
+    ],
+)
+def test_precision(address: str, full: str, network: str) -> None:
+    ip = parse_ip(address)
+    assert ip is not None
+    assert apply_precision(ip, IpPrecision.FULL) == full
+    assert apply_precision(ip, IpPrecision.NETWORK) == network
+    assert apply_precision(ip, IpPrecision.NONE) is None
+    assert str(network_of(ip)) == network
+
+
+def test_forwarded_headers_are_ignored_from_an_untrusted_peer() -> None:
+    assert (
+        str(resolve_client("198.51.100.7", ["for=1.2.3.4"], ["1.2.3.4"], PROXY)) == "198.51.100.7"
+    )
+
+
+def test_no_trusted_proxies_means_the_peer_always() -> None:
+    assert str(resolve_client("10.0.0.5", [], ["1.2.3.4"], TrustedProxies())) == "10.0.0.5"
+
+
+def test_x_forwarded_for_from_a_trusted_proxy_takes_the_rightmost_untrusted_hop() -> None:
+    # the client forged "6.6.6.6"; our proxies appended the real client and themselves
+    hops = ["6.6.6.6, 203.0.113.9, 10.1.1.1"]
+    assert str(resolve_client("10.0.0.5", [], hops, PROXY)) == "203.0.113.9"
+
+
+def test_forwarded_header_wins_over_x_forwarded_for() -> None:
+    forwarded = ['for=192.0.2.60;proto=https, for="[2001:db8:cafe::17]:4711"']
+    assert str(resolve_client("::1", forwarded, ["1.2.3.4"], PROXY)) == "2001:db8:cafe::17"
+
+
+def test_a_malformed_hop_falls_back_to_the_peer() -> None:
+    assert str(resolve_client("10.0.0.5", [], ["nonsense"], PROXY)) == "10.0.0.5"
+
+
+def test_only_proxies_in_the_chain_gives_the_leftmost() -> None:
+    assert str(resolve_client("10.0.0.5", [], ["10.9.9.9, 10.8.8.8"], PROXY)) == "10.9.9.9"
