@@ -1,0 +1,315 @@
+"""licmon retention | dsr | hold | audit, and org export | erase.
+
+The command line acts as the ``operator`` role: whoever can run it can read the data
+directory anyway. It still states a purpose and a justification for every read of personal
+data, and every action lands in the audit log under the operating-system user's name.
+"""
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from licmon.cli.common import (
+    cli_actor,
+    emit,
+    json_option,
+    make_settings,
+    parse_when,
+    settings_options,
+    with_store,
+)
+from licmon.domain.access import ReadContext, Role
+from licmon.domain.purposes import DSR
+from licmon.domain.subjects import Subject
+from licmon.errors import BadRequest
+from licmon.signing import write_private_file
+from licmon.store.base import Store
+
+
+def operator_context(justification: str, purpose: str = DSR) -> ReadContext:
+    return ReadContext(cli_actor(), Role.OPERATOR, purpose, justification)
+
+
+def subject_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    for name, help_text in (
+        ("--address", "An IPv4 or IPv6 address (finds full and network-precision rows)."),
+        ("--machine", "A machine fingerprint."),
+        ("--license", "A license id."),
+    ):
+        func = click.option(name, help=help_text)(func)
+    return click.option(
+        "--justification", required=True, help="Why (request reference); recorded in the audit log."
+    )(func)
+
+
+def pick_subject(license: str | None, machine: str | None, address: str | None) -> Subject:
+    given = [
+        (k, v) for k, v in (("license", license), ("machine", machine), ("address", address)) if v
+    ]
+    if len(given) != 1:
+        raise BadRequest("Name exactly one subject: --license, --machine or --address.")
+    return Subject.parse(*given[0])
+
+
+def write_json(data: Any, out: Path | None) -> None:
+    """JSON to a file (owner-only: it holds personal data) or to standard output."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    if out is None:
+        click.echo(text)
+        return
+    write_private_file(out, text.encode())
+    click.echo(f"written to {out}", err=True)
+
+
+@click.group()
+def retention() -> None:
+    """The retention job: fold expired connection rows into anonymous aggregates."""
+
+
+@retention.command("run")
+@settings_options
+@json_option
+def retention_run(config_file: Path | None, data_dir: Path | None, as_json: bool) -> None:
+    """Run the retention job now (idempotent)."""
+    settings = make_settings(config_file, data_dir=data_dir)
+    report = with_store(
+        settings, lambda s: s.run_retention(cli_actor(), settings.retention_batch_rows)
+    )
+    emit(report, as_json)
+
+
+@retention.command("status")
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@settings_options
+@json_option
+def retention_status(
+    limit: int, config_file: Path | None, data_dir: Path | None, as_json: bool
+) -> None:
+    """Recent runs with their attestation (violations must be 0)."""
+    settings = make_settings(config_file, data_dir=data_dir)
+    runs = with_store(settings, lambda s: s.retention_runs(limit))
+    emit(
+        runs,
+        as_json,
+        ("id", "started_at", "status", "reduced", "folded", "erased", "held", "violations"),
+    )
+
+
+@click.group()
+def dsr() -> None:
+    """Data-subject requests: export, erase, restrict."""
+
+
+@dsr.command("export")
+@subject_options
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
+@settings_options
+def dsr_export(
+    justification: str,
+    license: str | None,
+    machine: str | None,
+    address: str | None,
+    out: Path | None,
+    config_file: Path | None,
+    data_dir: Path | None,
+) -> None:
+    """Everything stored about a subject, with purpose, legal basis, deadline, holds, readers."""
+    subject = pick_subject(license, machine, address)
+    settings = make_settings(config_file, data_dir=data_dir)
+    write_json(
+        with_store(settings, lambda s: s.dsr_export(operator_context(justification), subject)), out
+    )
+
+
+def _dsr_change(
+    name: str, action: Callable[[Store, ReadContext, Subject], Any], help_text: str
+) -> None:
+    @dsr.command(name, help=help_text)
+    @subject_options
+    @settings_options
+    @json_option
+    def command(
+        justification: str,
+        license: str | None,
+        machine: str | None,
+        address: str | None,
+        config_file: Path | None,
+        data_dir: Path | None,
+        as_json: bool,
+    ) -> None:
+        subject = pick_subject(license, machine, address)
+        settings = make_settings(config_file, data_dir=data_dir)
+        ctx = operator_context(justification)
+        emit(with_store(settings, lambda s: action(s, ctx, subject)), as_json)
+
+
+_dsr_change(
+    "erase",
+    lambda s, c, subj: s.dsr_erase(c, subj),
+    "Erase a subject's data; what a legal hold keeps is restricted and erased later.",
+)
+_dsr_change(
+    "restrict",
+    lambda s, c, subj: s.dsr_restrict(c, subj),
+    "Restrict a subject's data: kept, readable only for legal.hold.",
+)
+
+
+@click.group()
+def hold() -> None:
+    """Legal holds: rows they cover are kept past retention and erasure."""
+
+
+@hold.command("add")
+@click.option("--org", help="Organization slug.")
+@click.option("--license", help="License id.")
+@click.option("--machine", help="Machine fingerprint.")
+@click.option("--reason", required=True)
+@click.option("--citation", required=True, help="Case number, statute or order.")
+@click.option("--expires", help="ISO date; none: until released.")
+@settings_options
+@json_option
+def hold_add(
+    org: str | None,
+    license: str | None,
+    machine: str | None,
+    reason: str,
+    citation: str,
+    expires: str | None,
+    config_file: Path | None,
+    data_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Place a legal hold."""
+    given = [(k, v) for k, v in (("org", org), ("license", license), ("machine", machine)) if v]
+    if len(given) != 1:
+        raise BadRequest("Name exactly one scope: --org, --license or --machine.")
+    settings = make_settings(config_file, data_dir=data_dir)
+    created = with_store(
+        settings,
+        lambda s: s.add_hold(
+            given[0][0],
+            given[0][1],
+            reason,
+            citation,
+            parse_when(expires, "--expires"),
+            cli_actor(),
+        ),
+    )
+    emit(created, as_json)
+
+
+@hold.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Released and expired holds too.")
+@settings_options
+@json_option
+def hold_list(
+    show_all: bool, config_file: Path | None, data_dir: Path | None, as_json: bool
+) -> None:
+    """List legal holds."""
+    settings = make_settings(config_file, data_dir=data_dir)
+    holds = with_store(settings, lambda s: s.list_holds(active_only=not show_all))
+    emit(
+        holds,
+        as_json,
+        ("id", "scope", "scope_id", "reason", "citation", "expires_at", "released_at"),
+    )
+
+
+@hold.command("release")
+@click.argument("hold_id", type=int)
+@settings_options
+@json_option
+def hold_release(
+    hold_id: int, config_file: Path | None, data_dir: Path | None, as_json: bool
+) -> None:
+    """Release a hold; erasures that waited for it happen now."""
+    settings = make_settings(config_file, data_dir=data_dir)
+    emit(with_store(settings, lambda s: s.release_hold(hold_id, cli_actor())), as_json)
+
+
+@click.group()
+def audit() -> None:
+    """The append-only, hash-chained audit log."""
+
+
+@audit.command("verify")
+@settings_options
+def audit_verify(config_file: Path | None, data_dir: Path | None) -> None:
+    """Check the hash chain: OK, or the first broken entry."""
+    settings = make_settings(config_file, data_dir=data_dir)
+    count, broken = with_store(settings, lambda s: s.audit_verify())
+    if broken is not None:
+        raise click.ClickException(
+            f"audit chain broken at entry {broken.id} ({broken.entry.action} {broken.entry.target})"
+        )
+    click.echo(f"OK: {count} entries, chain intact")
+
+
+@audit.command("list")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
+@click.option("--target", help="Only entries about this target, e.g. license:3.")
+@settings_options
+@json_option
+def audit_list(
+    limit: int, target: str | None, config_file: Path | None, data_dir: Path | None, as_json: bool
+) -> None:
+    """The most recent entries."""
+    settings = make_settings(config_file, data_dir=data_dir)
+    entries = with_store(settings, lambda s: s.audit_recent(limit, target))
+    rows = [
+        {
+            "id": e.id,
+            "at": e.entry.at,
+            "actor": e.entry.actor,
+            "action": e.entry.action,
+            "target": e.entry.target,
+            "outcome": e.entry.outcome,
+            "details": e.entry.details,
+        }
+        for e in entries
+    ]
+    emit(rows, as_json, ("id", "at", "actor", "action", "target", "outcome"))
+
+
+def org_export_command(group: click.Group) -> None:
+    @group.command("export")
+    @click.argument("slug")
+    @click.option("--justification", required=True, help="Why; recorded in the audit log.")
+    @click.option("--out", type=click.Path(dir_okay=False, path_type=Path))
+    @settings_options
+    def org_export(
+        slug: str,
+        justification: str,
+        out: Path | None,
+        config_file: Path | None,
+        data_dir: Path | None,
+    ) -> None:
+        """Everything stored for an organization, as JSON."""
+        settings = make_settings(config_file, data_dir=data_dir)
+        write_json(
+            with_store(settings, lambda s: s.org_export(operator_context(justification), slug)), out
+        )
+
+    @group.command("erase")
+    @click.argument("slug")
+    @click.option("--justification", required=True, help="Why; recorded in the audit log.")
+    @click.confirmation_option(prompt="Erase this organization's data for good?")
+    @settings_options
+    @json_option
+    def org_erase(
+        slug: str,
+        justification: str,
+        config_file: Path | None,
+        data_dir: Path | None,
+        as_json: bool,
+    ) -> None:
+        """Erase an organization (legal holds respected), with a receipt."""
+        settings = make_settings(config_file, data_dir=data_dir)
+        emit(
+            with_store(settings, lambda s: s.org_erase(operator_context(justification), slug)),
+            as_json,
+        )

@@ -1,0 +1,187 @@
+"""The retention job's steps, each a short batch in the single writer.
+
+Past its deadline a connection row is folded into ``usage_daily`` (day, product, country,
+counts: no license, no organization, no address) and deleted, unless a legal hold keeps it.
+A change of an organization's precision or retention reaches stored rows here.
+"""
+
+import json
+import sqlite3
+from typing import Any
+
+from licmon.domain.audit import AuditEntry
+from licmon.domain.models import IpPrecision
+from licmon.domain.network import apply_precision, parse_ip
+from licmon.domain.purposes import DAY
+from licmon.store import audit_sql, dsr_sql, staff_retention_sql, vault
+from licmon.store.personal import privileged
+
+_EXPIRED = "c.retain_until <= :now AND c.erasure_requested_at IS NULL"
+_FROM = "FROM connections c JOIN licenses l ON l.id = c.license_id"
+
+EXPIRED_FREE = f"SELECT c.id {_FROM} WHERE {_EXPIRED} AND NOT {vault.HELD} LIMIT :limit"
+EXPIRED_HELD = f"SELECT count(*) {_FROM} WHERE {_EXPIRED} AND {vault.HELD}"
+VIOLATIONS = f"""SELECT count(*) {_FROM} WHERE c.retain_until <= :now AND NOT {vault.HELD}
+    AND (c.address != '' OR c.city IS NOT NULL OR c.latitude IS NOT NULL OR c.asn IS NOT NULL)"""
+FOLD = """
+INSERT INTO usage_daily (day, product, country, connections, checkins, denials)
+SELECT c.day, p.code, coalesce(c.country, ''), count(*), sum(c.checkins), sum(c.denials)
+FROM connections c JOIN licenses l ON l.id = c.license_id JOIN products p ON p.id = l.product_id
+WHERE c.id IN (SELECT value FROM json_each(?)) GROUP BY 1, 2, 3
+ON CONFLICT (day, product, country) DO UPDATE SET
+    connections = connections + excluded.connections,
+    checkins = checkins + excluded.checkins,
+    denials = denials + excluded.denials"""
+DELETE_IDS = "DELETE FROM connections WHERE id IN (SELECT value FROM json_each(?))"
+TOO_PRECISE = """
+SELECT c.id, c.license_id, c.machine_id, c.day, c.address, o.ip_precision
+FROM connections c JOIN licenses l ON l.id = c.license_id JOIN orgs o ON o.id = l.org_id
+WHERE (c.precision = 'full' AND o.ip_precision != 'full')
+   OR (c.precision = 'network' AND o.ip_precision = 'none')
+LIMIT ?"""
+_ORG_DEADLINE = f"unixepoch(c.day) + {DAY} + {DAY} * o.retention_days"
+TIGHTEN = f"""
+UPDATE connections AS c SET retain_until = {_ORG_DEADLINE}
+FROM licenses l JOIN orgs o ON o.id = l.org_id
+WHERE l.id = c.license_id AND c.retain_until > {_ORG_DEADLINE}"""
+MERGE_INTO = """
+UPDATE connections SET checkins = checkins + ?, denials = denials + ?,
+    first_seen = min(first_seen, ?), last_seen = max(last_seen, ?),
+    retain_until = min(retain_until, ?)
+WHERE license_id = ? AND machine_id = ? AND day = ? AND address = ? AND id != ?"""
+
+
+def begin_run(conn: sqlite3.Connection, actor: str, now: int) -> int:
+    cursor = conn.execute(
+        "INSERT INTO retention_runs (actor, started_at, cutoff) VALUES (?, ?, ?)", (actor, now, now)
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def tighten_deadlines(conn: sqlite3.Connection) -> int:
+    """A shorter organization retention reaches stored rows (deadlines only ever shrink)."""
+    return conn.execute(TIGHTEN).rowcount
+
+
+def reduce_batch(conn: sqlite3.Connection, limit: int) -> int:
+    """Bring rows down to their organization's current precision; merge where rows meet."""
+    with privileged(conn):
+        rows = conn.execute(TOO_PRECISE, (limit,)).fetchall()
+        for row in rows:
+            _reduce(conn, *row)
+    return len(rows)
+
+
+def fold_batch(conn: sqlite3.Connection, now: int, limit: int) -> int:
+    ids = [r[0] for r in conn.execute(EXPIRED_FREE, {"now": now, "limit": limit})]
+    if ids:
+        payload = json.dumps(ids)
+        conn.execute(FOLD, (payload,))
+        conn.execute(DELETE_IDS, (payload,))
+    return len(ids)
+
+
+def finish_run(
+    conn: sqlite3.Connection, run_id: int, now: int, counts: dict[str, int], finished: int
+) -> dict[str, Any]:
+    """Erase what waited for ended holds, count what holds keep, attest, audit."""
+    counts = {**counts, "erased": dsr_sql.purge_erased(conn, now)}
+    counts["login_attempts_deleted"] = staff_retention_sql.purge_staff_data(conn, now)
+    counts["flag_evidence_cleared"] = clear_flag_evidence(conn, now)
+    counts["held"] = conn.execute(EXPIRED_HELD, {"now": now}).fetchone()[0]
+    with privileged(conn):
+        counts["violations"] = conn.execute(VIOLATIONS, {"now": now}).fetchone()[0]
+    conn.execute("DELETE FROM seats WHERE expires_at < ?", (now - DAY,))
+    conn.execute(
+        "UPDATE retention_runs SET finished_at = ?, reduced = ?, folded = ?, erased = ?, "
+        "held = ?, violations = ?, status = ? WHERE id = ?",
+        (
+            finished,
+            counts["reduced"],
+            counts["folded"],
+            counts["erased"],
+            counts["held"],
+            counts["violations"],
+            "ok" if counts["violations"] == 0 else "violations",
+            run_id,
+        ),
+    )
+    actor = conn.execute("SELECT actor FROM retention_runs WHERE id = ?", (run_id,)).fetchone()[0]
+    audit_sql.append(
+        conn,
+        AuditEntry(
+            now,
+            actor,
+            "retention.run",
+            f"retention_run:{run_id}",
+            "ok" if counts["violations"] == 0 else "violations",
+            counts,
+        ),
+    )
+    return run_by_id(conn, run_id)
+
+
+def runs(conn: sqlite3.Connection, limit: int) -> list[dict[str, Any]]:
+    cursor = conn.execute("SELECT * FROM retention_runs ORDER BY id DESC LIMIT ?", (limit,))
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def run_by_id(conn: sqlite3.Connection, run_id: int) -> dict[str, Any]:
+    return next(r for r in runs(conn, 1_000_000) if r["id"] == run_id)
+
+
+def _reduce(
+    conn: sqlite3.Connection,
+    row_id: int,
+    license_id: int,
+    machine_id: int,
+    day: str,
+    address: str,
+    target: str,
+) -> None:
+    reduced = _reduced_address(address, IpPrecision(target))
+    clear_place = (
+        ", city = NULL, latitude = NULL, longitude = NULL, accuracy_km = NULL"
+        if target == IpPrecision.NONE
+        else ""
+    )
+    twin = conn.execute(
+        "SELECT checkins, denials, first_seen, last_seen, retain_until FROM connections "
+        "WHERE id = ?",
+        (row_id,),
+    ).fetchone()
+    merged = conn.execute(
+        MERGE_INTO, (*twin, license_id, machine_id, day, reduced, row_id)
+    ).rowcount
+    if merged:
+        conn.execute("DELETE FROM connections WHERE id = ?", (row_id,))
+    else:
+        conn.execute(
+            f"UPDATE connections SET address = ?, precision = ?{clear_place} WHERE id = ?",
+            (reduced, target, row_id),
+        )
+
+
+def _reduced_address(stored: str, target: IpPrecision) -> str:
+    address = parse_ip(stored.split("/", 1)[0])
+    if address is None or target is IpPrecision.NONE:
+        return ""
+    return apply_precision(address, target) or ""
+
+
+# A flag outlives its evidence: past the deadline the evidence and the source network go,
+# unless a legal hold on the flag's license or organization keeps them.
+FLAG_HELD = """EXISTS (SELECT 1 FROM legal_holds h LEFT JOIN licenses l ON l.id = f.license_id
+    WHERE h.released_at IS NULL AND (h.expires_at IS NULL OR h.expires_at > :now)
+    AND ((h.scope = 'license' AND h.scope_id = f.license_id)
+      OR (h.scope = 'org' AND h.scope_id = l.org_id)))"""
+CLEAR_FLAG_EVIDENCE = f"""UPDATE flags AS f SET evidence = NULL,
+    source_network = CASE WHEN source_network = '' THEN '' ELSE '#' || id END
+WHERE f.retain_until <= :now AND (f.evidence IS NOT NULL OR f.source_network NOT IN ('', '#' || id))
+    AND NOT {FLAG_HELD}"""
+
+
+def clear_flag_evidence(conn: sqlite3.Connection, now: int) -> int:
+    with privileged(conn):
+        return conn.execute(CLEAR_FLAG_EVIDENCE, {"now": now}).rowcount

@@ -1,0 +1,178 @@
+"""SqliteStore's personal-data methods: the gateway, requests, holds, retention, audit."""
+
+import abc
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from licmon.domain.access import ReadContext
+from licmon.domain.audit import SYSTEM_ACTOR, StoredEntry, first_broken
+from licmon.domain.models import IpPrecision, Org
+from licmon.domain.subjects import Subject, SubjectKind
+from licmon.store import audit_sql, dsr_sql, org_data, retention_sql, vault
+from licmon.store import sqlite_catalog as catalog
+
+T = TypeVar("T")
+
+
+class SqlitePrivacy(abc.ABC):
+    path: Path
+    on_personal_read: Callable[[str], None] | None
+
+    @abc.abstractmethod
+    def _now(self) -> int: ...
+
+    @abc.abstractmethod
+    async def _write(
+        self, operation: Callable[[sqlite3.Connection], T], *, bulk: bool = False
+    ) -> T: ...
+
+    @abc.abstractmethod
+    async def _read(self, operation: Callable[[sqlite3.Connection], T]) -> T: ...
+
+    async def update_org(
+        self,
+        slug: str,
+        *,
+        ip_precision: IpPrecision | None = None,
+        retention_days: int | None = None,
+        actor: str = SYSTEM_ACTOR,
+    ) -> Org:
+        changes: dict[str, Any] = {}
+        if ip_precision is not None:
+            changes["ip_precision"] = ip_precision.value
+        if retention_days is not None:
+            changes["retention_days"] = retention_days
+        return await self._write(
+            partial(catalog.update_org, slug=slug, changes=changes, now=self._now(), actor=actor)
+        )
+
+    async def read_connections(self, ctx: ReadContext, subject: Subject) -> list[dict[str, Any]]:
+        selection = vault.Selection(subject, ctx, self._now())
+        rows = await self._write(partial(vault.read_connections, selection=selection))
+        self._count_read(ctx)
+        return rows
+
+    async def dsr_export(self, ctx: ReadContext, subject: Subject) -> dict[str, Any]:
+        export = await self._write(
+            partial(dsr_sql.export, ctx=ctx, subject=subject, now=self._now()), bulk=True
+        )
+        self._count_read(ctx)
+        return export
+
+    def _count_read(self, ctx: ReadContext) -> None:
+        if self.on_personal_read is not None:
+            self.on_personal_read(ctx.purpose)
+
+    async def dsr_erase(self, ctx: ReadContext, subject: Subject) -> dict[str, Any]:
+        return await self._write(
+            partial(dsr_sql.erase, ctx=ctx, subject=subject, now=self._now()), bulk=True
+        )
+
+    async def dsr_restrict(self, ctx: ReadContext, subject: Subject) -> dict[str, Any]:
+        return await self._write(
+            partial(dsr_sql.restrict, ctx=ctx, subject=subject, now=self._now()), bulk=True
+        )
+
+    async def org_export(self, ctx: ReadContext, slug: str) -> dict[str, Any]:
+        return await self._write(
+            partial(org_data.export, ctx=ctx, slug=slug, now=self._now()), bulk=True
+        )
+
+    async def org_erase(self, ctx: ReadContext, slug: str) -> dict[str, Any]:
+        subject = Subject(SubjectKind.ORG, slug)
+        return await self._write(
+            partial(org_data.erase, ctx=ctx, subject=subject, now=self._now()), bulk=True
+        )
+
+    async def add_hold(
+        self, scope: str, ref: str, reason: str, citation: str, expires_at: int | None, actor: str
+    ) -> dict[str, Any]:
+        return await self._write(
+            partial(
+                dsr_sql.add_hold,
+                scope=scope,
+                ref=ref,
+                reason=reason,
+                citation=citation,
+                expires_at=expires_at,
+                actor=actor,
+                now=self._now(),
+            )
+        )
+
+    async def list_holds(self, active_only: bool = True) -> list[dict[str, Any]]:
+        return await self._read(
+            partial(dsr_sql.list_holds, now=self._now(), active_only=active_only)
+        )
+
+    async def release_hold(self, hold_id: int, actor: str) -> dict[str, Any]:
+        return await self._write(
+            partial(dsr_sql.release_hold, hold_id=hold_id, actor=actor, now=self._now()), bulk=True
+        )
+
+    async def run_retention(
+        self, actor: str = SYSTEM_ACTOR, batch_size: int = 1000, pause: float = 0.0
+    ) -> dict[str, Any]:
+        """Fold and delete expired rows in short batches, so check-ins keep their latency."""
+        now = self._now()
+        run_id = await self._write(partial(retention_sql.begin_run, actor=actor, now=now))
+        await self._write(retention_sql.tighten_deadlines, bulk=True)
+        counts = {
+            "reduced": await self._batches(
+                partial(retention_sql.reduce_batch, limit=batch_size), batch_size, pause
+            ),
+            "folded": await self._batches(
+                partial(retention_sql.fold_batch, now=now, limit=batch_size), batch_size, pause
+            ),
+        }
+        run = await self._write(
+            partial(
+                retention_sql.finish_run,
+                run_id=run_id,
+                now=now,
+                counts=counts,
+                finished=self._now(),
+            ),
+            bulk=True,
+        )
+        await asyncio.to_thread(_checkpoint, self.path)
+        return run
+
+    async def _batches(
+        self, step: Callable[[sqlite3.Connection], int], size: int, pause: float
+    ) -> int:
+        total = 0
+        while (done := await self._write(step, bulk=True)) > 0:
+            total += done
+            if done < size:
+                break
+            await asyncio.sleep(pause)
+        return total
+
+    async def retention_runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        return await self._read(partial(retention_sql.runs, limit=limit))
+
+    async def audit_verify(self) -> tuple[int, StoredEntry | None]:
+        """How many entries were checked, and the first broken one (None: the chain holds)."""
+        return await self._read(_verify)
+
+    async def audit_recent(self, limit: int = 50, target: str | None = None) -> list[StoredEntry]:
+        return await self._read(partial(audit_sql.recent, limit=limit, target=target))
+
+
+def _verify(conn: sqlite3.Connection) -> tuple[int, StoredEntry | None]:
+    count = conn.execute("SELECT count(*) FROM audit").fetchone()[0]
+    return int(count), first_broken(audit_sql.entries(conn))
+
+
+def _checkpoint(path: Path) -> None:
+    """Make deleted bytes go from the WAL too (secure_delete clears them in the database)."""
+    conn = sqlite3.connect(path, timeout=10)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()

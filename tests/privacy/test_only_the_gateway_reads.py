@@ -1,0 +1,70 @@
+"""Proof by reading the source: only the gateway and the retention job read personal columns."""
+
+import ast
+import re
+from pathlib import Path
+
+from licmon.store.personal import PERSONAL_COLUMNS
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "licmon"
+GATEWAY = {"store/vault.py", "store/dsr_sql.py", "store/org_data.py", "store/retention_sql.py"}
+INGEST = {
+    "store/sqlite_seats.py",  # writes the connection log: INSERT only
+    "store/login_sql.py",  # writes the staff login-attempt log (security.authn): INSERT only
+    # raises abuse flags: evidence and source_network are written by one upsert (INSERT ...
+    # ON CONFLICT DO UPDATE; its conflict target names source_network, hence the privilege).
+    # Reading them back is the gateway's (vault.read_flag); an UPDATE here would fail this.
+    "store/flags_sql.py",
+}
+SCHEMA = {"store/migrations.py"}
+PRIVILEGE_USERS = GATEWAY | INGEST | {"store/sqlite.py", "store/personal.py"}
+SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE)\b")
+PERSONAL = sorted({column for columns in PERSONAL_COLUMNS.values() for column in columns})
+MENTION = re.compile(r"\b(" + "|".join(PERSONAL) + r")\b")
+
+
+def sql_mentions(source: str) -> list[tuple[str, str]]:
+    """(statement kind, column) for every SQL string literal naming a personal column."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            kind = SQL.search(node.value)
+            for column in MENTION.findall(node.value) if kind else []:
+                found.append((kind.group(1), column))  # type: ignore[union-attr]
+    return found
+
+
+def offences(relative: str, source: str) -> list[str]:
+    if relative in GATEWAY | SCHEMA:
+        return []
+    allowed = {"INSERT"} if relative in INGEST else set()
+    found = [
+        f"{relative}: {kind} names {column}"
+        for kind, column in sql_mentions(source)
+        if kind not in allowed
+    ]
+    if "privileged(" in source and relative not in PRIVILEGE_USERS:
+        found.append(f"{relative}: takes the gateway's privilege")
+    return found
+
+
+def test_no_module_outside_the_gateway_reads_personal_columns() -> None:
+    problems = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE).as_posix()
+        problems += offences(relative, path.read_text())
+    assert not problems, "\n".join(problems)
+
+
+def test_the_scanner_catches_a_stray_read() -> None:
+    stray = 'rows = conn.execute("SELECT address, day FROM connections")\n'
+    assert offences("web/console.py", stray) == ["web/console.py: SELECT names address"]
+    assert offences("store/sqlite_seats.py", stray)
+    assert offences("store/vault.py", stray) == []
+    assert offences("web/x.py", "with privileged(conn): pass\n")
+
+
+def test_the_gateway_modules_exist() -> None:
+    for relative in GATEWAY | INGEST:
+        assert (PACKAGE / relative).exists(), relative
