@@ -1,0 +1,1 @@
+"""`licmon demo`: a real server on the loopback address, demo data, simulated programs."""

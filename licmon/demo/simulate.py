@@ -1,0 +1,159 @@
+"""Simulated desktop programs, honest and abusive, built on ``licmon.client``.
+
+Each behaviour runs a bounded loop until the deadline and returns what its programs were told,
+in the client's own plain words. All traffic goes to the demo server on the loopback address.
+"""
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import aiohttp
+
+from licmon.client import AsyncLicenseClient, Status, Timing, TrustedKeys
+from licmon.demo.seed import LEASE_SECONDS, DemoLicense
+from licmon.domain import license_keys
+
+HONEST_MACHINES = 4
+OVERUSE_MACHINES = 6
+# The library renews at half the lease; the demo renews about every second to be seen.
+DEMO_TIMING = Timing(
+    timeout=5.0,
+    attempts=1,
+    max_wait=0.0,
+    heartbeat_fraction=1.0 / LEASE_SECONDS,
+    min_heartbeat=0.5,
+    release_timeout=2.0,
+)
+
+
+@dataclass(frozen=True)
+class Told:
+    """What the programs of one behaviour were told at the end."""
+
+    behaviour: str
+    message: str
+
+
+class Simulation:
+    def __init__(
+        self, url: str, keys: TrustedKeys, session: aiohttp.ClientSession, seconds: float
+    ) -> None:
+        self.url, self.keys, self.session = url, keys, session
+        self.deadline = asyncio.get_running_loop().time() + seconds
+        self.rng = random.Random()
+
+    def client(self, key: str, product: str, machine: str) -> AsyncLicenseClient:
+        return AsyncLicenseClient(
+            self.url,
+            key,
+            product,
+            machine=machine,
+            trusted_keys=self.keys,
+            session=self.session,
+            timing=DEMO_TIMING,
+        )
+
+    def running(self) -> bool:
+        return asyncio.get_running_loop().time() < self.deadline
+
+    async def every(self, period: float, action: Callable[[], Awaitable[None]]) -> None:
+        """Run ``action`` about every ``period`` seconds (jittered) until the deadline."""
+        while self.running():
+            await action()
+            remaining = self.deadline - asyncio.get_running_loop().time()
+            await asyncio.sleep(max(0.0, min(period * (0.5 + self.rng.random()), remaining)))
+
+    async def once(self, key: str, product: str, machine: str) -> Status:
+        """One check-in by a program that then goes away without releasing."""
+        client = self.client(key, product, machine)
+        try:
+            return await client.checkin()
+        finally:
+            await client.close(release=False)
+
+
+async def honest(sim: Simulation, lic: DemoLicense) -> Told:
+    """A few machines start, renew in the background (the client's heartbeat), release at exit."""
+    clients = [
+        sim.client(lic.key, lic.product, f"demo-honest-{n:02d}") for n in range(HONEST_MACHINES)
+    ]
+    try:
+        await asyncio.gather(*(c.start() for c in clients))
+        while sim.running():
+            await asyncio.sleep(
+                min(0.2, max(0.0, sim.deadline - asyncio.get_running_loop().time()))
+            )
+        return Told("honest machines", clients[0].status.message)
+    finally:
+        await asyncio.gather(*(c.close() for c in clients))
+
+
+async def seat_overuse(sim: Simulation, lic: DemoLicense) -> Told:
+    """More machines than seats, each checking in again and again."""
+    statuses: list[Status] = []
+
+    async def machine(n: int) -> None:
+        async def check() -> None:
+            statuses.append(await sim.once(lic.key, lic.product, f"demo-overuse-{n:02d}"))
+
+        await sim.every(0.7, check)
+
+    await asyncio.gather(*(machine(n) for n in range(OVERUSE_MACHINES)))
+    return Told("seat overuse", _denial(statuses))
+
+
+async def machine_sharing(sim: Simulation, lic: DemoLicense) -> Told:
+    """One key passed around: a new machine checks in every few tenths of a second."""
+    seen: list[Status] = []
+
+    async def new_machine() -> None:
+        seen.append(await sim.once(lic.key, lic.product, f"demo-shared-{len(seen):03d}"))
+
+    await sim.every(0.5, new_machine)
+    return Told("many machines on one key", seen[-1].message if seen else "")
+
+
+async def key_guessing(sim: Simulation, product: str) -> Told:
+    """Well-formed random keys (they pass the client's typo check) tried one after another."""
+    seen: list[Status] = []
+
+    async def guess() -> None:
+        seen.append(await sim.once(license_keys.generate(), product, "demo-guesser-01"))
+
+    await sim.every(0.15, guess)
+    return Told("invalid-key guessing", seen[-1].message if seen else "")
+
+
+async def dead_key(sim: Simulation, lic: DemoLicense) -> Told:
+    """A revoked key that keeps checking in."""
+    seen: list[Status] = []
+
+    async def check() -> None:
+        seen.append(await sim.once(lic.key, lic.product, "demo-revoked-01"))
+
+    await sim.every(1.0, check)
+    return Told("revoked key in use", seen[-1].message if seen else "")
+
+
+async def simulate(
+    url: str, licenses: list[DemoLicense], keys: TrustedKeys, seconds: float
+) -> list[Told]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+        sim = Simulation(url, keys, session, seconds)
+        role = {lic.role: lic for lic in licenses}
+        return list(
+            await asyncio.gather(
+                honest(sim, role["honest"]),
+                seat_overuse(sim, role["seat overuse"]),
+                machine_sharing(sim, role["machine sharing"]),
+                key_guessing(sim, "viewer"),
+                dead_key(sim, role["revoked key"]),
+            )
+        )
+
+
+def _denial(statuses: list[Status]) -> str:
+    refused = [s for s in statuses if not s.licensed]
+    return (refused or statuses)[-1].message if statuses else ""
