@@ -1,0 +1,1 @@
+"""Abuse detection wired to the running server: detectors, flags, GeoIP life cycle."""

@@ -1,0 +1,110 @@
+"""The detectors beside the check-in path: throttle before the key is looked at, observe
+after the store answered, write flags only when one is drafted."""
+
+import logging
+from collections.abc import Callable, Sequence
+
+from licmon.catalog import KeyIndex
+from licmon.domain.access import ReadContext, Role
+from licmon.domain.detectors import DetectorSet, FlagDraft
+from licmon.domain.detectors.ingest import checkin_event, history_event, invalid_key_event
+from licmon.domain.detectors.netkeys import caller_key, network_key
+from licmon.domain.flags import FlagRaise, evidence_deadline
+from licmon.domain.models import CheckinRequest, GeoInfo, License, SeatResult
+from licmon.domain.network import IPAddress
+from licmon.domain.purposes import ABUSE, PURPOSES
+from licmon.errors import Throttled
+from licmon.metrics import Metrics
+from licmon.store.base import Store
+
+log = logging.getLogger(__name__)
+REBUILD_CONTEXT = ReadContext(
+    actor="system:detectors",
+    role=Role.SYSTEM,
+    purpose=ABUSE,
+    justification="rebuild detector windows at start-up",
+)
+REBUILD_ROWS = 200_000
+
+
+class AbuseMonitor:
+    def __init__(
+        self,
+        detectors: DetectorSet,
+        store: Store,
+        metrics: Metrics,
+        locates: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.detectors = detectors
+        self.store = store
+        self.metrics = metrics
+        self.locates = locates
+
+    def throttle(self, address: IPAddress, machine: str, now: int) -> None:
+        """Raise Throttled (429) while this address or network is guessing keys."""
+        retry = self.detectors.retry_after(
+            caller_key(address, machine), network_key(address), machine, now
+        )
+        if retry is not None:
+            self.metrics.throttled()
+            raise Throttled(retry)
+
+    async def invalid_key(self, address: IPAddress, machine: str, now: int) -> None:
+        drafts = self.detectors.observe(invalid_key_event(address, machine, now), now)
+        if drafts:
+            await self._raise(drafts, None)
+
+    def checked_in(
+        self,
+        lic: License,
+        req: CheckinRequest,
+        address: IPAddress,
+        geo: GeoInfo,
+        result: SeatResult,
+        now: int,
+    ) -> list[FlagDraft]:
+        """The detectors see one committed check-in; the flags to raise, rarely any."""
+        event = checkin_event(
+            lic, req, address, geo, result.outcome, result.reason, now, self.locates()
+        )
+        return self.detectors.observe(event, now)
+
+    async def raise_flags(self, drafts: Sequence[FlagDraft], lic: License | None) -> None:
+        await self._raise(drafts, lic)
+
+    async def rebuild(self, index: KeyIndex, now: int) -> int:
+        """Refill the windows from the connection log (one audited gateway read) and the
+        re-raise guard from the active flags: a restart keeps what was learned."""
+        t = self.detectors.thresholds
+        rows = await self.store.detector_history(
+            REBUILD_CONTEXT, now - t.longest_window, REBUILD_ROWS
+        )
+        located = self.locates()
+        events = (
+            history_event(row, lic, located)
+            for row in rows
+            if (lic := index.by_id(int(row["license_id"]))) is not None
+        )
+        replayed = self.detectors.replay(events)
+        for kind, license_id, last_seen in await self.store.active_flags_since(
+            now - t.flag_refire_seconds
+        ):
+            self.detectors.remember_raised(kind, license_id, "", last_seen)
+        return replayed
+
+    async def refresh_open_flags(self) -> None:
+        by_kind, by_severity = await self.store.open_flag_counts()
+        self.metrics.set_open_flags(by_kind, by_severity)
+
+    async def _raise(self, drafts: Sequence[FlagDraft], lic: License | None) -> None:
+        days = lic.org.retention_days if lic else PURPOSES[ABUSE].max_retention_days
+        raises = [FlagRaise(d, evidence_deadline(d.at, days)) for d in drafts]
+        try:
+            await self.store.raise_flags(raises)
+        except Exception:
+            # The check-in is committed and answered all the same; the pattern, if it
+            # persists, is drafted again after flag_refire_seconds.
+            log.exception("abuse flags could not be written", extra={"flags": len(raises)})
+            return
+        for draft in drafts:
+            self.metrics.flag_raised(draft.kind.value, draft.severity.value)

@@ -1,0 +1,105 @@
+"""The running server's abuse-detection resources, as aiohttp cleanup contexts:
+GeoIP files (opened, watched, reloaded on SIGHUP) and the detectors (rebuilt from the store,
+attached to the check-in service)."""
+
+import asyncio
+import dataclasses
+import logging
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+
+from licmon.abuse.monitor import AbuseMonitor
+from licmon.catalog import stop_task
+from licmon.config import Settings
+from licmon.domain.detectors import DetectorSet, Thresholds
+from licmon.geo import Geo, NoGeo
+from licmon.geoip import MaxMindGeo
+from licmon.geoip.slots import ANONYMOUS, ASN, CITY
+from licmon.keys import ABUSE, GEO, INDEX, METRICS, SERVICE, SETTINGS, STORE
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], float]
+
+
+def thresholds_from(settings: Settings) -> Thresholds:
+    """The settings named like the detector thresholds, as the domain's Thresholds."""
+    return Thresholds(**{f.name: getattr(settings, f.name) for f in dataclasses.fields(Thresholds)})
+
+
+def geo_from(settings: Settings) -> Geo:
+    paths = {
+        CITY: settings.geoip_city,
+        ASN: settings.geoip_asn,
+        ANONYMOUS: settings.geoip_anonymous,
+    }
+    if not any(paths.values()):
+        return NoGeo()
+    return MaxMindGeo(paths, settings.geoip_cache_networks)
+
+
+async def geoip_ctx(app: web.Application) -> AsyncIterator[None]:
+    geo = app[GEO]
+    if not isinstance(geo, MaxMindGeo):
+        yield
+        return
+    geo.metrics = app[METRICS]
+    await asyncio.to_thread(geo.open)  # a corrupt or wrong-type file stops start-up here
+    every = app[SETTINGS].geoip_check_seconds
+    watcher = asyncio.create_task(geo.watch(every)) if every > 0 else None
+    hangup = _on_sighup(lambda: geo.reload(force=True))
+    yield
+    if hangup:
+        asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+    if watcher is not None:
+        await stop_task(watcher)
+    geo.close()
+
+
+def abuse_ctx(clock: Clock) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        settings, store = app[SETTINGS], app[STORE]
+        detectors = DetectorSet(thresholds_from(settings))
+        monitor = AbuseMonitor(detectors, store, app[METRICS], app[GEO].locates)
+        replayed = await monitor.rebuild(app[INDEX], int(clock()))
+        log.info("detector windows rebuilt", extra={"connections": replayed})
+        app[ABUSE] = monitor
+        app[SERVICE].abuse = monitor
+        gauges = asyncio.create_task(
+            _every(settings.metrics_refresh_seconds, monitor.refresh_open_flags)
+        )
+        yield
+        app[SERVICE].abuse = None
+        await stop_task(gauges)
+
+    return ctx
+
+
+def _on_sighup(reload: Callable[[], Awaitable[list[str]]]) -> bool:
+    """SIGHUP reloads every GeoIP file; False where signals cannot be handled here."""
+    loop = asyncio.get_running_loop()
+    pending: set[asyncio.Task[None]] = set()
+
+    async def run() -> None:
+        log.info("SIGHUP: reloading GeoIP databases", extra={"reloaded": await reload()})
+
+    def handle() -> None:
+        task = loop.create_task(run())
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+
+    try:
+        loop.add_signal_handler(signal.SIGHUP, handle)
+    except (NotImplementedError, RuntimeError, ValueError):
+        return False
+    return True
+
+
+async def _every(seconds: float, action: Callable[[], Awaitable[None]]) -> None:
+    while True:
+        try:
+            await action()
+        except Exception:
+            log.warning("open-flag gauges not refreshed", exc_info=True)
+        await asyncio.sleep(seconds)

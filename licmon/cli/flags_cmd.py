@@ -1,0 +1,122 @@
+"""licmon flags list | show | ack | confirm | dismiss.
+
+Listings never hold evidence. ``show --justification`` reads it through the purpose gateway
+(purpose ``license.enforcement.abuse``, audited); every decision is audited with its reason.
+"""
+
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from licmon.cli.common import (
+    cli_actor,
+    emit,
+    json_option,
+    make_settings,
+    settings_options,
+    with_store,
+)
+from licmon.cli.privacy import operator_context
+from licmon.domain.detectors import FlagKind
+from licmon.domain.flags import FlagStatus
+from licmon.domain.purposes import ABUSE
+
+COLUMNS = ("id", "kind", "severity", "license_id", "status", "count", "first_seen", "last_seen")
+TIMES = ("first_seen", "last_seen", "decided_at", "retain_until")
+
+
+@click.group()
+def flags() -> None:
+    """Abuse flags raised by the detectors: list, read, decide."""
+
+
+@flags.command("list")
+@click.option(
+    "--status",
+    type=click.Choice([*(s.value for s in FlagStatus), "all"]),
+    default="open",
+    show_default=True,
+)
+@click.option("--kind", type=click.Choice([k.value for k in FlagKind]))
+@click.option("--license", "license_id", type=int, help="Only this license's flags.")
+@click.option("--limit", type=click.IntRange(1, 10000), default=100, show_default=True)
+@settings_options
+@json_option
+def list_command(
+    status: str,
+    kind: str | None,
+    license_id: int | None,
+    limit: int,
+    config_file: Path | None,
+    data_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Flags, most recently seen first (without evidence)."""
+    settings = make_settings(config_file, data_dir=data_dir)
+    wanted = None if status == "all" else status
+    rows = with_store(settings, lambda s: s.list_flags(wanted, kind, license_id, limit))
+    emit(rows if as_json else [_readable(r) for r in rows], as_json, COLUMNS)
+
+
+@flags.command("show")
+@click.argument("flag_id", type=int)
+@click.option(
+    "--justification",
+    help="Why you read the evidence (personal data): recorded in the audit log. "
+    "Without it the flag is shown without evidence.",
+)
+@settings_options
+@json_option
+def show(
+    flag_id: int,
+    justification: str | None,
+    config_file: Path | None,
+    data_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """One flag; with --justification, its evidence too (an audited read)."""
+    settings = make_settings(config_file, data_dir=data_dir)
+    if justification is None:
+        flag = with_store(settings, lambda s: s.get_flag(flag_id))
+        flag["evidence"] = "(not shown: give --justification to read it; the read is audited)"
+    else:
+        ctx = operator_context(justification, purpose=ABUSE)
+        flag = with_store(settings, lambda s: s.read_flag(ctx, flag_id))
+    emit(flag if as_json else _readable(flag), as_json)
+
+
+def _decision(name: str, status: FlagStatus, help_text: str) -> None:
+    @flags.command(name, help=help_text)
+    @click.argument("flag_id", type=int)
+    @click.option("--reason", required=True, help="Why; recorded with the flag and audited.")
+    @settings_options
+    @json_option
+    def command(
+        flag_id: int, reason: str, config_file: Path | None, data_dir: Path | None, as_json: bool
+    ) -> None:
+        settings = make_settings(config_file, data_dir=data_dir)
+        suspend = settings.suspend_on_confirm
+        flag = with_store(
+            settings,
+            lambda s: s.decide_flag(flag_id, status, cli_actor(), reason, suspend=suspend),
+        )
+        emit(flag if as_json else _readable(flag), as_json)
+
+
+_decision("ack", FlagStatus.ACKNOWLEDGED, "Acknowledge a flag: someone is looking at it.")
+_decision(
+    "confirm",
+    FlagStatus.CONFIRMED,
+    "Confirm a flag as abuse (with suspend_on_confirm, its license is suspended).",
+)
+_decision("dismiss", FlagStatus.DISMISSED, "Dismiss a flag as not abuse.")
+
+
+def _readable(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: _time(v) if k in TIMES and isinstance(v, int) else v for k, v in row.items()}
+
+
+def _time(epoch: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(epoch))

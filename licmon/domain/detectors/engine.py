@@ -1,0 +1,69 @@
+"""Every detector behind one call, with the re-raise guard and the start-up replay."""
+
+from collections.abc import Iterable
+
+from licmon.domain.detectors.bounded import LruMap
+from licmon.domain.detectors.events import CheckinEvent, Detector, FlagDraft
+from licmon.domain.detectors.guessing import KeyGuessing
+from licmon.domain.detectors.place import Anonymizer, ImpossibleTravel, NetworkSpread, Territory
+from licmon.domain.detectors.request import ClockTampering, ReplayedNonce
+from licmon.domain.detectors.thresholds import Thresholds
+from licmon.domain.detectors.usage import DeadKey, MachineSharing, SeatOveruse
+
+RaisedKey = tuple[str, int | None, str]
+
+
+class DetectorSet:
+    """Runs each detector on each check-in. While a pattern persists, its flag is drafted
+    again at most every ``flag_refire_seconds`` (the store counts it), not on every
+    check-in: flags stay rare writes."""
+
+    def __init__(self, thresholds: Thresholds) -> None:
+        self.thresholds = thresholds
+        self.guessing = KeyGuessing(thresholds)
+        self.detectors: tuple[Detector, ...] = (
+            SeatOveruse(thresholds),
+            MachineSharing(thresholds),
+            NetworkSpread(thresholds),
+            ImpossibleTravel(thresholds),
+            Territory(),
+            Anonymizer(),
+            DeadKey(thresholds),
+            ClockTampering(thresholds),
+            ReplayedNonce(thresholds),
+            self.guessing,
+        )
+        self._raised: LruMap[RaisedKey, int] = LruMap(thresholds.detector_licenses)
+
+    def retry_after(self, host: int, network: int, machine: str, now: int) -> int | None:
+        return self.guessing.retry_after(host, network, machine, now)
+
+    def observe(self, event: CheckinEvent, now: int) -> list[FlagDraft]:
+        drafts = []
+        for detector in self.detectors:
+            draft = detector.observe(event, now)
+            if draft is not None and self._fresh(draft, now):
+                drafts.append(draft)
+        return drafts
+
+    def remember_raised(self, kind: str, license_id: int | None, scope: str, at: int) -> None:
+        """A flag already stored (read back at start-up) is not drafted again too soon."""
+        self._raised.put((kind, license_id, scope), at)
+
+    def replay(self, events: Iterable[CheckinEvent]) -> int:
+        """Refill the windows from stored history, oldest first; drafts are dropped (their
+        flags were raised before). Returns the number of events replayed."""
+        count = 0
+        for event in events:
+            for detector in self.detectors:
+                detector.observe(event, event.at)
+            count += 1
+        return count
+
+    def _fresh(self, draft: FlagDraft, now: int) -> bool:
+        key = (draft.kind.value, draft.license_id, draft.scope)
+        last = self._raised.get(key)
+        if last is not None and now - last < self.thresholds.flag_refire_seconds:
+            return False
+        self._raised.put(key, now)
+        return True

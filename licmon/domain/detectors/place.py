@@ -1,0 +1,193 @@
+"""Detectors of where a license is used: network spread, impossible travel, territory,
+anonymizers."""
+
+from dataclasses import dataclass, field
+
+from licmon.domain.detectors.bounded import LruMap, RecentKeys
+from licmon.domain.detectors.events import CheckinEvent, FlagDraft, FlagKind, Severity
+from licmon.domain.detectors.geodesy import distance_km
+from licmon.domain.detectors.netkeys import network_text
+from licmon.domain.detectors.thresholds import Thresholds
+from licmon.domain.models import DenyReason
+
+
+@dataclass(slots=True)
+class _Spread:
+    """Networks of one license, grouped by ASN. ``places`` is the sum over ASNs of
+    min(networks, per_asn): one carrier's address pool counts as a few places, not many."""
+
+    networks: RecentKeys[int]
+    group_of: dict[int, int] = field(default_factory=dict)
+    per_group: dict[int, int] = field(default_factory=dict)
+    places: int = 0
+    asns: int = 0
+
+
+class NetworkSpread:
+    """Too many distinct networks or ASNs for one license in a window, scaled by its seats.
+    Private and carrier-grade NAT ranges and anonymizer exits are not places."""
+
+    kind = FlagKind.NETWORK_SPREAD
+
+    def __init__(self, t: Thresholds) -> None:
+        self.t = t
+        self._spread: LruMap[int, _Spread] = LruMap(t.detector_licenses)
+
+    def observe(self, event: CheckinEvent, now: int) -> FlagDraft | None:
+        if not (event.usable and event.routable and event.license_id is not None):
+            return None
+        if event.anonymizer is not None:
+            return None
+        cap = self.t.detector_machines_per_license
+        spread = self._spread.setdefault(event.license_id, lambda: _Spread(RecentKeys(cap)))
+        if spread.networks.touch(event.network, now):
+            self._add(spread, event.network, event.asn)
+        for gone in spread.networks.expire(now - self.t.spread_window_seconds):
+            self._remove(spread, gone)
+        return self._judge(spread, event, now)
+
+    def _add(self, spread: _Spread, network: int, asn: int | None) -> None:
+        group = asn if asn is not None else -1 - network
+        spread.group_of[network] = group
+        count = spread.per_group.get(group, 0) + 1
+        spread.per_group[group] = count
+        spread.places += count <= self.t.spread_networks_per_asn
+        spread.asns += count == 1 and group >= 0
+
+    def _remove(self, spread: _Spread, network: int) -> None:
+        group = spread.group_of.pop(network)
+        count = spread.per_group[group] - 1
+        spread.places -= count < self.t.spread_networks_per_asn
+        if count:
+            spread.per_group[group] = count
+        else:
+            del spread.per_group[group]
+            spread.asns -= group >= 0
+
+    def _judge(self, spread: _Spread, event: CheckinEvent, now: int) -> FlagDraft | None:
+        t = self.t
+        max_places = t.spread_networks_base + t.spread_networks_per_seat * event.seats
+        max_asns = t.spread_asns_base + t.spread_asns_per_seat * event.seats
+        if spread.places <= max_places and spread.asns <= max_asns:
+            return None
+        evidence = {
+            "networks": len(spread.networks),
+            "places": spread.places,
+            "asns": spread.asns,
+            "max_places": max_places,
+            "max_asns": max_asns,
+            "latest_network": network_text(event.network),
+            "window_seconds": t.spread_window_seconds,
+        }
+        return FlagDraft(self.kind, Severity.MEDIUM, event.license_id, now, evidence)
+
+
+@dataclass(frozen=True, slots=True)
+class _Point:
+    at: int
+    latitude: float
+    longitude: float
+    accuracy_km: int
+    country: str | None
+    network: int
+
+
+class ImpossibleTravel:
+    """Two check-ins implying a speed above ``travel_max_kmh``: the distance less both
+    accuracy radii, over the time between them. Single-seat licenses are followed as one
+    traveller, others machine by machine (two seats in two cities are normal). Skipped for
+    anonymizer exits and for locations vaguer than ``travel_max_accuracy_km``."""
+
+    kind = FlagKind.IMPOSSIBLE_TRAVEL
+
+    def __init__(self, t: Thresholds) -> None:
+        self.t = t
+        self._last: LruMap[tuple[int, str], _Point] = LruMap(t.detector_licenses)
+
+    def observe(self, event: CheckinEvent, now: int) -> FlagDraft | None:
+        point = self._point(event, now)
+        if point is None or event.license_id is None:
+            return None
+        key = (event.license_id, event.machine if event.seats > 1 else "")
+        last = self._last.get(key)
+        self._last.put(key, point)
+        if last is None:
+            return None
+        speed, distance = self._speed(last, point)
+        if speed <= self.t.travel_max_kmh or distance < self.t.travel_min_km:
+            return None
+        evidence = {
+            "from": _place(last),
+            "to": _place(point),
+            "distance_km": round(distance),
+            "hours": round((point.at - last.at) / 3600, 2),
+            "speed_kmh": round(speed),
+        }
+        return FlagDraft(self.kind, Severity.HIGH, event.license_id, now, evidence)
+
+    def _point(self, event: CheckinEvent, now: int) -> _Point | None:
+        if not event.usable or event.anonymizer is not None or not event.routable:
+            return None
+        if event.latitude is None or event.longitude is None:
+            return None
+        accuracy = event.accuracy_km if event.accuracy_km is not None else 0
+        if accuracy > self.t.travel_max_accuracy_km:
+            return None
+        return _Point(now, event.latitude, event.longitude, accuracy, event.country, event.network)
+
+    @staticmethod
+    def _speed(a: _Point, b: _Point) -> tuple[float, float]:
+        distance = distance_km(a.latitude, a.longitude, b.latitude, b.longitude)
+        reach = distance - a.accuracy_km - b.accuracy_km
+        hours = max(b.at - a.at, 60) / 3600
+        return max(reach, 0.0) / hours, distance
+
+
+def _place(point: _Point) -> dict[str, object]:
+    return {
+        "at": point.at,
+        "country": point.country,
+        "latitude": round(point.latitude, 2),
+        "longitude": round(point.longitude, 2),
+        "accuracy_km": point.accuracy_km,
+        "network": network_text(point.network),
+    }
+
+
+class Territory:
+    """A check-in refused because its country is outside the license's list; a check-in of
+    such a license from an unknown country is reported (``unknown_country``), not denied."""
+
+    kind = FlagKind.TERRITORY
+
+    def observe(self, event: CheckinEvent, now: int) -> FlagDraft | None:
+        if event.license_id is None:
+            return None
+        allowed = sorted(event.allowed_countries)
+        if event.reason is DenyReason.TERRITORY:
+            evidence = {"country": event.country, "allowed": allowed}
+            return FlagDraft(self.kind, Severity.MEDIUM, event.license_id, now, evidence)
+        if allowed and event.located and event.country is None and event.usable:
+            evidence = {"country": None, "allowed": allowed, "network": network_text(event.network)}
+            return FlagDraft(
+                FlagKind.UNKNOWN_COUNTRY, Severity.INFO, event.license_id, now, evidence
+            )
+        return None
+
+
+class Anonymizer:
+    """A check-in through a VPN, Tor exit, public or residential proxy or hosting range:
+    informational, low severity."""
+
+    kind = FlagKind.ANONYMIZER
+
+    def observe(self, event: CheckinEvent, now: int) -> FlagDraft | None:
+        if event.anonymizer is None or event.license_id is None:
+            return None
+        evidence = {
+            "anonymizer": event.anonymizer,
+            "network": network_text(event.network),
+            "asn": event.asn,
+            "country": event.country,
+        }
+        return FlagDraft(self.kind, Severity.LOW, event.license_id, now, evidence)
