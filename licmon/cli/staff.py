@@ -1,0 +1,254 @@
+"""licmon user add | list | disable | enable | passwd | roles | token.
+
+There is no default account: the first admin is made here. Passwords come from a hidden,
+confirmed prompt or from standard input (``--password-stdin``), never from an argument,
+which would land in the shell history and the process list.
+"""
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from licmon.cli.common import cli_actor, emit, json_option, make_settings, settings_options
+from licmon.cli.common import with_store as run_with_store
+from licmon.domain.passwords import Passwords, check_policy
+from licmon.domain.sessions import new_api_token, token_hash
+from licmon.domain.staff import StaffUser, check_roles_and_org, parse_roles, parse_username
+from licmon.errors import BadRequest
+from licmon.store.base import Store
+
+USER_COLUMNS = ("id", "username", "roles", "org", "state", "created")
+ROLES_HELP = "Comma-separated: admin, analyst, support, dpo, customer."
+TOKEN_COLUMNS = ("id", "username", "name", "created_at", "expires_at", "last_used_at", "revoked")
+
+
+def password_option(func: Any) -> Any:
+    return click.option(
+        "--password-stdin",
+        is_flag=True,
+        help="Read the password from standard input (one line) instead of a prompt.",
+    )(func)
+
+
+def read_password(username: str, from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(
+            "Password", hide_input=True, confirmation_prompt=True, err=True, type=str
+        )
+    check_policy(password, username)
+    return password
+
+
+def hashed_password(username: str, from_stdin: bool) -> str:
+    return Passwords().hash(read_password(username, from_stdin))
+
+
+def user_view(user: StaffUser, orgs: dict[int, str]) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "roles": user.role_names,
+        "org": orgs.get(user.org_id) if user.org_id is not None else None,
+        "state": "disabled" if user.disabled else "active",
+        "created": _date(user.created_at),
+    }
+
+
+def _date(epoch: int | None) -> str | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat()
+
+
+def with_settings(config_file: Path | None, data_dir: Path | None, action: Any) -> Any:
+    return run_with_store(make_settings(config_file, data_dir=data_dir), action)
+
+
+@click.group()
+def user() -> None:
+    """Staff accounts for the console (roles: admin, analyst, support, dpo, customer)."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--roles", required=True, help=ROLES_HELP)
+@click.option("--org", help="The organization (slug) of a customer account.")
+@password_option
+@settings_options
+@json_option
+def user_add(
+    username: str,
+    roles: str,
+    org: str | None,
+    password_stdin: bool,
+    config_file: Path | None,
+    data_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Create an account; asks for its password."""
+    name, role_set = parse_username(username), parse_roles(roles)
+    check_roles_and_org(role_set, 0 if org else None)  # before asking for a password
+    digest = hashed_password(name, password_stdin)
+
+    async def act(store: Store) -> dict[str, Any]:
+        added = await store.add_user(name, digest, role_set, org, actor=cli_actor())
+        return user_view(added, await _orgs(store))
+
+    emit(with_settings(config_file, data_dir, act), as_json)
+
+
+async def _orgs(store: Store) -> dict[int, str]:
+    return {org.id: org.slug for org in await store.list_orgs()}
+
+
+@user.command("list")
+@settings_options
+@json_option
+def user_list(config_file: Path | None, data_dir: Path | None, as_json: bool) -> None:
+    """Every account with its roles and state."""
+
+    async def act(store: Store) -> list[dict[str, Any]]:
+        orgs = await _orgs(store)
+        return [user_view(u, orgs) for u in await store.list_users()]
+
+    emit(with_settings(config_file, data_dir, act), as_json, USER_COLUMNS)
+
+
+def _set_disabled(
+    username: str, disabled: bool, config_file: Path | None, data_dir: Path | None
+) -> None:
+    name = parse_username(username)
+
+    async def act(store: Store) -> StaffUser:
+        return await store.set_user_disabled(name, disabled, actor=cli_actor())
+
+    changed = with_settings(config_file, data_dir, act)
+    state = "disabled (its sessions ended)" if changed.disabled else "enabled"
+    click.echo(f"user {changed.username}: {state}")
+
+
+@user.command("disable")
+@click.argument("username")
+@settings_options
+def user_disable(username: str, config_file: Path | None, data_dir: Path | None) -> None:
+    """Stop an account from logging in; ends its sessions."""
+    _set_disabled(username, True, config_file, data_dir)
+
+
+@user.command("enable")
+@click.argument("username")
+@settings_options
+def user_enable(username: str, config_file: Path | None, data_dir: Path | None) -> None:
+    """Let a disabled account log in again."""
+    _set_disabled(username, False, config_file, data_dir)
+
+
+@user.command("passwd")
+@click.argument("username")
+@password_option
+@settings_options
+def user_passwd(
+    username: str, password_stdin: bool, config_file: Path | None, data_dir: Path | None
+) -> None:
+    """Set a new password; ends every session of the account."""
+    name = parse_username(username)
+    digest = hashed_password(name, password_stdin)
+
+    async def act(store: Store) -> int:
+        return await store.set_user_password(name, digest, actor=cli_actor())
+
+    ended = with_settings(config_file, data_dir, act)
+    click.echo(f"password of {name} changed; {ended} session(s) ended")
+
+
+@user.command("roles")
+@click.argument("username")
+@click.option("--roles", required=True, help=ROLES_HELP)
+@click.option("--org", help="The organization (slug) of a customer account.")
+@settings_options
+@json_option
+def user_roles(
+    username: str,
+    roles: str,
+    org: str | None,
+    config_file: Path | None,
+    data_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Replace an account's roles; ends its sessions."""
+    name, role_set = parse_username(username), parse_roles(roles)
+
+    async def act(store: Store) -> dict[str, Any]:
+        changed = await store.set_user_roles(name, role_set, org, actor=cli_actor())
+        return user_view(changed, await _orgs(store))
+
+    emit(with_settings(config_file, data_dir, act), as_json)
+
+
+@user.group("token")
+def token() -> None:
+    """Personal API tokens for /staff/api (stored hashed; shown once)."""
+
+
+@token.command("add")
+@click.argument("username")
+@click.option("--name", required=True, help="What the token is for.")
+@click.option("--expires-days", type=click.IntRange(1, 3650), help="Days until it expires.")
+@settings_options
+def token_add(
+    username: str,
+    name: str,
+    expires_days: int | None,
+    config_file: Path | None,
+    data_dir: Path | None,
+) -> None:
+    """Create a token for USERNAME and print it once."""
+    owner = parse_username(username)
+    if not name.strip() or len(name) > 100:
+        raise BadRequest("A token name is 1-100 characters.")
+    secret = new_api_token()
+
+    async def act(store: Store) -> dict[str, Any]:
+        expires = None
+        if expires_days is not None:
+            expires = int(datetime.now(UTC).timestamp()) + expires_days * 86400
+        return await store.add_api_token(
+            owner, name.strip(), token_hash(secret), expires, actor=cli_actor()
+        )
+
+    added = with_settings(config_file, data_dir, act)
+    click.echo(f"token {added['id']} for {owner}: {secret}")
+    click.echo("Shown once: licmon keeps only its hash.", err=True)
+
+
+@token.command("list")
+@click.argument("username", required=False)
+@settings_options
+@json_option
+def token_list(
+    username: str | None, config_file: Path | None, data_dir: Path | None, as_json: bool
+) -> None:
+    """Tokens (never their secrets)."""
+    owner = parse_username(username) if username else None
+
+    async def act(store: Store) -> list[dict[str, Any]]:
+        rows = await store.list_api_tokens(owner)
+        return [{**row, "revoked": row["revoked_at"] is not None} for row in rows]
+
+    emit(with_settings(config_file, data_dir, act), as_json, TOKEN_COLUMNS)
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@settings_options
+def token_revoke(token_id: int, config_file: Path | None, data_dir: Path | None) -> None:
+    """Revoke a token at once."""
+
+    async def act(store: Store) -> dict[str, Any]:
+        return await store.revoke_api_token(token_id, actor=cli_actor())
+
+    with_settings(config_file, data_dir, act)
+    click.echo(f"token {token_id} revoked")

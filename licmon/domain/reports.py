@@ -1,0 +1,190 @@
+"""The abuse report: licenses with flags in a period, what the flags say (kinds, counts,
+severities, decisions: never their evidence, which is personal data), seat use against
+seats licensed, countries, and a suggested action. Plain data, CSV and JSON here; HTML is
+a template. The report holds no address and no evidence, so it can be exported."""
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from licmon.errors import BadRequest
+
+SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3}
+_SINCE = re.compile(r"(\d{1,4})([hdw])")
+_UNIT = {"h": 3600, "d": 86400, "w": 7 * 86400}
+MAX_PERIOD_DAYS = 400
+FORMATS = ("html", "csv", "json")
+CSV_COLUMNS = (
+    "license",
+    "organization",
+    "product",
+    "status",
+    "seats",
+    "peak_seats",
+    "seats_in_use",
+    "machines_seen",
+    "flags",
+    "kinds",
+    "highest_severity",
+    "countries",
+    "outside_territory",
+    "suggested_action",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FlagSummary:
+    id: int
+    kind: str
+    severity: str
+    status: str
+    count: int
+    first_seen: int
+    last_seen: int
+
+
+@dataclass(frozen=True, slots=True)
+class LicenseFindings:
+    license: int
+    org: str
+    org_name: str
+    product: str
+    status: str
+    seats: int
+    peak_seats: int
+    seats_in_use: int
+    machines_seen: int
+    allowed_countries: tuple[str, ...]
+    countries: dict[str, int]  # country -> check-ins in the period ('' = unknown)
+    flags: tuple[FlagSummary, ...]
+    suggested_action: str = ""
+
+    @property
+    def outside_territory(self) -> list[str]:
+        allowed = set(self.allowed_countries)
+        return sorted(c for c in self.countries if allowed and c and c not in allowed)
+
+    @property
+    def kinds(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for flag in self.flags:
+            counts[flag.kind] = counts.get(flag.kind, 0) + flag.count
+        return dict(sorted(counts.items()))
+
+    @property
+    def highest_severity(self) -> str:
+        ranked = [flag for flag in self.flags if flag.status != "dismissed"] or list(self.flags)
+        return max((f.severity for f in ranked), key=SEVERITY_RANK.__getitem__, default="")
+
+
+@dataclass(frozen=True, slots=True)
+class AbuseReport:
+    since: int
+    until: int
+    org: str | None
+    detailed: bool  # per-flag lines (admin, analyst, operator); summaries otherwise
+    licenses: tuple[LicenseFindings, ...] = field(default_factory=tuple)
+
+    @property
+    def flag_total(self) -> int:
+        return sum(len(lic.flags) for lic in self.licenses)
+
+
+def parse_since(text: str, now: int) -> int:
+    """The start of a period like '30d', '12h' or '2w' that ends ``now``."""
+    found = _SINCE.fullmatch(text.strip())
+    if found:
+        seconds = int(found.group(1)) * _UNIT[found.group(2)]
+        if seconds > MAX_PERIOD_DAYS * 86400:
+            raise BadRequest(f"A report covers at most {MAX_PERIOD_DAYS} days.")
+        return now - seconds
+    raise BadRequest("--since is a period like 30d, 12h or 2w.")
+
+
+def check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise BadRequest(f"The format is one of {', '.join(FORMATS)}.")
+    return fmt
+
+
+def suggest_action(findings: LicenseFindings) -> str:
+    """The first rule that fits, from the most to the least serious."""
+    live = [f for f in findings.flags if f.status != "dismissed"]
+    kinds = {f.kind for f in live}
+    if not live:
+        return "none: every flag was dismissed"
+    if any(f.status == "confirmed" and SEVERITY_RANK[f.severity] >= 2 for f in live):
+        return "suspend the license (confirmed abuse) and contact the customer"
+    if kinds & {"dead_key", "key_guessing"}:
+        return "check for a leaked or shared key; reissue it if needed"
+    if findings.peak_seats > findings.seats or kinds & {"seat_overuse", "machine_sharing"}:
+        return "contact the customer: usage exceeds the license; offer more seats"
+    if findings.outside_territory or kinds & {"territory", "impossible_travel", "network_spread"}:
+        return "review where the license is used with the customer"
+    return "monitor: low-severity signals only"
+
+
+def with_actions(findings: Sequence[LicenseFindings]) -> tuple[LicenseFindings, ...]:
+    ordered = sorted(
+        findings,
+        key=lambda f: (-SEVERITY_RANK.get(f.highest_severity, -1), -len(f.flags), f.license),
+    )
+    return tuple(_with_action(f) for f in ordered)
+
+
+def _with_action(findings: LicenseFindings) -> LicenseFindings:
+    return replace(findings, suggested_action=suggest_action(findings))
+
+
+def as_json(report: AbuseReport) -> dict[str, Any]:
+    return {
+        "report": "abuse",
+        "since": report.since,
+        "until": report.until,
+        "org": report.org,
+        "licenses": [_license_json(lic, report.detailed) for lic in report.licenses],
+    }
+
+
+def _license_json(lic: LicenseFindings, detailed: bool) -> dict[str, Any]:
+    data = {k: v for k, v in asdict(lic).items() if k != "flags"}
+    data.update(
+        kinds=lic.kinds,
+        highest_severity=lic.highest_severity,
+        outside_territory=lic.outside_territory,
+        allowed_countries=list(lic.allowed_countries),
+    )
+    if detailed:
+        data["flags"] = [asdict(flag) for flag in lic.flags]
+    return data
+
+
+def as_csv(report: AbuseReport) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for lic in report.licenses:
+        writer.writerow(_csv_row(lic))
+    return out.getvalue()
+
+
+def _csv_row(lic: LicenseFindings) -> list[Any]:
+    return [
+        lic.license,
+        lic.org,
+        lic.product,
+        lic.status,
+        lic.seats,
+        lic.peak_seats,
+        lic.seats_in_use,
+        lic.machines_seen,
+        len(lic.flags),
+        " ".join(f"{kind}:{count}" for kind, count in lic.kinds.items()),
+        lic.highest_severity,
+        " ".join(f"{c or '??'}:{n}" for c, n in sorted(lic.countries.items())),
+        " ".join(lic.outside_territory),
+        lic.suggested_action,
+    ]

@@ -1,0 +1,91 @@
+"""Who is asking: the session behind the cookie, CSRF on every state-changing request, and
+the permission each route needs. Routes wrap their handler in ``staff_page``."""
+
+import functools
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from licmon.domain.sessions import NewSession, SessionRecord, csrf_matches
+from licmon.domain.staff import Permission, StaffUser, require
+from licmon.errors import Forbidden, Unauthorized
+from licmon.keys import STAFF_AUTH
+
+SESSION_COOKIE = "licmon_session"
+COOKIE_PATH = "/staff"
+LOGIN_PATH = "/staff/login"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+USER = web.RequestKey("staff_user", StaffUser)
+SESSION = web.RequestKey("staff_session", SessionRecord)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def staff_page(permission: Permission | None) -> Callable[[Handler], Handler]:
+    """The handler runs only for a live session whose user holds ``permission``."""
+
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            user = await authenticate(request)
+            if permission is not None:
+                require(user, permission)
+            return await handler(request)
+
+        guarded.permission = permission  # type: ignore[attr-defined]
+        return guarded
+
+    return wrap
+
+
+async def authenticate(request: web.Request) -> StaffUser:
+    token = request.cookies.get(SESSION_COOKIE, "")
+    found = await request.app[STAFF_AUTH].session(token)
+    if found is None:
+        if request.method in UNSAFE_METHODS:
+            raise Unauthorized("Your session has ended. Please log in again.")
+        raise web.HTTPSeeOther(LOGIN_PATH)
+    record, user = found
+    if request.method in UNSAFE_METHODS:
+        await check_csrf(request, record)
+    request[SESSION], request[USER] = record, user
+    return user
+
+
+async def check_csrf(request: web.Request, record: SessionRecord) -> None:
+    """The form's token must be the session's; a cross-site origin is refused outright."""
+    if not same_origin(request):
+        raise Forbidden("The request came from another site.")
+    form = await request.post()
+    offered = form.get("csrf") or request.headers.get("X-CSRF-Token", "")
+    if not isinstance(offered, str) or not csrf_matches(record, offered):
+        raise Forbidden("The form is out of date (CSRF check failed). Reload the page.")
+
+
+def same_origin(request: web.Request) -> bool:
+    """Fetch metadata when the browser sends it; else the Origin header, when it names one."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = request.headers.get("Origin", "null")
+    return origin == "null" or urlsplit(origin).netloc == request.host
+
+
+def set_session_cookie(response: web.StreamResponse, session: NewSession) -> None:
+    """HttpOnly, Secure, SameSite=Strict; browsers send Secure cookies to localhost over
+    plain http too (a secure context), anywhere else only over https."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        session.token,
+        path=COOKIE_PATH,
+        httponly=True,
+        secure=True,
+        samesite="Strict",
+    )
+
+
+def clear_session_cookie(response: web.StreamResponse) -> None:
+    response.del_cookie(
+        SESSION_COOKIE, path=COOKIE_PATH, secure=True, httponly=True, samesite="Strict"
+    )

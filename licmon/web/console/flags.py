@@ -1,0 +1,118 @@
+"""Flags: the filtered list, one flag, its evidence after a stated purpose (audited
+by the gateway), and the decisions (acknowledge, confirm, dismiss; audited)."""
+
+from typing import Any
+
+from aiohttp import web
+
+from licmon.domain.access import ReadContext
+from licmon.domain.flags import NEXT, FlagStatus
+from licmon.domain.staff import Permission, StaffUser, check_scope
+from licmon.errors import BadRequest, Forbidden, NotFound
+from licmon.keys import STORE
+from licmon.web.console.auth import USER, staff_page
+from licmon.web.console.render import render, see_other
+
+routes = web.RouteTableDef()
+NOT_HERE = "There is nothing at this address."
+STATUSES = tuple(status.value for status in FlagStatus)
+LIST_LIMIT = 200
+
+
+@routes.get("/staff/flags")
+@staff_page(Permission.FLAGS)
+async def flag_list(request: web.Request) -> web.StreamResponse:
+    user: StaffUser = request[USER]
+    store, query = request.app[STORE], request.query
+    status = query.get("status") if query.get("status") in STATUSES else None
+    kinds = await store.flag_kinds()
+    kind = query.get("kind") if query.get("kind") in kinds else None
+    license_text = query.get("license", "").strip()
+    license_id = int(license_text) if license_text.isdigit() else None
+    org = user.org_id if user.org_id is not None else await _org_filter(request)
+    rows = await store.flag_rows(org, status, kind, license_id, LIST_LIMIT)
+    filters = {"status": status or "", "kind": kind or "", "license": license_text[:12]}
+    context = {"flags": rows, "kinds": kinds, "statuses": STATUSES, "filters": filters}
+    context["orgs"] = [] if user.org_id is not None else await store.list_orgs()
+    context["org_filter"] = query.get("org", "")
+    return render(request, "flags.html", context)
+
+
+async def _org_filter(request: web.Request) -> int | None:
+    slug = request.query.get("org", "")
+    orgs = {org.slug: org.id for org in await request.app[STORE].list_orgs()}
+    return orgs.get(slug) if slug else None
+
+
+async def visible_flag(request: web.Request) -> dict[str, Any]:
+    text = request.match_info["flag_id"]
+    try:
+        flag = await request.app[STORE].get_flag(int(text)) if text.isdigit() else None
+    except NotFound:
+        flag = None
+    if flag is None:
+        raise NotFound(NOT_HERE)
+    user: StaffUser = request[USER]
+    if user.org_id is not None and flag["org_id"] != user.org_id:
+        raise NotFound(NOT_HERE)  # also a flag without a license: not a customer's
+    if flag["org_id"] is not None:
+        check_scope(user, flag["org_id"])
+    return flag
+
+
+@routes.get("/staff/flags/{flag_id}")
+@staff_page(Permission.FLAGS)
+async def flag_page(request: web.Request) -> web.StreamResponse:
+    flag = await visible_flag(request)
+    return render(request, "flag.html", _flag_context(request, flag))
+
+
+def _flag_context(request: web.Request, flag: dict[str, Any]) -> dict[str, Any]:
+    user: StaffUser = request[USER]
+    may_act = user.may(Permission.FLAG_ACTIONS)
+    return {
+        "flag": flag,
+        "next": sorted(s.value for s in NEXT[FlagStatus(flag["status"])]) if may_act else [],
+        "purposes": user.purposes() if user.may(Permission.FLAG_EVIDENCE) else [],
+        "evidence": None,
+        "message": "",
+        "staff_view": user.org_id is None,
+    }
+
+
+@routes.post("/staff/flags/{flag_id}/evidence")
+@staff_page(Permission.FLAG_EVIDENCE)
+async def flag_evidence(request: web.Request) -> web.StreamResponse:
+    flag = await visible_flag(request)
+    user: StaffUser = request[USER]
+    form = await request.post()
+    purpose, justification = str(form.get("purpose", "")), str(form.get("justification", ""))
+    context = _flag_context(request, flag)
+    try:
+        role = user.role_for(purpose)
+        if role is None:
+            raise Forbidden("Your role may not read evidence for this purpose.")
+        ctx = ReadContext(user.actor, role, purpose, justification, user.org_id)
+        read = await request.app[STORE].read_flag(ctx, flag["id"])
+    except Forbidden as exc:
+        return render(request, "flag.html", {**context, "message": exc.message}, 403)
+    context.update(evidence=read.get("evidence") or {}, purpose=purpose)
+    return render(request, "flag.html", context)
+
+
+@routes.post("/staff/flags/{flag_id}/decide")
+@staff_page(Permission.FLAG_ACTIONS)
+async def flag_decide(request: web.Request) -> web.StreamResponse:
+    flag = await visible_flag(request)
+    form = await request.post()
+    status = str(form.get("status", ""))
+    if status not in STATUSES:
+        raise BadRequest("Choose acknowledged, confirmed or dismissed.")
+    await request.app[STORE].decide_flag(
+        flag["id"],
+        FlagStatus(status),
+        request[USER].actor,
+        str(form.get("reason", ""))[:500],
+        suspend=form.get("suspend") == "1",
+    )
+    return see_other(f"/staff/flags/{flag['id']}")

@@ -1,0 +1,155 @@
+"""Dashboard, licenses, one license (with addresses after a stated purpose), and a
+customer's own organization. Customers see their organization only, on every route."""
+
+from typing import Any
+
+from aiohttp import web
+
+from licmon.domain.access import ReadContext
+from licmon.domain.models import License
+from licmon.domain.network import network_of, parse_ip
+from licmon.domain.staff import Permission, StaffUser, check_scope
+from licmon.domain.subjects import Subject
+from licmon.errors import Forbidden, NotFound
+from licmon.keys import STAFF_AUTH, STORE
+from licmon.web.console import charts
+from licmon.web.console.auth import USER, staff_page
+from licmon.web.console.flagdata import open_flags_by_kind
+from licmon.web.console.render import render, see_other
+
+routes = web.RouteTableDef()
+DAY_HOURS, WEEK_HOURS = 24, 168
+NOT_HERE = "There is nothing at this address."
+
+
+def now_of(request: web.Request) -> int:
+    return request.app[STAFF_AUTH].now()
+
+
+@routes.get("/staff/")
+@staff_page(None)
+async def home(request: web.Request) -> web.StreamResponse:
+    user = request[USER]
+    if not user.may(Permission.LICENSES):
+        return see_other("/staff/audit")
+    return render(request, "dashboard.html", await dashboard_context(request, user))
+
+
+@routes.get("/staff")
+async def home_slash(request: web.Request) -> web.StreamResponse:
+    return see_other("/staff/")
+
+
+async def dashboard_context(request: web.Request, user: StaffUser) -> dict[str, Any]:
+    store, now, org = request.app[STORE], now_of(request), user.org_id
+    counts = await store.checkins_per_hour(org, now - DAY_HOURS * charts.HOUR)
+    products = await store.seats_per_product(org)
+    flags = await open_flags_by_kind(store, user)
+    return {
+        "checkins": charts.bar_chart(charts.hourly(counts, now, DAY_HOURS)),
+        "checkins_total": sum(counts.values()),
+        "products": products,
+        "seat_meters": charts.meters(
+            [(p["product"], p["in_use"], p["licensed"]) for p in products]
+        ),
+        "flags": flags,
+        "flag_chart": None if flags is None else charts.meters(flags),
+    }
+
+
+@routes.get("/staff/licenses")
+@staff_page(Permission.LICENSES)
+async def licenses(request: web.Request) -> web.StreamResponse:
+    rows = await request.app[STORE].license_rows(request[USER].org_id)
+    return render(request, "licenses.html", {"licenses": rows})
+
+
+async def visible_license(request: web.Request) -> License:
+    """The license named in the path, if this user may see it; else the same 404 as for a
+    license that does not exist (a customer learns nothing about other organizations)."""
+    text = request.match_info["license_id"]
+    try:
+        lic = await request.app[STORE].get_license(int(text)) if text.isdigit() else None
+    except NotFound:
+        lic = None
+    if lic is None:
+        raise NotFound(NOT_HERE)
+    check_scope(request[USER], lic.org.id)
+    return lic
+
+
+@routes.get("/staff/licenses/{license_id}")
+@staff_page(Permission.LICENSES)
+async def license_page(request: web.Request) -> web.StreamResponse:
+    lic = await visible_license(request)
+    return render(request, "license.html", await license_context(request, lic))
+
+
+async def license_context(request: web.Request, lic: License) -> dict[str, Any]:
+    store, now = request.app[STORE], now_of(request)
+    activity = await store.license_activity(lic.id, now - WEEK_HOURS * charts.HOUR)
+    peaks = {row["hour"]: row["peak_seats"] for row in activity["seat_use"]}
+    seat_points = charts.hourly(peaks, now, WEEK_HOURS)
+    return {
+        "lic": lic,
+        "usage": await store.license_usage(lic.id),
+        "seat_chart": charts.bar_chart(seat_points, line=lic.terms.seats, ticks=7),
+        "machines": activity["machines"],
+        "countries": activity["countries"],
+        "purposes": request[USER].purposes(),
+        "connections": None,
+        "networks": None,
+        "message": "",
+    }
+
+
+@routes.post("/staff/licenses/{license_id}/addresses")
+@staff_page(Permission.LICENSES)
+async def license_addresses(request: web.Request) -> web.StreamResponse:
+    """Addresses and networks, after a stated purpose and justification (audited)."""
+    lic = await visible_license(request)
+    user: StaffUser = request[USER]
+    form = await request.post()
+    purpose, justification = str(form.get("purpose", "")), str(form.get("justification", ""))
+    context = await license_context(request, lic)
+    role = user.role_for(purpose)
+    try:
+        if role is None:
+            raise Forbidden("Your role may not read addresses for this purpose.")
+        ctx = ReadContext(user.actor, role, purpose, justification, user.org_id)
+        rows = await request.app[STORE].read_connections(ctx, Subject.parse("license", str(lic.id)))
+    except Forbidden as exc:
+        return render(request, "license.html", {**context, "message": exc.message}, 403)
+    context.update(connections=rows, networks=networks(rows), purpose=purpose)
+    return render(request, "license.html", context)
+
+
+def networks(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Connection rows grouped by network (IPv4 /24, IPv6 /48)."""
+    groups: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        net = _network(row["address"])
+        group = groups.setdefault(net, {"network": net, "machines": set(), "checkins": 0})
+        group["machines"].add(row["machine"])
+        group["checkins"] += row["checkins"]
+    return sorted(
+        ({**g, "machines": len(g["machines"])} for g in groups.values()),
+        key=lambda g: (-g["checkins"], g["network"]),
+    )
+
+
+def _network(address: str) -> str:
+    found = parse_ip(address.split("/", 1)[0]) if address else None
+    return str(network_of(found)) if found else "(none kept)"
+
+
+@routes.get("/staff/org")
+@staff_page(Permission.OWN_ORG)
+async def own_org(request: web.Request) -> web.StreamResponse:
+    user: StaffUser = request[USER]
+    assert user.org_id is not None  # customers always have one (database constraint)
+    store = request.app[STORE]
+    context = await dashboard_context(request, user)
+    context["org"] = await store.org_info(user.org_id)
+    context["licenses"] = await store.license_rows(user.org_id)
+    return render(request, "org.html", context)

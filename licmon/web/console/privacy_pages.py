@@ -1,0 +1,124 @@
+"""Audit log, data-subject requests and legal holds (admin and dpo)."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from licmon.domain.access import ReadContext
+from licmon.domain.purposes import DSR
+from licmon.domain.staff import Permission, StaffUser
+from licmon.domain.subjects import Subject
+from licmon.errors import BadRequest, Forbidden, LicmonError
+from licmon.keys import STORE
+from licmon.web.console.auth import USER, staff_page
+from licmon.web.console.render import render, see_other
+
+routes = web.RouteTableDef()
+AUDIT_LIMIT = 200
+DSR_ACTIONS = ("export", "erase", "restrict")
+
+
+@routes.get("/staff/audit")
+@staff_page(Permission.AUDIT)
+async def audit(request: web.Request) -> web.StreamResponse:
+    store = request.app[STORE]
+    target = request.query.get("target", "").strip()[:100] or None
+    checked, broken = await store.audit_verify()
+    return render(
+        request,
+        "audit.html",
+        {
+            "entries": await store.audit_recent(AUDIT_LIMIT, target),
+            "target": target or "",
+            "checked": checked,
+            "broken": broken,
+            "attempts": await store.login_attempts(50),
+            "runs": await store.retention_runs(10),
+        },
+    )
+
+
+@routes.get("/staff/dsr")
+@staff_page(Permission.DSR)
+async def dsr_form(request: web.Request) -> web.StreamResponse:
+    return render(request, "dsr.html", {"result": None, "action": "", "message": ""})
+
+
+@routes.post("/staff/dsr")
+@staff_page(Permission.DSR)
+async def dsr_submit(request: web.Request) -> web.StreamResponse:
+    """Export, erase or restrict one subject's data, for the purpose dsr (audited)."""
+    form = await request.post()
+    action = str(form.get("action", ""))
+    try:
+        result = await _run_dsr(request, action, form)
+    except (BadRequest, Forbidden) as exc:
+        context = {"result": None, "action": action, "message": exc.message}
+        return render(request, "dsr.html", context, exc.status)
+    return render(request, "dsr.html", {"result": result, "action": action, "message": ""})
+
+
+async def _run_dsr(request: web.Request, action: str, form: Any) -> dict[str, Any]:
+    if action not in DSR_ACTIONS:
+        raise BadRequest("Choose export, erase or restrict.")
+    user: StaffUser = request[USER]
+    role = user.role_for(DSR)
+    if role is None:
+        raise Forbidden("Your role may not act on data-subject requests.")
+    subject = Subject.parse(str(form.get("kind", "")), str(form.get("value", ""))[:200])
+    ctx = ReadContext(user.actor, role, DSR, str(form.get("justification", "")), user.org_id)
+    store = request.app[STORE]
+    run = {"export": store.dsr_export, "erase": store.dsr_erase, "restrict": store.dsr_restrict}
+    return await run[action](ctx, subject)
+
+
+@routes.get("/staff/holds")
+@staff_page(Permission.HOLDS)
+async def holds(request: web.Request) -> web.StreamResponse:
+    return await _holds_page(request, "", 200)
+
+
+async def _holds_page(request: web.Request, message: str, status: int) -> web.Response:
+    everything = request.query.get("all") == "1"
+    found = await request.app[STORE].list_holds(active_only=not everything)
+    context = {"holds": found, "message": message, "all": everything}
+    return render(request, "holds.html", context, status)
+
+
+@routes.post("/staff/holds")
+@staff_page(Permission.HOLDS)
+async def hold_add(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    field = {name: str(form.get(name, "")).strip()[:500] for name in form}
+    try:
+        await request.app[STORE].add_hold(
+            field.get("scope", ""),
+            field.get("ref", ""),
+            field.get("reason", ""),
+            field.get("citation", ""),
+            _date(field.get("expires", "")),
+            request[USER].actor,
+        )
+    except LicmonError as exc:
+        return await _holds_page(request, exc.message, exc.status)
+    return see_other("/staff/holds")
+
+
+@routes.post("/staff/holds/{hold_id:\\d+}/release")
+@staff_page(Permission.HOLDS)
+async def hold_release(request: web.Request) -> web.StreamResponse:
+    hold_id = int(request.match_info["hold_id"])
+    await request.app[STORE].release_hold(hold_id, request[USER].actor)
+    return see_other("/staff/holds")
+
+
+def _date(text: str) -> int | None:
+    """An ISO date (UTC) as epoch seconds; empty: none."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadRequest("The expiry is not an ISO date (YYYY-MM-DD).") from None
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
