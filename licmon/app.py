@@ -5,22 +5,37 @@ import time
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry
 
+from licmon import retention
+from licmon.abuse.wiring import abuse_ctx, geo_from, geoip_ctx
 from licmon.catalog import KeyIndex, stop_task
 from licmon.config import Settings
 from licmon.datadir import open_data_dir
 from licmon.domain.network import TrustedProxies
 from licmon.errors import ConfigError
-from licmon.geo import Geo, NoGeo
-from licmon.keys import GEO, INDEX, KEYRING, METRICS, SERVICE, SETTINGS, STORE, TRUSTED_PROXIES
+from licmon.gauges import GaugeRefresher
+from licmon.geo import Geo
+from licmon.keys import (
+    GAUGES,
+    GEO,
+    INDEX,
+    KEYRING,
+    METRICS,
+    SERVICE,
+    SETTINGS,
+    STORE,
+    TRUSTED_PROXIES,
+)
 from licmon.metrics import Metrics
 from licmon.service import CheckinService
 from licmon.signing import BatchSigner
 from licmon.store.base import Store
 from licmon.store.sqlite import SqliteStore
-from licmon.web import api, health
+from licmon.web import api, health, metrics_web
+from licmon.web.console import setup as console
 from licmon.web.middlewares import error_middleware
+from licmon.web.observe import observe_middleware
 
 Clock = Callable[[], float]
 
@@ -33,18 +48,26 @@ def create_app(
     registry: CollectorRegistry | None = None,
     clock: Clock = time.time,
 ) -> web.Application:
-    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware])
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        middlewares=[observe_middleware(settings), error_middleware],
+    )
     app[SETTINGS] = settings
     app[STORE] = store or open_store(settings, clock)
-    app[GEO] = geo or NoGeo()
+    app[GEO] = geo or geo_from(settings)
     app[METRICS] = Metrics(registry or CollectorRegistry())
     app[TRUSTED_PROXIES] = _trusted(settings)
+    app[GAUGES] = GaugeRefresher(app[METRICS], settings.metrics_refresh_seconds, clock)
     app.cleanup_ctx.append(_secrets_ctx)
     app.cleanup_ctx.append(_store_ctx)
+    app.cleanup_ctx.append(geoip_ctx)
     app.cleanup_ctx.append(_service_ctx(clock))
+    app.cleanup_ctx.append(abuse_ctx(clock))
+    app.cleanup_ctx.append(_retention_ctx)
     app.router.add_routes(api.routes)
     app.router.add_routes(health.routes)
-    app.router.add_get("/metrics", metrics_handler)
+    metrics_web.install(app, clock)
+    console.install(app, clock)  # the staff console under /staff
     return app
 
 
@@ -74,6 +97,7 @@ async def _secrets_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     store, metrics = app[STORE], app[METRICS]
     await store.open()
+    store.on_personal_read = metrics.personal_data_read
     if isinstance(store, SqliteStore):
         store.writer.stats.observe = metrics.observe_batch
         metrics.queue_depth.set_function(lambda: store.writer.depth)
@@ -98,6 +122,16 @@ def _service_ctx(clock: Clock) -> Callable[[web.Application], AsyncIterator[None
     return ctx
 
 
-async def metrics_handler(request: web.Request) -> web.Response:
-    body = generate_latest(request.app[METRICS].registry)
-    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+async def _retention_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    await retention.report_last_success(app[STORE], app[METRICS])
+    job = asyncio.create_task(
+        retention.run_every(
+            app[STORE],
+            settings.retention_interval_seconds,
+            settings.retention_batch_rows,
+            app[METRICS],
+        )
+    )
+    yield
+    await stop_task(job)

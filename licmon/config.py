@@ -48,6 +48,122 @@ class Settings:
         10.0, "Seconds SIGTERM waits for in-flight requests before closing."
     )
     log_level: str = setting("INFO", "Lowest level written to the log.")
+    retention_interval_seconds: float = setting(
+        3600.0, "How often `licmon serve` runs the retention job (hourly by default)."
+    )
+    retention_batch_rows: int = setting(
+        250, "Rows the retention job folds per writer batch (small keeps check-ins fast)."
+    )
+    # -- operations (metrics, health, logs, TLS)
+    metrics_port: int = setting(
+        0, "Serve /metrics on this port only (0: on the main port, beside the API)."
+    )
+    metrics_host: str = setting("", "Address of the metrics port (empty: the same as `host`).")
+    metrics_refresh_seconds: float = setting(
+        5.0, "How often the database-backed gauges (seats per product) are recomputed."
+    )
+    ready_queue_max: int = setting(
+        10000, "/readyz answers 503 while more writes than this wait for the writer."
+    )
+    access_log: bool = setting(False, "Write one JSON access-log line per HTTP request.")
+    log_addresses: bool = setting(
+        False, "Put the client's network (IPv4 /24, IPv6 /48), never the address, in access logs."
+    )
+    tls_cert: str = setting("", "PEM certificate chain: with `tls_key`, serve HTTPS directly.")
+    tls_key: str = setting("", "PEM private key of `tls_cert` (keep it owner-only).")
+    # -- staff console (sessions, login throttling)
+    staff_session_idle_seconds: int = setting(
+        1800, "A console session ends after this long without a request."
+    )
+    staff_session_max_seconds: int = setting(
+        43200, "A console session ends this long after login, however active."
+    )
+    staff_login_form_seconds: int = setting(
+        600, "How long a login form (its single-use challenge) stays valid."
+    )
+    staff_login_max_failures: int = setting(
+        5, "Failed logins on one account within the window before it is locked."
+    )
+    staff_login_address_max_failures: int = setting(
+        20, "Failed logins from one address (IPv6: /64) within the window before it is throttled."
+    )
+    staff_login_window_seconds: int = setting(
+        900, "The window (and lock-out time) for the two failure limits above."
+    )
+    staff_login_retention_days: int = setting(
+        30, "Days a login attempt (with its address, purpose security.authn) is kept; at most 90."
+    )
+    staff_seat_sample_seconds: float = setting(
+        300.0, "How often the seats in use per license are sampled for the console's charts."
+    )
+
+    # -- abuse detection and GeoIP (issue 5); see README "Abuse detection"
+    geoip_city: str = setting("", "MaxMind City or Country database file (empty: none).")
+    geoip_asn: str = setting("", "MaxMind ASN database file (empty: none).")
+    geoip_anonymous: str = setting("", "MaxMind Anonymous-IP database file (empty: none).")
+    geoip_check_seconds: float = setting(
+        5.0, "How often the GeoIP files are checked for a new version (0: only on SIGHUP)."
+    )
+    geoip_cache_networks: int = setting(65536, "GeoIP answers cached (per /24 or /48).")
+    seat_overuse_refusals: int = setting(
+        3, "Distinct machines refused for seats_exhausted in the window that raise seat_overuse."
+    )
+    seat_overuse_window_seconds: int = setting(3600, "Window of seat_overuse.")
+    machine_sharing_window_seconds: int = setting(
+        86400, "Window in which distinct machines above max_machines raise machine_sharing."
+    )
+    spread_window_seconds: int = setting(86400, "Window of network_spread.")
+    spread_networks_base: int = setting(4, "network_spread: places allowed to any license.")
+    spread_networks_per_seat: int = setting(2, "network_spread: more places allowed per seat.")
+    spread_networks_per_asn: int = setting(
+        3, "network_spread: networks of one ASN counted at most as this many places."
+    )
+    spread_asns_base: int = setting(4, "network_spread: ASNs allowed to any license.")
+    spread_asns_per_seat: int = setting(1, "network_spread: more ASNs allowed per seat.")
+    travel_max_kmh: float = setting(900.0, "impossible_travel: fastest plausible speed.")
+    travel_max_accuracy_km: int = setting(
+        200, "impossible_travel: locations vaguer than this radius are not compared."
+    )
+    travel_min_km: float = setting(
+        300.0, "impossible_travel: shorter distances are never impossible (GeoIP error)."
+    )
+    clock_tolerance_seconds: int = setting(
+        86400, "clock_tampering: largest accepted gap between client_time and server time."
+    )
+    nonce_retry_seconds: int = setting(
+        300, "replayed_nonce: a nonce resent by its machine from its network this soon is a retry."
+    )
+    nonce_window_seconds: int = setting(86400, "replayed_nonce: how long nonces are remembered.")
+    nonce_memory: int = setting(500000, "replayed_nonce: most nonces remembered.")
+    dead_key_attempts: int = setting(
+        6, "dead_key: attempts of a revoked, suspended or expired key that raise it."
+    )
+    dead_key_window_seconds: int = setting(86400, "Window of dead_key.")
+    dead_key_retry_seconds: int = setting(
+        600, "dead_key: one machine's attempts this close together count once."
+    )
+    guess_host_threshold: int = setting(
+        10, "key_guessing: unknown keys from one address in the window before a 429."
+    )
+    guess_network_threshold: int = setting(
+        40, "key_guessing: unknown keys from one /24 or /48 in the window before a 429."
+    )
+    guess_window_seconds: int = setting(600, "Window of key_guessing.")
+    guess_retry_base_seconds: int = setting(60, "key_guessing: first Retry-After (then doubled).")
+    guess_retry_max_seconds: int = setting(3600, "key_guessing: longest Retry-After.")
+    guess_flag_strikes: int = setting(
+        2, "key_guessing: throttles in a row before a flag is raised."
+    )
+    detector_licenses: int = setting(
+        100000, "Licenses (and addresses, networks) each detector keeps state for (LRU)."
+    )
+    detector_machines_per_license: int = setting(
+        256, "Machines or networks a detector keeps per license."
+    )
+    flag_refire_seconds: int = setting(
+        3600, "A pattern that persists counts on its flag again at most this often."
+    )
+    suspend_on_confirm: bool = setting(False, "Confirming a flag suspends its license (audited).")
 
     @property
     def database_path(self) -> Path:

@@ -31,6 +31,18 @@ class UnsupportedMediaType(LicmonError):
     code = "unsupported_media_type"
 
 
+class Unauthorized(LicmonError):
+    """No (live) staff session or API token."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(LicmonError):
+    status = 403
+    code = "forbidden"
+
+
 class NotFound(LicmonError):
     status = 404
     code = "not_found"
@@ -44,6 +56,17 @@ class Conflict(LicmonError):
 class Unavailable(LicmonError):
     status = 503
     code = "unavailable"
+
+
+class Throttled(LicmonError):
+    """Too many unknown keys from this address or network: wait ``retry_after`` seconds."""
+
+    status = 429
+    code = "throttled"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("Too many attempts with unknown keys; retry later.")
+        self.retry_after = retry_after
 
 
 class ConfigError(LicmonError):

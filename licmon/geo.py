@@ -13,6 +13,11 @@ class Geo(Protocol):
         """Each database's state ('loaded', 'off', ...), for /readyz."""
         ...
 
+    def locates(self) -> bool:
+        """A country database is loaded: an address without a country is unknown, not
+        unlooked-up."""
+        ...
+
 
 class NoGeo:
     """GeoIP knowingly switched off: no database configured."""
@@ -22,3 +27,6 @@ class NoGeo:
 
     def status(self) -> dict[str, str]:
         return {"geoip": "off"}
+
+    def locates(self) -> bool:
+        return False

@@ -2,13 +2,16 @@
 
 from aiohttp import web
 
+from licmon.abuse.monitor import AbuseMonitor
 from licmon.catalog import KeyIndex
 from licmon.config import Settings
 from licmon.domain.network import TrustedProxies
+from licmon.gauges import GaugeRefresher
 from licmon.geo import Geo
 from licmon.metrics import Metrics
 from licmon.service import CheckinService
 from licmon.signing import KeyRing
+from licmon.staff_login import StaffAuth
 from licmon.store.base import Store
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -19,3 +22,6 @@ KEYRING = web.AppKey("keyring", KeyRing)
 INDEX = web.AppKey("index", KeyIndex)
 SERVICE = web.AppKey("service", CheckinService)
 TRUSTED_PROXIES = web.AppKey("trusted_proxies", TrustedProxies)
+GAUGES = web.AppKey("gauges", GaugeRefresher)
+STAFF_AUTH = web.AppKey("staff_auth", StaffAuth)
+ABUSE = web.AppKey("abuse", AbuseMonitor)

@@ -1,12 +1,29 @@
-"""Structured logs: one JSON object per line."""
+"""Structured logs: one JSON object per line, with the request id of the request being served.
 
+A last line of defence masks what must never be logged: fields named like secrets, license
+keys and signed tokens anywhere in the line.
+"""
+
+import contextvars
 import json
 import logging
+import re
 import sys
 import time
 from typing import Any
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "licmon_request_id", default=None
+)
+MASK = "********"
+SECRET_FIELDS = frozenset(
+    {"key", "password", "token", "secret", "pepper", "lease", "cookie", "authorization"}
+)
+_SECRETS = re.compile(
+    r"(?i)\bLM-?[0-9a-z]{5}(?:-?[0-9a-z]{5}){5}\b"  # a license key, with or without dashes
+    r"|\beyJ[\w-]+\.[\w-]+\.[\w-]*"  # a JWT (lease or session token)
+)
 
 
 class JsonFormatter(logging.Formatter):
@@ -19,9 +36,14 @@ class JsonFormatter(logging.Formatter):
             "event": record.getMessage(),
         }
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        request_id = REQUEST_ID.get()
+        if request_id is not None:
+            entry.setdefault("request_id", request_id)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        for name in SECRET_FIELDS.intersection(entry):
+            entry[name] = MASK
+        return _SECRETS.sub(MASK, json.dumps(entry, default=str))
 
 
 def setup_logging(level: str) -> None:

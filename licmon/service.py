@@ -6,6 +6,7 @@ This is the heart of licmon; keep it short. Rules live in ``domain``, storage in
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from licmon.catalog import KeyIndex
 from licmon.domain.checkin import checkin_command, lease_claims
@@ -22,6 +23,9 @@ from licmon.metrics import UNKNOWN_PRODUCT, Metrics
 from licmon.signing import BatchSigner
 from licmon.store.base import Store
 
+if TYPE_CHECKING:
+    from licmon.abuse.monitor import AbuseMonitor
+
 
 @dataclass
 class CheckinService:
@@ -32,9 +36,11 @@ class CheckinService:
     metrics: Metrics
     issuer: str
     clock: Callable[[], float] = time.time
+    abuse: "AbuseMonitor | None" = None  # detectors (licmon.abuse), attached at start-up
 
     async def checkin(self, req: CheckinRequest, address: IPAddress) -> CheckinOutcome:
         started = time.perf_counter()
+        self._throttle(address, req.machine)
         outcome = await self._checkin(req, address)
         product = outcome.license.product if outcome.license else UNKNOWN_PRODUCT
         self.metrics.checkins.labels(product, outcome.outcome.value).inc()
@@ -46,11 +52,15 @@ class CheckinService:
     async def _checkin(self, req: CheckinRequest, address: IPAddress) -> CheckinOutcome:
         lic = self.index.find(req.key)
         if lic is None:
-            self.metrics.invalid_keys.inc()
+            await self._invalid_key(address, req.machine)
             return CheckinOutcome(Outcome.INVALID_KEY)
         now = int(self.clock())
-        cmd = checkin_command(lic, req, address, self.geo.lookup(address), now)
-        result = await self.store.checkin(cmd)
+        geo = self.geo.lookup(address)
+        result = await self.store.checkin(checkin_command(lic, req, address, geo, now))
+        if self.abuse is not None and (
+            drafts := self.abuse.checked_in(lic, req, address, geo, result, now)
+        ):
+            await self.abuse.raise_flags(drafts, lic)
         if result.outcome is Outcome.DENIED:
             return CheckinOutcome(Outcome.DENIED, lic, result.reason, result.seats_in_use)
         claims = lease_claims(self.issuer, lic, req, now, result.seats_in_use)
@@ -63,10 +73,14 @@ class CheckinService:
             grace_until=claims["grace_until"],
         )
 
-    async def release(self, req: ReleaseRequest) -> CheckinOutcome:
+    async def release(
+        self, req: ReleaseRequest, address: IPAddress | None = None
+    ) -> CheckinOutcome:
+        if address is not None:
+            self._throttle(address, req.machine)
         lic = self.index.find(req.key)
         if lic is None:
-            self.metrics.invalid_keys.inc()
+            await self._invalid_key(address, req.machine)
             outcome = CheckinOutcome(Outcome.INVALID_KEY)
         elif lic.product != req.product:
             outcome = CheckinOutcome(Outcome.DENIED, lic, DenyReason.PRODUCT_MISMATCH)
@@ -75,3 +89,13 @@ class CheckinService:
             outcome = CheckinOutcome(Outcome.RELEASED, lic)
         self.metrics.releases.labels(outcome.outcome.value).inc()
         return outcome
+
+    def _throttle(self, address: IPAddress, machine: str) -> None:
+        """Key guessing: a throttled caller's key is not even looked at (429)."""
+        if self.abuse is not None:
+            self.abuse.throttle(address, machine, int(self.clock()))
+
+    async def _invalid_key(self, address: IPAddress | None, machine: str) -> None:
+        self.metrics.invalid_keys.inc()
+        if self.abuse is not None and address is not None:
+            await self.abuse.invalid_key(address, machine, int(self.clock()))

@@ -4,8 +4,16 @@ import click
 
 from licmon import __version__
 from licmon.cli.catalog import license_group, org, product
+from licmon.cli.client_cmd import checkin
 from licmon.cli.common import LicmonGroup
+from licmon.cli.console_cli import COMMANDS as CONSOLE_COMMANDS
+from licmon.cli.demo import demo
+from licmon.cli.flags_cmd import flags
+from licmon.cli.geoip_cmd import geoip
+from licmon.cli.ops import backup_command, restore_command
+from licmon.cli.privacy import audit, dsr, hold, org_export_command, retention
 from licmon.cli.server import config_command, init, serve
+from licmon.cli.simulate_cmd import simulate
 
 
 @click.group(cls=LicmonGroup)
@@ -15,4 +23,15 @@ def main() -> None:
 
 
 for command in (init, serve, config_command, org, product, license_group):
+    main.add_command(command)
+for command in (backup_command, restore_command):
+    main.add_command(command)
+for command in (retention, dsr, hold, audit):
+    main.add_command(command)
+org_export_command(org)
+main.add_command(checkin)
+main.add_command(demo)
+for command in (flags, geoip, simulate):  # abuse detection (issue 5)
+    main.add_command(command)
+for command in CONSOLE_COMMANDS:  # user, report (staff console)
     main.add_command(command)

@@ -1,13 +1,20 @@
 """licmon org | product | license."""
 
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from licmon.cli.common import emit, json_option, make_settings, settings_options, with_store
+from licmon.cli.common import (
+    cli_actor,
+    emit,
+    json_option,
+    make_settings,
+    parse_when,
+    settings_options,
+    with_store,
+)
 from licmon.datadir import open_data_dir
 from licmon.domain import license_keys
 from licmon.domain.models import IpPrecision, LicenseStatus, LicenseTerms
@@ -50,7 +57,10 @@ def org_add(
     _check_pattern(slug, SLUG, "an organization slug ([a-z0-9-], 1-63)")
     settings = make_settings(config_file, data_dir=data_dir)
     created = with_store(
-        settings, lambda s: s.add_org(slug, name or slug, IpPrecision(ip_precision), retention_days)
+        settings,
+        lambda s: s.add_org(
+            slug, name or slug, IpPrecision(ip_precision), retention_days, actor=cli_actor()
+        ),
     )
     emit(org_view(created), as_json)
 
@@ -63,6 +73,40 @@ def org_list(config_file: Path | None, data_dir: Path | None, as_json: bool) -> 
     settings = make_settings(config_file, data_dir=data_dir)
     orgs = with_store(settings, lambda s: s.list_orgs())
     emit([org_view(o) for o in orgs], as_json)
+
+
+@org.command("set")
+@click.argument("slug")
+@click.option(
+    "--ip-precision",
+    type=click.Choice([p.value for p in IpPrecision]),
+    help="New rows at once; stored rows at the next retention run.",
+)
+@click.option(
+    "--retention-days",
+    type=click.IntRange(1, 3650),
+    help="Deadlines only shrink: a longer retention applies to new rows.",
+)
+@settings_options
+@json_option
+def org_set(
+    slug: str,
+    ip_precision: str | None,
+    retention_days: int | None,
+    config_file: Path | None,
+    data_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Change an organization's degree of anonymization."""
+    settings = make_settings(config_file, data_dir=data_dir)
+    precision = IpPrecision(ip_precision) if ip_precision else None
+    changed = with_store(
+        settings,
+        lambda s: s.update_org(
+            slug, ip_precision=precision, retention_days=retention_days, actor=cli_actor()
+        ),
+    )
+    emit(org_view(changed), as_json)
 
 
 @click.group()
@@ -81,7 +125,7 @@ def product_add(
     """Add a product."""
     _check_pattern(code, PRODUCT_RE.pattern, "a product code ([a-z0-9._-], 1-64)")
     settings = make_settings(config_file, data_dir=data_dir)
-    created = with_store(settings, lambda s: s.add_product(code, name or code))
+    created = with_store(settings, lambda s: s.add_product(code, name or code, actor=cli_actor()))
     emit(product_view(created), as_json)
 
 
@@ -140,8 +184,8 @@ def license_add(
     terms = LicenseTerms(
         seats=seats,
         max_machines=max_machines or 2 * seats,
-        valid_from=_when(valid_from, "--valid-from"),
-        valid_until=_when(valid_until, "--valid-until"),
+        valid_from=parse_when(valid_from, "--valid-from"),
+        valid_until=parse_when(valid_until, "--valid-until"),
         allowed_countries=_countries(countries),
         lease_seconds=lease_seconds,
         grace_seconds=grace_seconds,
@@ -150,7 +194,10 @@ def license_add(
     settings = make_settings(config_file, data_dir=data_dir)
     key = license_keys.generate()
     key_hash = license_keys.key_hash(open_data_dir(settings).pepper(), key)
-    created = with_store(settings, lambda s: s.add_license(org_slug, product_code, terms, key_hash))
+    created = with_store(
+        settings,
+        lambda s: s.add_license(org_slug, product_code, terms, key_hash, actor=cli_actor()),
+    )
     view = {**license_view(created), "key": key}
     emit(view, as_json)
     if not as_json:
@@ -203,7 +250,9 @@ def _status_command(name: str, status: LicenseStatus, help_text: str) -> None:
         license_id: int, config_file: Path | None, data_dir: Path | None, as_json: bool
     ) -> None:
         settings = make_settings(config_file, data_dir=data_dir)
-        changed = with_store(settings, lambda s: s.set_license_status(license_id, status))
+        changed = with_store(
+            settings, lambda s: s.set_license_status(license_id, status, actor=cli_actor())
+        )
         emit(license_view(changed), as_json)
 
 
@@ -215,18 +264,6 @@ _status_command("resume", LicenseStatus.ACTIVE, "Make a suspended license active
 def _check_pattern(value: str, pattern: str, what: str) -> None:
     if not re.fullmatch(pattern, value):
         raise BadRequest(f"'{value[:40]}' is not {what}.")
-
-
-def _when(text: str | None, option: str) -> int | None:
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise BadRequest(f"{option} '{text[:40]}' is not an ISO date or time.") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp())
 
 
 def _countries(text: str) -> frozenset[str]:

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import ssl
 from pathlib import Path
 
 import click
@@ -13,7 +14,9 @@ from licmon.config import Settings, describe
 from licmon.datadir import open_data_dir
 from licmon.errors import ConfigError
 from licmon.logs import setup_logging
+from licmon.serverlock import serving
 from licmon.store.sqlite import prepare_database
+from licmon.tls import server_context
 
 log = logging.getLogger("licmon")
 
@@ -45,22 +48,32 @@ def serve(
     settings = make_settings(config_file, data_dir=data_dir, host=host, port=port)
     setup_logging(settings.log_level)
     initialize(settings)
-    log.info("licmon starting", extra={"host": settings.host, "port": settings.port})
+    ssl_context = server_context(settings)
+    log.info(
+        "licmon starting",
+        extra={"host": settings.host, "port": settings.port, "tls": ssl_context is not None},
+    )
     try:
-        web.run_app(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            shutdown_timeout=settings.shutdown_timeout,
-            access_log=None,
-            print=None,
-            loop=_new_loop(),
-        )
+        with serving(settings.data_dir):
+            _run(settings, ssl_context)
     except OSError as exc:
         raise ConfigError(
             f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}"
         ) from None
     log.info("licmon stopped")
+
+
+def _run(settings: Settings, ssl_context: ssl.SSLContext | None) -> None:
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        ssl_context=ssl_context,
+        shutdown_timeout=settings.shutdown_timeout,
+        access_log=None,
+        print=None,
+        loop=_new_loop(),
+    )
 
 
 def _new_loop() -> asyncio.AbstractEventLoop:

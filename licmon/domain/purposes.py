@@ -1,17 +1,15 @@
-"""The purposes personal data may be kept and read for, with their limits."""
+"""The purposes personal data may be kept and read for, as data: the purpose tree.
+
+A row is collected under one purpose and may be read only for the purposes that purpose
+allows (``readable_for``). Restricted rows (under a legal hold or a restriction request)
+are readable only for ``legal.hold``.
+"""
 
 from dataclasses import dataclass
 
+from licmon.domain.models import IpPrecision
+
 DAY = 86400
-
-
-@dataclass(frozen=True, slots=True)
-class Purpose:
-    name: str
-    legal_basis: str
-    max_retention_days: int
-    description: str
-
 
 LICENSE_ENFORCEMENT = "license.enforcement"
 CHECKIN = "license.enforcement.checkin"
@@ -20,42 +18,77 @@ AUTHN = "security.authn"
 DSR = "dsr"
 LEGAL_HOLD = "legal.hold"
 
+LEGITIMATE_INTEREST = "legitimate interest, Art. 6(1)(f) GDPR: preventing unlicensed use"
+LEGAL_OBLIGATION = "legal obligation, Art. 6(1)(c) GDPR"
+
+
+@dataclass(frozen=True, slots=True)
+class Purpose:
+    name: str
+    legal_basis: str
+    max_retention_days: int
+    max_precision: IpPrecision
+    readable_for: frozenset[str]
+    description: str
+
+
+def _purpose(name: str, basis: str, days: int, readable: set[str], text: str) -> Purpose:
+    return Purpose(name, basis, days, IpPrecision.FULL, frozenset(readable | {DSR}), text)
+
+
 PURPOSES: dict[str, Purpose] = {
     p.name: p
     for p in (
-        Purpose(
+        _purpose(
             LICENSE_ENFORCEMENT,
-            "legitimate interest (Art. 6(1)(f) GDPR)",
+            LEGITIMATE_INTEREST,
             60,
+            {LICENSE_ENFORCEMENT},
             "preventing unlicensed and unauthorised use of the software",
         ),
-        Purpose(
+        _purpose(
             CHECKIN,
-            "legitimate interest (Art. 6(1)(f) GDPR)",
+            LEGITIMATE_INTEREST,
             60,
+            {CHECKIN, ABUSE},
             "writing the connection log, geolocation at ingest",
         ),
-        Purpose(
-            ABUSE,
-            "legitimate interest (Art. 6(1)(f) GDPR)",
-            60,
-            "investigating flags and writing abuse reports",
+        _purpose(
+            ABUSE, LEGITIMATE_INTEREST, 60, {ABUSE}, "investigating flags and writing abuse reports"
         ),
-        Purpose(AUTHN, "legitimate interest (Art. 6(1)(f) GDPR)", 90, "securing staff logins"),
-        Purpose(
-            DSR, "legal obligation (Art. 6(1)(c) GDPR)", 30, "answering a data-subject request"
+        _purpose(
+            AUTHN,
+            "legitimate interest, Art. 6(1)(f) GDPR: securing staff logins",
+            90,
+            {AUTHN},
+            "securing staff logins",
         ),
-        Purpose(
+        _purpose(DSR, LEGAL_OBLIGATION, 30, set(), "answering a data-subject request"),
+        _purpose(
             LEGAL_HOLD,
-            "legal obligation (Art. 6(1)(c) GDPR)",
+            LEGAL_OBLIGATION,
             3650,
+            {LEGAL_HOLD},
             "kept because a legal hold requires it",
         ),
     )
 }
 
 
+def parent(purpose: str) -> str | None:
+    name, _, _ = purpose.rpartition(".")
+    return name or None
+
+
 def retention_deadline(day_start: int, org_retention_days: int, purpose: str) -> int:
     """End of the row's day plus the stricter of the organization's and the purpose's limit."""
     days = min(org_retention_days, PURPOSES[purpose].max_retention_days)
     return day_start + DAY + days * DAY
+
+
+def readable(row_purpose: str, restricted: bool, read_purpose: str) -> bool:
+    """May a row collected for ``row_purpose`` be read for ``read_purpose``?"""
+    if restricted:
+        return read_purpose == LEGAL_HOLD
+    allowed = PURPOSES.get(row_purpose)
+    return allowed is not None and read_purpose in allowed.readable_for

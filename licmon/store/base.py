@@ -1,8 +1,12 @@
 """The Store interface: what the rest of licmon asks of storage, in the domain's words."""
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from licmon.domain.access import ReadContext
+from licmon.domain.audit import SYSTEM_ACTOR, StoredEntry
 from licmon.domain.models import (
     CheckinCommand,
     IpPrecision,
@@ -13,6 +17,9 @@ from licmon.domain.models import (
     Product,
     SeatResult,
 )
+from licmon.domain.subjects import Subject
+from licmon.store.flags_base import FlagStore
+from licmon.store.staff_base import StaffStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +40,26 @@ class WriterHealth:
     queue_depth: int
 
 
-class Store(abc.ABC):
+@dataclass(frozen=True, slots=True)
+class ProductSeats:
+    product: str
+    licensed: int
+    in_use: int
+    full_licenses: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoreGauges:
+    """What /metrics shows of the database, read periodically off the event loop."""
+
+    products: tuple[ProductSeats, ...] = ()
+    database_bytes: int = 0
+
+
+class Store(StaffStore, FlagStore, abc.ABC):
     """Every method is a coroutine and never blocks the event loop."""
+
+    on_personal_read: Callable[[str], None] | None = None  # told each gateway read's purpose
 
     @abc.abstractmethod
     async def open(self) -> None: ...
@@ -65,24 +90,51 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def writer_health(self) -> WriterHealth: ...
 
+    @abc.abstractmethod
+    async def gauges(self, now: int) -> StoreGauges:
+        """Seats per product and database size, for the metrics snapshot."""
+
     # -- administration
     @abc.abstractmethod
     async def add_org(
-        self, slug: str, name: str, precision: IpPrecision, retention_days: int
+        self,
+        slug: str,
+        name: str,
+        precision: IpPrecision,
+        retention_days: int,
+        *,
+        actor: str = SYSTEM_ACTOR,
     ) -> Org: ...
+
+    @abc.abstractmethod
+    async def update_org(
+        self,
+        slug: str,
+        *,
+        ip_precision: IpPrecision | None = None,
+        retention_days: int | None = None,
+        actor: str = SYSTEM_ACTOR,
+    ) -> Org:
+        """Applies to new rows at once, to stored rows at the next retention run."""
 
     @abc.abstractmethod
     async def list_orgs(self) -> list[Org]: ...
 
     @abc.abstractmethod
-    async def add_product(self, code: str, name: str) -> Product: ...
+    async def add_product(self, code: str, name: str, *, actor: str = SYSTEM_ACTOR) -> Product: ...
 
     @abc.abstractmethod
     async def list_products(self) -> list[Product]: ...
 
     @abc.abstractmethod
     async def add_license(
-        self, org: str, product: str, terms: LicenseTerms, key_hash: bytes
+        self,
+        org: str,
+        product: str,
+        terms: LicenseTerms,
+        key_hash: bytes,
+        *,
+        actor: str = SYSTEM_ACTOR,
     ) -> License: ...
 
     @abc.abstractmethod
@@ -92,7 +144,57 @@ class Store(abc.ABC):
     async def list_licenses(self, org: str | None = None) -> list[License]: ...
 
     @abc.abstractmethod
-    async def set_license_status(self, license_id: int, status: LicenseStatus) -> License: ...
+    async def set_license_status(
+        self, license_id: int, status: LicenseStatus, *, actor: str = SYSTEM_ACTOR
+    ) -> License: ...
 
     @abc.abstractmethod
     async def license_usage(self, license_id: int) -> LicenseUsage: ...
+
+    # -- personal data: every read goes through the purpose gateway and is audited
+    @abc.abstractmethod
+    async def read_connections(
+        self, ctx: ReadContext, subject: Subject
+    ) -> list[dict[str, Any]]: ...
+
+    @abc.abstractmethod
+    async def dsr_export(self, ctx: ReadContext, subject: Subject) -> dict[str, Any]: ...
+
+    @abc.abstractmethod
+    async def dsr_erase(self, ctx: ReadContext, subject: Subject) -> dict[str, Any]: ...
+
+    @abc.abstractmethod
+    async def dsr_restrict(self, ctx: ReadContext, subject: Subject) -> dict[str, Any]: ...
+
+    @abc.abstractmethod
+    async def org_export(self, ctx: ReadContext, slug: str) -> dict[str, Any]: ...
+
+    @abc.abstractmethod
+    async def org_erase(self, ctx: ReadContext, slug: str) -> dict[str, Any]: ...
+
+    @abc.abstractmethod
+    async def add_hold(
+        self, scope: str, ref: str, reason: str, citation: str, expires_at: int | None, actor: str
+    ) -> dict[str, Any]: ...
+
+    @abc.abstractmethod
+    async def list_holds(self, active_only: bool = True) -> list[dict[str, Any]]: ...
+
+    @abc.abstractmethod
+    async def release_hold(self, hold_id: int, actor: str) -> dict[str, Any]: ...
+
+    @abc.abstractmethod
+    async def run_retention(
+        self, actor: str = SYSTEM_ACTOR, batch_size: int = 1000, pause: float = 0.0
+    ) -> dict[str, Any]: ...
+
+    @abc.abstractmethod
+    async def retention_runs(self, limit: int = 20) -> list[dict[str, Any]]: ...
+
+    @abc.abstractmethod
+    async def audit_verify(self) -> tuple[int, StoredEntry | None]: ...
+
+    @abc.abstractmethod
+    async def audit_recent(
+        self, limit: int = 50, target: str | None = None
+    ) -> list[StoredEntry]: ...

@@ -3,6 +3,9 @@
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from licmon.store.abuse_schema import ABUSE_SCHEMA
+from licmon.store.staff_schema import STAFF_SCHEMA
+
 migrations = Migrations("licmon")
 
 CATALOG_TABLES = ("orgs", "products", "licenses")
@@ -102,6 +105,85 @@ def _catalog_triggers() -> list[str]:
 @migrations()
 def m001_core(db: Database) -> None:
     for statement in (*CORE_SCHEMA, *_catalog_triggers()):
+        db.execute(statement)
+
+
+PRIVACY_SCHEMA = (
+    # Append-only, hash-chained. Ids and counts only: never addresses, keys or tokens.
+    """CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        details TEXT NOT NULL DEFAULT '{}',
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL UNIQUE
+    )""",
+    "CREATE INDEX audit_target ON audit(target)",
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    """CREATE TABLE legal_holds (
+        id INTEGER PRIMARY KEY,
+        scope TEXT NOT NULL CHECK (scope IN ('org', 'license', 'machine')),
+        scope_id INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        citation TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        released_at INTEGER,
+        released_by TEXT
+    )""",
+    """CREATE TABLE retention_runs (
+        id INTEGER PRIMARY KEY,
+        actor TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        cutoff INTEGER NOT NULL,
+        reduced INTEGER NOT NULL DEFAULT 0,
+        folded INTEGER NOT NULL DEFAULT 0,
+        erased INTEGER NOT NULL DEFAULT 0,
+        held INTEGER NOT NULL DEFAULT 0,
+        violations INTEGER,
+        status TEXT NOT NULL DEFAULT 'running'
+    )""",
+    # Anonymous aggregates: no license, no organization, no address.
+    """CREATE TABLE usage_daily (
+        day TEXT NOT NULL,
+        product TEXT NOT NULL,
+        country TEXT NOT NULL DEFAULT '',
+        connections INTEGER NOT NULL DEFAULT 0,
+        checkins INTEGER NOT NULL DEFAULT 0,
+        denials INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (day, product, country)
+    ) WITHOUT ROWID""",
+    "ALTER TABLE connections ADD COLUMN erasure_requested_at INTEGER",
+    "CREATE INDEX connections_machine ON connections(machine_id)",
+    "CREATE INDEX connections_license_day ON connections(license_id, day)",
+)
+
+
+@migrations()
+def m002_privacy(db: Database) -> None:
+    for statement in PRIVACY_SCHEMA:
+        db.execute(statement)
+
+
+@migrations()
+def m003_abuse(db: Database) -> None:
+    """Abuse flags, deduplicated; their evidence is personal data with a deadline."""
+    for statement in ABUSE_SCHEMA:
+        db.execute(statement)
+
+
+@migrations()
+def m004_staff(db: Database) -> None:
+    """Staff console: accounts, sessions, login attempts, API tokens, hourly usage."""
+    for statement in STAFF_SCHEMA:
         db.execute(statement)
 
 

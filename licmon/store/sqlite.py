@@ -9,6 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from licmon.domain.audit import SYSTEM_ACTOR
 from licmon.domain.models import (
     CheckinCommand,
     IpPrecision,
@@ -20,19 +21,30 @@ from licmon.domain.models import (
     SeatResult,
 )
 from licmon.errors import ConfigError, Unavailable
-from licmon.store import migrations
+from licmon.store import migrations, sqlite_gauges
 from licmon.store import sqlite_catalog as catalog
 from licmon.store import sqlite_seats as seats
-from licmon.store.base import CatalogSnapshot, LicenseUsage, Store, WriterHealth
+from licmon.store.base import CatalogSnapshot, LicenseUsage, Store, StoreGauges, WriterHealth
+from licmon.store.personal import LicmonConnection, install_authorizer, privileged
+from licmon.store.sqlite_flags import SqliteFlags
+from licmon.store.sqlite_privacy import SqlitePrivacy
+from licmon.store.sqlite_staff import SqliteStaff
 from licmon.store.writer import Writer, WriterClosed
 
 T = TypeVar("T")
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
-def connect(path: Path, synchronous: str = "FULL") -> sqlite3.Connection:
+def connect(path: Path, synchronous: str = "FULL") -> LicmonConnection:
     """A connection in explicit-transaction mode with licmon's pragmas."""
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+    conn = sqlite3.connect(
+        path,
+        isolation_level=None,
+        check_same_thread=False,
+        timeout=10,
+        factory=LicmonConnection,
+    )
+    install_authorizer(conn)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA synchronous = {synchronous}")
     conn.execute("PRAGMA secure_delete = ON")
@@ -48,14 +60,15 @@ def prepare_database(path: Path) -> None:
     conn = connect(path)
     try:
         conn.execute("PRAGMA journal_mode = WAL")
-        migrations.apply(catalog.db_of(conn))
+        with privileged(conn):  # schema statements name the personal columns
+            migrations.apply(catalog.db_of(conn))
     except sqlite3.DatabaseError as exc:
         raise ConfigError(f"database {path} cannot be opened: {exc}") from None
     finally:
         conn.close()
 
 
-class SqliteStore(Store):
+class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, Store):
     def __init__(
         self,
         path: Path,
@@ -86,9 +99,11 @@ class SqliteStore(Store):
     def _now(self) -> int:
         return int(self._clock())
 
-    async def _write(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+    async def _write(
+        self, operation: Callable[[sqlite3.Connection], T], *, bulk: bool = False
+    ) -> T:
         try:
-            return await self._writer.submit(operation)
+            return await self._writer.submit(operation, bulk=bulk)
         except WriterClosed:
             raise Unavailable("The store is not accepting writes (shutting down).") from None
 
@@ -126,9 +141,18 @@ class SqliteStore(Store):
     def writer_health(self) -> WriterHealth:
         return WriterHealth(self._writer.alive, self._writer.depth)
 
+    async def gauges(self, now: int) -> StoreGauges:
+        return await self._read(partial(sqlite_gauges.read_gauges, path=self.path, now=now))
+
     # -- administration
     async def add_org(
-        self, slug: str, name: str, precision: IpPrecision, retention_days: int
+        self,
+        slug: str,
+        name: str,
+        precision: IpPrecision,
+        retention_days: int,
+        *,
+        actor: str = SYSTEM_ACTOR,
     ) -> Org:
         return await self._write(
             partial(
@@ -137,6 +161,7 @@ class SqliteStore(Store):
                 name=name,
                 precision=precision,
                 retention=retention_days,
+                actor=actor,
                 now=self._now(),
             )
         )
@@ -144,16 +169,22 @@ class SqliteStore(Store):
     async def list_orgs(self) -> list[Org]:
         return await self._read(catalog.list_orgs)
 
-    async def add_product(self, code: str, name: str) -> Product:
+    async def add_product(self, code: str, name: str, *, actor: str = SYSTEM_ACTOR) -> Product:
         return await self._write(
-            partial(catalog.insert_product, code=code, name=name, now=self._now())
+            partial(catalog.insert_product, code=code, name=name, now=self._now(), actor=actor)
         )
 
     async def list_products(self) -> list[Product]:
         return await self._read(catalog.list_products)
 
     async def add_license(
-        self, org: str, product: str, terms: LicenseTerms, key_hash: bytes
+        self,
+        org: str,
+        product: str,
+        terms: LicenseTerms,
+        key_hash: bytes,
+        *,
+        actor: str = SYSTEM_ACTOR,
     ) -> License:
         return await self._write(
             partial(
@@ -162,6 +193,7 @@ class SqliteStore(Store):
                 product=product,
                 terms=terms,
                 key=key_hash,
+                actor=actor,
                 now=self._now(),
             )
         )
@@ -172,10 +204,16 @@ class SqliteStore(Store):
     async def list_licenses(self, org: str | None = None) -> list[License]:
         return await self._read(partial(catalog.list_licenses, org=org))
 
-    async def set_license_status(self, license_id: int, status: LicenseStatus) -> License:
+    async def set_license_status(
+        self, license_id: int, status: LicenseStatus, *, actor: str = SYSTEM_ACTOR
+    ) -> License:
         return await self._write(
             partial(
-                catalog.set_license_status, license_id=license_id, status=status, now=self._now()
+                catalog.set_license_status,
+                license_id=license_id,
+                status=status,
+                now=self._now(),
+                actor=actor,
             )
         )
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from licmon.domain.audit import SYSTEM_ACTOR, AuditEntry
 from licmon.domain.licenses import check_status_change
 from licmon.domain.models import (
     IpPrecision,
@@ -17,6 +18,7 @@ from licmon.domain.models import (
     Product,
 )
 from licmon.errors import Conflict, NotFound
+from licmon.store import audit_sql
 
 LICENSE_SELECT = """
 SELECT l.*, p.code AS product_code, o.id AS o_id, o.slug AS o_slug, o.name AS o_name,
@@ -29,7 +31,13 @@ def db_of(conn: sqlite3.Connection) -> Database:
 
 
 def insert_org(
-    conn: sqlite3.Connection, slug: str, name: str, precision: IpPrecision, retention: int, now: int
+    conn: sqlite3.Connection,
+    slug: str,
+    name: str,
+    precision: IpPrecision,
+    retention: int,
+    now: int,
+    actor: str = SYSTEM_ACTOR,
 ) -> Org:
     _unique(conn, "orgs", "slug", slug, "an organization")
     db_of(conn).table("orgs").insert(
@@ -41,13 +49,29 @@ def insert_org(
             "created_at": now,
         }
     )
-    return org_by_slug(conn, slug)
+    org = org_by_slug(conn, slug)
+    _audit(
+        conn,
+        now,
+        actor,
+        "org.add",
+        f"org:{org.id}",
+        {"ip_precision": precision.value, "retention_days": retention},
+    )
+    return org
 
 
-def update_org(conn: sqlite3.Connection, slug: str, changes: Mapping[str, Any]) -> Org:
+def update_org(
+    conn: sqlite3.Connection,
+    slug: str,
+    changes: Mapping[str, Any],
+    now: int,
+    actor: str = SYSTEM_ACTOR,
+) -> Org:
     org = org_by_slug(conn, slug)
     if changes:
         db_of(conn).table("orgs").update(org.id, dict(changes))
+        _audit(conn, now, actor, "org.change", f"org:{org.id}", dict(changes))
     return org_by_slug(conn, slug)
 
 
@@ -62,10 +86,14 @@ def list_orgs(conn: sqlite3.Connection) -> list[Org]:
     return [_org(row) for row in db_of(conn).table("orgs").rows_where(order_by="slug")]
 
 
-def insert_product(conn: sqlite3.Connection, code: str, name: str, now: int) -> Product:
+def insert_product(
+    conn: sqlite3.Connection, code: str, name: str, now: int, actor: str = SYSTEM_ACTOR
+) -> Product:
     _unique(conn, "products", "code", code, "a product")
     db_of(conn).table("products").insert({"code": code, "name": name, "created_at": now})
-    return product_by_code(conn, code)
+    product = product_by_code(conn, code)
+    _audit(conn, now, actor, "product.add", f"product:{product.id}", {})
+    return product
 
 
 def product_by_code(conn: sqlite3.Connection, code: str) -> Product:
@@ -81,7 +109,13 @@ def list_products(conn: sqlite3.Connection) -> list[Product]:
 
 
 def insert_license(
-    conn: sqlite3.Connection, org: str, product: str, terms: LicenseTerms, key: bytes, now: int
+    conn: sqlite3.Connection,
+    org: str,
+    product: str,
+    terms: LicenseTerms,
+    key: bytes,
+    now: int,
+    actor: str = SYSTEM_ACTOR,
 ) -> License:
     row = {
         "org_id": org_by_slug(conn, org).id,
@@ -93,16 +127,38 @@ def insert_license(
         **_terms_row(terms),
     }
     table = db_of(conn).table("licenses").insert(row)
-    return license_by_id(conn, int(table.last_rowid or 0))
+    lic = license_by_id(conn, int(table.last_rowid or 0))
+    _audit(
+        conn,
+        now,
+        actor,
+        "license.add",
+        f"license:{lic.id}",
+        {"org": lic.org.id, "seats": terms.seats},
+    )
+    return lic
 
 
 def set_license_status(
-    conn: sqlite3.Connection, license_id: int, status: LicenseStatus, now: int
+    conn: sqlite3.Connection,
+    license_id: int,
+    status: LicenseStatus,
+    now: int,
+    actor: str = SYSTEM_ACTOR,
 ) -> License:
-    check_status_change(license_by_id(conn, license_id), status)
+    before = license_by_id(conn, license_id)
+    check_status_change(before, status)
     conn.execute(
         "UPDATE licenses SET status = ?, updated_at = ? WHERE id = ?",
         (status.value, now, license_id),
+    )
+    _audit(
+        conn,
+        now,
+        actor,
+        "license.status",
+        f"license:{license_id}",
+        {"from": before.status.value, "to": status.value},
     )
     return license_by_id(conn, license_id)
 
@@ -135,8 +191,19 @@ def catalog_version(conn: sqlite3.Connection) -> int:
     return int(row[0])
 
 
+def _audit(
+    conn: sqlite3.Connection,
+    now: int,
+    actor: str,
+    action: str,
+    target: str,
+    details: dict[str, Any],
+) -> None:
+    audit_sql.append(conn, AuditEntry(now, actor, action, target, "ok", details))
+
+
 def _unique(conn: sqlite3.Connection, table: str, column: str, value: str, what: str) -> None:
-    if conn.execute(f"SELECT 1 FROM {table} WHERE {column} = ?", (value,)).fetchone():  # noqa: S608
+    if conn.execute(f"SELECT 1 FROM {table} WHERE {column} = ?", (value,)).fetchone():
         raise Conflict(f"There is already {what} '{value}'.")
 
 

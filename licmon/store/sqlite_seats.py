@@ -3,7 +3,15 @@
 import sqlite3
 
 from licmon.domain.checkin import decide_seat
-from licmon.domain.models import CheckinCommand, ConnectionRecord, Outcome, SeatResult, SeatState
+from licmon.domain.models import (
+    CheckinCommand,
+    ConnectionRecord,
+    GeoInfo,
+    Outcome,
+    SeatResult,
+    SeatState,
+)
+from licmon.store.personal import privileged
 
 UPSERT_MACHINE = """
 INSERT INTO machines (license_id, fingerprint, first_seen, last_seen) VALUES (?, ?, ?, ?)
@@ -55,6 +63,18 @@ def _log_connection(
 ) -> None:
     record: ConnectionRecord = cmd.connection
     geo = record.geo
+    with privileged(conn):  # the conflict target names the address column
+        _upsert_connection(conn, cmd, record, geo, machine_id, denied)
+
+
+def _upsert_connection(
+    conn: sqlite3.Connection,
+    cmd: CheckinCommand,
+    record: ConnectionRecord,
+    geo: GeoInfo,
+    machine_id: int,
+    denied: bool,
+) -> None:
     conn.execute(
         UPSERT_CONNECTION,
         (

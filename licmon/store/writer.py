@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 Operation = Callable[[sqlite3.Connection], Any]
-Pending = tuple[Operation, "asyncio.Future[Any]"]
+Pending = tuple[Operation, "asyncio.Future[Any]", bool]
 
 
 @dataclass(slots=True)
@@ -57,12 +57,15 @@ class Writer:
         self._conn = await self._in_thread(self._connect)
         self._accepting = True
 
-    def submit(self, operation: Callable[[sqlite3.Connection], T]) -> "asyncio.Future[T]":
+    def submit(
+        self, operation: Callable[[sqlite3.Connection], T], *, bulk: bool = False
+    ) -> "asyncio.Future[T]":
+        """Queue a command; ``bulk`` ones (retention, exports) run on the writer thread."""
         if not self._accepting:
             raise WriterClosed("the store is closed")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._pending.append((operation, future))
+        self._pending.append((operation, future, bulk))
         if self._drainer is None:
             self._drainer = loop.create_task(self._drain())
         return future
@@ -88,11 +91,19 @@ class Writer:
     async def _drain(self) -> None:
         try:
             while self._pending:
-                batch = self._pending[: self._batch_max]
-                del self._pending[: self._batch_max]
+                size = self._next_batch_size()
+                batch = self._pending[:size]
+                del self._pending[:size]
                 await self._commit(batch)
         finally:
             self._drainer = None
+
+    def _next_batch_size(self) -> int:
+        """A bulk command commits alone, so that short commands never wait behind it."""
+        for size, (_, _, bulk) in enumerate(self._pending[: self._batch_max]):
+            if bulk:
+                return size or 1
+        return min(len(self._pending), self._batch_max)
 
     async def _commit(self, batch: list[Pending]) -> None:
         conn = self._conn
@@ -100,13 +111,18 @@ class Writer:
         started = time.perf_counter()
         try:
             await self._in_thread(conn.execute, "BEGIN IMMEDIATE")
-            results = [(future, *_run_in_savepoint(conn, op)) for op, future in batch]
+            results = [(future, *await self._apply(conn, op, bulk)) for op, future, bulk in batch]
             await self._in_thread(conn.execute, "COMMIT")
         except sqlite3.Error as exc:
             await self._in_thread(_rollback, conn)
-            results = [(future, None, exc) for _, future in batch]
+            results = [(future, None, exc) for _, future, _ in batch]
         self.stats.record(len(batch), time.perf_counter() - started)
         _settle(results)
+
+    async def _apply(self, conn: sqlite3.Connection, op: Operation, bulk: bool) -> tuple[Any, Any]:
+        if bulk:
+            return await self._in_thread(_run_in_savepoint, conn, op)
+        return _run_in_savepoint(conn, op)
 
     async def _in_thread(self, func: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._thread, func, *args)

@@ -36,7 +36,7 @@ async def checkin(request: web.Request) -> web.Response:
 @routes.post("/v1/release")
 async def release(request: web.Request) -> web.Response:
     req = parse_release(await read_json(request))
-    outcome = await request.app[SERVICE].release(req)
+    outcome = await request.app[SERVICE].release(req, client_address(request))
     if outcome.outcome is not Outcome.RELEASED:
         return denial(outcome)
     return json_response({"status": "released"})

@@ -5,13 +5,12 @@ import contextlib
 
 from aiohttp import web
 
-from licmon.keys import GEO, INDEX, KEYRING, STORE
+from licmon.keys import GEO, INDEX, KEYRING, SETTINGS, STORE
 from licmon.web.jsonio import json_response
 from licmon.web.openapi import OPENAPI
 
 routes = web.RouteTableDef()
 WRITE_CHECK_SECONDS = 2.0
-QUEUE_BACKLOG = 10_000
 
 
 @routes.get("/healthz")
@@ -21,7 +20,9 @@ async def healthz(request: web.Request) -> web.Response:
 
 @routes.get("/readyz")
 async def readyz(request: web.Request) -> web.Response:
+    """Ready: the writer runs, its queue is not backed up, a write commits; GeoIP's state."""
     checks = {"store": await _store_state(request), **request.app[GEO].status()}
+    checks["write_queue"] = str(request.app[STORE].writer_health().queue_depth)
     checks["licenses"] = str(len(request.app[INDEX]))
     ready = checks["store"] == "writable"
     return json_response(
@@ -35,7 +36,7 @@ async def _store_state(request: web.Request) -> str:
     health = store.writer_health()
     if not health.alive:
         return "writer_stopped"
-    if health.queue_depth > QUEUE_BACKLOG:
+    if health.queue_depth > request.app[SETTINGS].ready_queue_max:
         return "backlogged"
     with contextlib.suppress(Exception):
         await asyncio.wait_for(store.check_writable(), WRITE_CHECK_SECONDS)

@@ -8,8 +8,9 @@ import secrets
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from licmon.errors import LicmonError
+from licmon.errors import LicmonError, Throttled
 from licmon.keys import METRICS
+from licmon.web.console.errors import html_error, wants_html
 from licmon.web.jsonio import json_response
 
 log = logging.getLogger(__name__)
@@ -21,11 +22,15 @@ _SEQUENCE = itertools.count(1)
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request[REQUEST_ID] = _request_id(request.headers.get("X-Request-Id", ""))
+    if request.get(REQUEST_ID) is None:
+        request[REQUEST_ID] = request_id(request.headers.get("X-Request-Id", ""))
     try:
         return await handler(request)
     except LicmonError as exc:
-        return _error(request, exc.status, exc.code, exc.message)
+        response = _error(request, exc.status, exc.code, exc.message)
+        if isinstance(exc, Throttled):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -41,7 +46,10 @@ def _error(
 ) -> web.Response:
     if 400 <= status < 500:
         request.app[METRICS].bad_requests.labels(str(status)).inc()
-    response = json_response({"error": code, "message": message}, status=status)
+    if wants_html(request):  # console pages: an HTML page (the console's API keeps JSON)
+        response = html_error(request, status, message)
+    else:
+        response = json_response({"error": code, "message": message}, status=status)
     allow = getattr(headers, "get", lambda _name: None)("Allow")
     if allow:
         response.headers["Allow"] = allow
@@ -49,7 +57,7 @@ def _error(
     return response
 
 
-def _request_id(offered: str) -> str:
+def request_id(offered: str) -> str:
     """The caller's request id when it is a plain token, else a fresh one."""
     return offered if _TOKEN.fullmatch(offered) else f"{_PROCESS}-{next(_SEQUENCE):x}"
 

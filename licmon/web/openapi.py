@@ -110,5 +110,12 @@ OPENAPI: dict[str, Any] = {
         "/readyz": _get("Readiness: store writable, GeoIP state", "ready (503 when not)"),
         "/metrics": _get("Prometheus metrics", "exposition format", "text/plain"),
         "/openapi.json": _get("This description", "OpenAPI document"),
+        # The staff console's token API (Authorization: Bearer <personal API token>).
+        "/staff/api/me": _get("The token's user, roles and organization", "user"),
+        "/staff/api/licenses": _get("Licenses in the user's scope", "licenses"),
+        "/staff/api/licenses/{license_id}": _get("One license and its seat use", "license"),
+        "/staff/api/reports/abuse": _get(
+            "Abuse report: ?since=30d&org=SLUG&format=json|csv|html", "report"
+        ),
     },
 }

@@ -9,6 +9,7 @@ import pytest
 
 from licmon.config import Settings
 from tests.conftest import World, checkin_body
+from tests.dbutil import count
 
 GOOD = {"product": "viewer", "machine": "machine-0001", "nonce": "A" * 22}
 
@@ -136,8 +137,4 @@ def test_settings_fixture_is_isolated(settings: Settings) -> None:
 
 
 def _count(world: World, table: str) -> int:
-    conn = sqlite3.connect(world.store.path)  # type: ignore[attr-defined]
-    try:
-        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-    finally:
-        conn.close()
+    return count(world.store.path, table)  # type: ignore[attr-defined]
