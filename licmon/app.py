@@ -82,9 +82,9 @@ def open_store(settings: Settings, clock: Clock = time.time) -> Store:
 
 def _trusted(settings: Settings) -> TrustedProxies:
     try:
-        return TrustedProxies.parse(settings.trusted_proxies)
+        return TrustedProxies.parse(settings.trusted_proxies, settings.proxy_header)
     except ValueError as exc:
-        raise ConfigError(f"trusted_proxies: {exc}") from None
+        raise ConfigError(f"trusted_proxies / proxy_header: {exc}") from None
 
 
 async def _secrets_ctx(app: web.Application) -> AsyncIterator[None]:

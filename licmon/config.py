@@ -36,6 +36,10 @@ class Settings:
         "Networks (CIDR) whose X-Forwarded-For / Forwarded headers are believed; "
         "from any other peer those headers are ignored.",
     )
+    proxy_header: str = setting(
+        "X-Forwarded-For",
+        "The one header trusted proxies set, X-Forwarded-For or Forwarded; the other is ignored.",
+    )
     max_body_bytes: int = setting(16384, "Largest request body accepted (413 above).")
     write_batch_max: int = setting(1024, "Most commands the single writer commits at once.")
     sqlite_synchronous: str = setting(
@@ -163,7 +167,11 @@ class Settings:
     flag_refire_seconds: int = setting(
         3600, "A pattern that persists counts on its flag again at most this often."
     )
-    suspend_on_confirm: bool = setting(False, "Confirming a flag suspends its license (audited).")
+    suspend_on_confirm: bool = setting(
+        False,
+        "Confirming a flag always suspends its license (audited); when off, only if the person "
+        "confirming asks for it.",
+    )
 
     @property
     def database_path(self) -> Path:

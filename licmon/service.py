@@ -3,10 +3,13 @@
 This is the heart of licmon; keep it short. Rules live in ``domain``, storage in ``store``.
 """
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from prometheus_client import Counter
 
 from licmon.catalog import KeyIndex
 from licmon.domain.checkin import checkin_command, lease_claims
@@ -43,9 +46,9 @@ class CheckinService:
         self._throttle(address, req.machine)
         outcome = await self._checkin(req, address)
         product = outcome.license.product if outcome.license else UNKNOWN_PRODUCT
-        self.metrics.checkins.labels(product, outcome.outcome.value).inc()
+        _child(self.metrics.checkins, product, outcome.outcome.value).inc()
         if outcome.reason is not None:
-            self.metrics.denials.labels(product, outcome.reason.value).inc()
+            _child(self.metrics.denials, product, outcome.reason.value).inc()
         self.metrics.checkin_duration.observe(time.perf_counter() - started)
         return outcome
 
@@ -96,6 +99,14 @@ class CheckinService:
             self.abuse.throttle(address, machine, int(self.clock()))
 
     async def _invalid_key(self, address: IPAddress | None, machine: str) -> None:
+        # Answer no sooner than a known key would: after the writer's next commit.
+        await self.store.check_writable()
         self.metrics.invalid_keys.inc()
         if self.abuse is not None and address is not None:
             await self.abuse.invalid_key(address, machine, int(self.clock()))
+
+
+@functools.lru_cache(maxsize=1024)
+def _child(metric: Counter, product: str, word: str) -> Counter:
+    """The labelled counter, looked up once per (metric, product, word): labels are few."""
+    return metric.labels(product, word)

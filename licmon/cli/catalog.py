@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from licmon.cli.common import (
+    ROW_ID,
     cli_actor,
     emit,
     json_option,
@@ -224,7 +225,7 @@ def license_list(
 
 
 @license_group.command("show")
-@click.argument("license_id", type=int)
+@click.argument("license_id", type=ROW_ID)
 @settings_options
 @json_option
 def license_show(
@@ -243,7 +244,7 @@ def license_show(
 
 def _status_command(name: str, status: LicenseStatus, help_text: str) -> None:
     @license_group.command(name, help=help_text)
-    @click.argument("license_id", type=int)
+    @click.argument("license_id", type=ROW_ID)
     @settings_options
     @json_option
     def change(

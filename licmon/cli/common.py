@@ -14,11 +14,13 @@ import click
 
 from licmon.app import open_store
 from licmon.config import Settings, load_settings
+from licmon.domain.ids import MAX_ID
 from licmon.errors import BadRequest, LicmonError
 from licmon.store.base import Store
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
+ROW_ID = click.IntRange(1, MAX_ID)  # a row id; past SQLite's INTEGER it is an OverflowError
 
 
 class LicmonGroup(click.Group):

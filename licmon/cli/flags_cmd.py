@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from licmon.cli.common import (
+    ROW_ID,
     cli_actor,
     emit,
     json_option,
@@ -20,7 +21,7 @@ from licmon.cli.common import (
 )
 from licmon.cli.privacy import operator_context
 from licmon.domain.detectors import FlagKind
-from licmon.domain.flags import FlagStatus
+from licmon.domain.flags import FlagStatus, suspends_license
 from licmon.domain.purposes import ABUSE
 
 COLUMNS = ("id", "kind", "severity", "license_id", "status", "count", "first_seen", "last_seen")
@@ -40,7 +41,7 @@ def flags() -> None:
     show_default=True,
 )
 @click.option("--kind", type=click.Choice([k.value for k in FlagKind]))
-@click.option("--license", "license_id", type=int, help="Only this license's flags.")
+@click.option("--license", "license_id", type=ROW_ID, help="Only this license's flags.")
 @click.option("--limit", type=click.IntRange(1, 10000), default=100, show_default=True)
 @settings_options
 @json_option
@@ -61,7 +62,7 @@ def list_command(
 
 
 @flags.command("show")
-@click.argument("flag_id", type=int)
+@click.argument("flag_id", type=ROW_ID)
 @click.option(
     "--justification",
     help="Why you read the evidence (personal data): recorded in the audit log. "
@@ -89,27 +90,42 @@ def show(
 
 def _decision(name: str, status: FlagStatus, help_text: str) -> None:
     @flags.command(name, help=help_text)
-    @click.argument("flag_id", type=int)
+    @click.argument("flag_id", type=ROW_ID)
     @click.option("--reason", required=True, help="Why; recorded with the flag and audited.")
     @settings_options
     @json_option
     def command(
-        flag_id: int, reason: str, config_file: Path | None, data_dir: Path | None, as_json: bool
+        flag_id: int,
+        reason: str,
+        config_file: Path | None,
+        data_dir: Path | None,
+        as_json: bool,
+        asked: bool = False,
     ) -> None:
         settings = make_settings(config_file, data_dir=data_dir)
-        suspend = settings.suspend_on_confirm
+        setting = settings.suspend_on_confirm
+        suspend = suspends_license(status, setting=setting, asked=asked)
         flag = with_store(
             settings,
             lambda s: s.decide_flag(flag_id, status, cli_actor(), reason, suspend=suspend),
         )
         emit(flag if as_json else _readable(flag), as_json)
 
+    if status is FlagStatus.CONFIRMED:
+        click.option(
+            "--suspend",
+            "asked",
+            is_flag=True,
+            help="Suspend the license too (always done when suspend_on_confirm is on).",
+        )(command)
+
 
 _decision("ack", FlagStatus.ACKNOWLEDGED, "Acknowledge a flag: someone is looking at it.")
 _decision(
     "confirm",
     FlagStatus.CONFIRMED,
-    "Confirm a flag as abuse (with suspend_on_confirm, its license is suspended).",
+    "Confirm a flag as abuse; with --suspend, or when suspend_on_confirm is on, its license "
+    "is suspended too.",
 )
 _decision("dismiss", FlagStatus.DISMISSED, "Dismiss a flag as not abuse.")
 

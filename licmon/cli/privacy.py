@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from licmon.cli.common import (
+    ROW_ID,
     cli_actor,
     emit,
     json_option,
@@ -220,7 +221,7 @@ def hold_list(
 
 
 @hold.command("release")
-@click.argument("hold_id", type=int)
+@click.argument("hold_id", type=ROW_ID)
 @settings_options
 @json_option
 def hold_release(

@@ -12,7 +12,14 @@ from typing import Any
 
 import click
 
-from licmon.cli.common import cli_actor, emit, json_option, make_settings, settings_options
+from licmon.cli.common import (
+    ROW_ID,
+    cli_actor,
+    emit,
+    json_option,
+    make_settings,
+    settings_options,
+)
 from licmon.cli.common import with_store as run_with_store
 from licmon.domain.passwords import Passwords, check_policy
 from licmon.domain.sessions import new_api_token, token_hash
@@ -242,7 +249,7 @@ def token_list(
 
 
 @token.command("revoke")
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=ROW_ID)
 @settings_options
 def token_revoke(token_id: int, config_file: Path | None, data_dir: Path | None) -> None:
     """Revoke a token at once."""

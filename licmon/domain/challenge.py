@@ -38,10 +38,10 @@ def issue(key: bytes, now: int) -> str:
 def verify(key: bytes, text: str, now: int, ttl: int) -> Challenge | None:
     """The challenge when the signature holds and it is fresh; None otherwise."""
     parts = text.split(".")
-    if len(parts) != 3 or not parts[1].isdigit() or len(text) > 200:
-        return None
+    if len(text) > 200 or not text.isascii() or len(parts) != 3 or not parts[1].isdigit():
+        return None  # non-ASCII: compare_digest refuses such str, int() some digits
     nonce, issued, signature = parts
-    if not hmac.compare_digest(_sign(key, f"{nonce}.{issued}"), signature):
+    if not hmac.compare_digest(_sign(key, f"{nonce}.{issued}").encode(), signature.encode()):
         return None
     issued_at = int(issued)
     if not issued_at - CLOCK_SKEW <= now <= issued_at + ttl:

@@ -1,5 +1,6 @@
 """The check-in rules: request shape, license validity, seat decision, lease claims."""
 
+import functools
 import time
 from typing import Any
 
@@ -92,7 +93,12 @@ def grace_end(lic: License, now: int) -> int:
 
 
 def utc_day(now: int) -> str:
-    return time.strftime("%Y-%m-%d", time.gmtime(now))
+    return _day_name(now // DAY)
+
+
+@functools.lru_cache(maxsize=8)
+def _day_name(day_number: int) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(day_number * DAY))
 
 
 def connection_record(lic: License, address: IPAddress, geo: GeoInfo, now: int) -> ConnectionRecord:

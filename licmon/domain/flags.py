@@ -38,9 +38,16 @@ def check_decision(flag_id: int, current: FlagStatus, target: FlagStatus, reason
         raise Conflict(f"Flag {flag_id} is {current.value}; it cannot become {target.value}.")
 
 
+def suspends_license(target: FlagStatus, *, setting: bool, asked: bool) -> bool:
+    """Whether a decision suspends the flag's license: only a confirmation does, and then
+    always when ``suspend_on_confirm`` is on, else only when the person confirming asks for
+    it (the console's checkbox, ``licmon flags confirm --suspend``)."""
+    return target is FlagStatus.CONFIRMED and (setting or asked)
+
+
 def evidence_deadline(now: int, org_retention_days: int) -> int:
     """When a flag's evidence must be gone: the stricter of the organization's retention
-    and the abuse purpose's, from the end of the day it was last raised."""
+    and the abuse purpose's, from the start of the day it was last raised."""
     return retention_deadline(now - now % DAY, org_retention_days, FLAG_PURPOSE)
 
 

@@ -37,33 +37,42 @@ def apply_precision(address: IPAddress, precision: IpPrecision) -> str | None:
     return None
 
 
+FORWARDED_HEADERS = ("X-Forwarded-For", "Forwarded")
+
+
 @dataclass(frozen=True, slots=True)
 class TrustedProxies:
+    """The proxies whose header is believed, and the one header they set (the other header
+    is ignored: a proxy that sets X-Forwarded-For may pass a client's own Forwarded on)."""
+
     networks: tuple[IPNetwork, ...] = ()
+    header: str = "X-Forwarded-For"
 
     @classmethod
-    def parse(cls, cidrs: Iterable[str]) -> "TrustedProxies":
-        return cls(tuple(ipaddress.ip_network(cidr, strict=False) for cidr in cidrs))
+    def parse(cls, cidrs: Iterable[str], header: str = "X-Forwarded-For") -> "TrustedProxies":
+        names = {name.lower(): name for name in FORWARDED_HEADERS}
+        if header.lower() not in names:
+            raise ValueError(f"the proxy header is one of {', '.join(FORWARDED_HEADERS)}")
+        networks = tuple(ipaddress.ip_network(cidr, strict=False) for cidr in cidrs)
+        return cls(networks, names[header.lower()])
 
     def trusts(self, address: IPAddress) -> bool:
         return any(address in network for network in self.networks)
 
 
 def resolve_client(
-    peer: str | None,
-    forwarded: Sequence[str],
-    forwarded_for: Sequence[str],
-    trusted: TrustedProxies,
+    peer: str | None, header_values: Sequence[str], trusted: TrustedProxies
 ) -> IPAddress | None:
     """The client's address: the socket peer, unless that peer is a trusted proxy.
 
-    Behind trusted proxies the hops are read right to left; the first hop that is not a
-    trusted proxy is the client. A malformed hop ends the walk at the peer.
+    Behind trusted proxies the hops of their header are read right to left; the first hop
+    that is not a trusted proxy is the client. A malformed hop ends the walk at the peer.
     """
     peer_ip = parse_ip(peer) if peer else None
     if peer_ip is None or not trusted.networks or not trusted.trusts(peer_ip):
         return peer_ip
-    hops = _forwarded_hops(forwarded) if forwarded else _xff_hops(forwarded_for)
+    forwarded = trusted.header == "Forwarded"
+    hops = _forwarded_hops(header_values) if forwarded else _xff_hops(header_values)
     client = peer_ip
     for hop in reversed(hops):
         hop_ip = parse_ip(hop)

@@ -2,7 +2,7 @@
 
 A row is collected under one purpose and may be read only for the purposes that purpose
 allows (``readable_for``). Restricted rows (under a legal hold or a restriction request)
-are readable only for ``legal.hold``.
+are readable only for ``legal.hold`` (and the subject's own request, ``dsr``).
 """
 
 from dataclasses import dataclass
@@ -81,14 +81,20 @@ def parent(purpose: str) -> str | None:
 
 
 def retention_deadline(day_start: int, org_retention_days: int, purpose: str) -> int:
-    """End of the row's day plus the stricter of the organization's and the purpose's limit."""
+    """The start of the row's day plus the stricter of the organization's and the purpose's
+    limit: nothing in a row dated day D outlives D + N days (the promise is "kept no longer
+    than N days"; the last entries of the day go a little early rather than any late)."""
     days = min(org_retention_days, PURPOSES[purpose].max_retention_days)
-    return day_start + DAY + days * DAY
+    return day_start + days * DAY
 
 
 def readable(row_purpose: str, restricted: bool, read_purpose: str) -> bool:
-    """May a row collected for ``row_purpose`` be read for ``read_purpose``?"""
+    """May a row collected for ``row_purpose`` be read for ``read_purpose``?
+
+    A restricted row is kept for a legal hold and read only for it, and for the data
+    subject's own request (the right of access covers restricted data too).
+    """
     if restricted:
-        return read_purpose == LEGAL_HOLD
+        return read_purpose in (LEGAL_HOLD, DSR)
     allowed = PURPOSES.get(row_purpose)
     return allowed is not None and read_purpose in allowed.readable_for

@@ -74,7 +74,9 @@ def needs_touch(session: SessionRecord, now: int) -> bool:
 
 
 def csrf_matches(session: SessionRecord, offered: str) -> bool:
-    return bool(offered) and hmac.compare_digest(session.csrf_token, offered)
+    """Compared as bytes: ``compare_digest`` raises TypeError on non-ASCII str."""
+    expected = session.csrf_token.encode()
+    return bool(offered) and hmac.compare_digest(expected, offered.encode())
 
 
 def new_api_token() -> str:

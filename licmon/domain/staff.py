@@ -100,6 +100,14 @@ def org_scope(user: StaffUser) -> int | None:
     return user.org_id
 
 
+def check_disable(actor: str, target: StaffUser, disable: bool) -> None:
+    """Nobody disables their own account (the console's admin would lock themselves out).
+    The command line acts as the operator (``cli:<os user>``), never as an account, so it
+    may disable any account, and is how an account is enabled again."""
+    if disable and actor == target.actor:
+        raise BadRequest("You cannot disable your own account.")
+
+
 def parse_username(text: str) -> str:
     name = text.strip().lower()
     if not USERNAME.fullmatch(name):

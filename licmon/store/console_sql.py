@@ -4,6 +4,7 @@ product, machines, countries. Every query takes the organization scope (None: al
 import sqlite3
 from typing import Any
 
+from licmon.store.sqlrows import dicts
 from licmon.store.staff_schema import HOUR
 
 CHECKINS_PER_HOUR = """
@@ -45,11 +46,6 @@ INSERT INTO usage_hourly (license_id, hour, peak_seats)
 SELECT license_id, :now - :now % {HOUR}, count(*) FROM seats WHERE expires_at > :now
 GROUP BY license_id
 ON CONFLICT (license_id, hour) DO UPDATE SET peak_seats = max(peak_seats, excluded.peak_seats)"""
-
-
-def dicts(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def checkins_per_hour(conn: sqlite3.Connection, org: int | None, since: int) -> dict[int, int]:

@@ -1,5 +1,6 @@
 """Data-subject requests and legal holds: export, erase, restrict; holds that keep rows."""
 
+import json
 import sqlite3
 from typing import Any
 
@@ -9,6 +10,8 @@ from licmon.domain.purposes import DSR, PURPOSES
 from licmon.domain.subjects import Subject, SubjectKind
 from licmon.errors import BadRequest, Conflict, NotFound
 from licmon.store import audit_sql, vault
+from licmon.store.personal import privileged
+from licmon.store.sqlrows import dicts
 
 ACTIVE_HOLDS = "released_at IS NULL AND (expires_at IS NULL OR expires_at > ?)"
 PURGE_ERASED = f"""DELETE FROM connections AS c WHERE c.erasure_requested_at IS NOT NULL
@@ -22,7 +25,7 @@ def export(
     """Every connection record of the subject, with purpose, basis, deadline, holds, readers."""
     check_request(ctx, DSR)
     selection = vault.Selection(subject, ctx, now)
-    rows = vault.read_connections(conn, selection)
+    rows = vault.read_connections(conn, selection, limit=None)
     readers = vault.reads_of(conn, [row["id"] for row in rows])
     return {
         "subject": {"kind": subject.kind.value},
@@ -35,7 +38,7 @@ def export(
 def erase(conn: sqlite3.Connection, ctx: ReadContext, subject: Subject, now: int) -> dict[str, Any]:
     """Delete the subject's rows; rows under a legal hold are restricted and erased later."""
     check_request(ctx, DSR)
-    rows = vault.select_rows(conn, vault.Selection(subject, ctx, now), limit=10_000_000)
+    rows = vault.select_rows(conn, vault.Selection(subject, ctx, now), limit=None)
     held = [row["id"] for row in rows if row["held"]]
     free = [row["id"] for row in rows if not row["held"]]
     _execute_ids(conn, "DELETE FROM connections WHERE id IN ({})", free)
@@ -50,7 +53,32 @@ def erase(conn: sqlite3.Connection, ctx: ReadContext, subject: Subject, now: int
     )
     if subject.kind is SubjectKind.MACHINE and not held:
         _forget_machine(conn, subject.value, ctx.org_id)
+    if subject.kind in (SubjectKind.LICENSE, SubjectKind.ORG):
+        receipt["flag_evidence_erased"] = _erase_flag_evidence(conn, rows)
     return receipt
+
+
+def _erase_flag_evidence(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> int:
+    """A license's flags keep their kind and counts; their evidence goes with its log,
+    except where a hold keeps the license's rows."""
+    licenses = sorted(
+        {r["license_id"] for r in rows} - {r["license_id"] for r in rows if r["held"]}
+    )
+    if not licenses or not _table_exists(conn, "flags"):
+        return 0
+    with privileged(conn):  # the WHERE reads the evidence column
+        return conn.execute(
+            "UPDATE flags SET evidence = NULL WHERE evidence IS NOT NULL AND license_id IN "
+            "(SELECT value FROM json_each(?))",
+            (json.dumps(licenses),),
+        ).rowcount
+
+
+def _table_exists(conn: sqlite3.Connection, table: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+    ).fetchone()
+    return row is not None
 
 
 def restrict(
@@ -58,7 +86,7 @@ def restrict(
 ) -> dict[str, Any]:
     """Keep the subject's rows but make them readable only for legal.hold."""
     check_request(ctx, DSR)
-    rows = vault.select_rows(conn, vault.Selection(subject, ctx, now), limit=10_000_000)
+    rows = vault.select_rows(conn, vault.Selection(subject, ctx, now), limit=None)
     _execute_ids(
         conn, "UPDATE connections SET restricted = 1 WHERE id IN ({})", [row["id"] for row in rows]
     )
@@ -124,11 +152,11 @@ def purge_erased(conn: sqlite3.Connection, now: int) -> int:
 
 def list_holds(conn: sqlite3.Connection, now: int, active_only: bool) -> list[dict[str, Any]]:
     where = f"WHERE {ACTIVE_HOLDS}" if active_only else "WHERE ? IS NOT NULL"
-    return _dicts(conn.execute(f"SELECT * FROM legal_holds {where} ORDER BY id", (now,)))
+    return dicts(conn.execute(f"SELECT * FROM legal_holds {where} ORDER BY id", (now,)))
 
 
 def hold_by_id(conn: sqlite3.Connection, hold_id: int) -> dict[str, Any]:
-    rows = _dicts(conn.execute("SELECT * FROM legal_holds WHERE id = ?", (hold_id,)))
+    rows = dicts(conn.execute("SELECT * FROM legal_holds WHERE id = ?", (hold_id,)))
     if not rows:
         raise NotFound(f"No legal hold {hold_id}.")
     return rows[0]
@@ -141,9 +169,19 @@ def active_holds_for(
         return []
     scopes = {("license", row["license_id"]) for row in rows}
     scopes |= {("org", row["org_id"]) for row in rows}
-    scopes |= {("machine", row["machine_id"]) for row in rows}
+    machines = {row["machine"] for row in rows}
     holds = list_holds(conn, now, active_only=True)
-    return [_hold_view(h) for h in holds if (h["scope"], h["scope_id"]) in scopes]
+    return [
+        _hold_view(h)
+        for h in holds
+        if (h["scope"], h["scope_id"]) in scopes
+        or (h["scope"] == "machine" and _fingerprint(conn, h["scope_id"]) in machines)
+    ]
+
+
+def _fingerprint(conn: sqlite3.Connection, machine_id: int) -> str | None:
+    row = conn.execute("SELECT fingerprint FROM machines WHERE id = ?", (machine_id,)).fetchone()
+    return row[0] if row else None
 
 
 def _record(row: dict[str, Any], readers: list[dict[str, Any]]) -> dict[str, Any]:
@@ -265,8 +303,3 @@ def _execute_ids(conn: sqlite3.Connection, sql: str, ids: list[int]) -> None:
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         conn.execute(sql.format(",".join("?" * len(chunk))), chunk)
-
-
-def _dicts(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -16,6 +16,7 @@ from licmon.errors import NotFound
 from licmon.store import audit_sql
 from licmon.store import sqlite_catalog as catalog
 from licmon.store.personal import privileged
+from licmon.store.sqlrows import dicts
 
 RANK = "CASE {} WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END"
 RAISE = f"""
@@ -74,11 +75,11 @@ def list_flags(
     given = {column: value for column, value in filters.items() if value is not None}
     where = " AND ".join(f"{column} = ?" for column in given) or "1"
     sql = f"{SELECT} WHERE {where} ORDER BY f.last_seen DESC, f.id DESC LIMIT ?"
-    return _dicts(conn.execute(sql, [*given.values(), limit]))
+    return dicts(conn.execute(sql, [*given.values(), limit]))
 
 
 def flag_by_id(conn: sqlite3.Connection, flag_id: int) -> dict[str, Any]:
-    rows = _dicts(conn.execute(f"{SELECT} WHERE f.id = ?", (flag_id,)))
+    rows = dicts(conn.execute(f"{SELECT} WHERE f.id = ?", (flag_id,)))
     if not rows:
         raise NotFound(f"No flag {flag_id}.")
     return rows[0]
@@ -96,13 +97,14 @@ def decide(
     """Move a flag on in its life cycle, audited; a confirmation may suspend the license."""
     flag = flag_by_id(conn, flag_id)
     check_decision(flag_id, FlagStatus(flag["status"]), target, reason)
+    redacted = audit_sql.redact(reason.strip())  # shown to customers, exported in reports
     conn.execute(
         "UPDATE flags SET status = ?, decided_by = ?, decided_at = ?, decision_reason = ? "
         "WHERE id = ?",
-        (target.value, actor, now, reason.strip(), flag_id),
+        (target.value, actor, now, redacted, flag_id),
     )
     details = {"from": flag["status"], "to": target.value, "kind": flag["kind"]}
-    details["reason"] = audit_sql.redact(reason)
+    details["reason"] = redacted
     audit_sql.append(
         conn, AuditEntry(now, actor, f"flag.{target.value}", f"flag:{flag_id}", "ok", details)
     )
@@ -132,8 +134,3 @@ def active_since(conn: sqlite3.Connection, since: int) -> list[tuple[str, int, i
 def _suspend(conn: sqlite3.Connection, license_id: int, actor: str, now: int) -> None:
     if catalog.license_by_id(conn, license_id).status is LicenseStatus.ACTIVE:
         catalog.set_license_status(conn, license_id, LicenseStatus.SUSPENDED, now, actor)
-
-
-def _dicts(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -11,6 +11,7 @@ from licmon.domain.logins import LoginAttempt, LoginStart
 from licmon.domain.purposes import AUTHN
 from licmon.domain.sessions import NewSession
 from licmon.store import staff_sql
+from licmon.store.sqlrows import dicts
 
 FAILURES_SINCE = """
 SELECT count(*) FROM login_attempts
@@ -57,8 +58,7 @@ def recent_attempts(conn: sqlite3.Connection, limit: int) -> list[dict[str, obje
         "ORDER BY a.id DESC LIMIT ?",
         (limit,),
     )
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return dicts(cursor)
 
 
 def delete_expired(conn: sqlite3.Connection, now: int) -> int:

@@ -187,5 +187,17 @@ def m004_staff(db: Database) -> None:
         db.execute(statement)
 
 
+@migrations()
+def m005_org_policy_changes(db: Database) -> None:
+    """When an organization last changed its precision or retention: the retention job
+    re-applies the policy to stored rows only for organizations that changed it. And an
+    index that lets it find pending erasures without scanning the connection log."""
+    db.execute("ALTER TABLE orgs ADD COLUMN policy_changed_at INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        "CREATE INDEX connections_erasure ON connections(erasure_requested_at) "
+        "WHERE erasure_requested_at IS NOT NULL"
+    )
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)

@@ -9,6 +9,7 @@ from licmon.domain.subjects import Subject, SubjectKind
 from licmon.store import audit_sql, dsr_sql
 from licmon.store import sqlite_catalog as catalog
 from licmon.store.personal import privileged
+from licmon.store.sqlrows import dicts
 
 ORG_TABLES_IN_ERASE_ORDER = ("seats", "flags", "machines")
 
@@ -83,7 +84,9 @@ def _flags(conn: sqlite3.Connection, ids: list[int]) -> list[dict[str, Any]]:
 
 
 def _audit_about(conn: sqlite3.Connection, org_id: int, ids: list[int]) -> list[Any]:
-    return audit_sql.about(conn, [f"org:{org_id}", *(f"license:{i}" for i in ids)])
+    slug = conn.execute("SELECT slug FROM orgs WHERE id = ?", (org_id,)).fetchone()[0]
+    targets = [f"org:{org_id}", f"org:{slug}", *(f"license:{i}" for i in ids)]
+    return audit_sql.about(conn, targets)
 
 
 def _audit(stored: Any) -> dict[str, Any]:
@@ -109,9 +112,7 @@ def _exists(conn: sqlite3.Connection, table: str) -> bool:
 def _rows(conn: sqlite3.Connection, sql: str, ids: list[int]) -> list[dict[str, Any]]:
     if not ids:
         return []
-    cursor = conn.execute(sql.format(",".join("?" * len(ids))), ids)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return dicts(conn.execute(sql.format(",".join("?" * len(ids))), ids))
 
 
 def _execute(conn: sqlite3.Connection, sql: str, ids: list[int]) -> None:

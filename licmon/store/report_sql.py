@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from licmon.domain.purposes import DAY
-from licmon.store.console_sql import dicts
+from licmon.store.sqlrows import dicts
 
 FLAG_COLUMNS = """f.id, f.kind, f.severity, f.license_id, l.org_id, o.slug AS org, f.status,
     f.count, f.first_seen, f.last_seen, f.decided_by, f.decided_at, f.decision_reason"""
@@ -19,7 +19,8 @@ WHERE (:org IS NULL OR l.org_id = :org) AND (:status IS NULL OR f.status = :stat
 ORDER BY f.last_seen DESC, f.id DESC LIMIT :limit"""
 OPEN_BY_KIND = f"""SELECT f.kind, count(*) {FLAG_FROM}
 WHERE f.status = 'open' AND (:org IS NULL OR l.org_id = :org) GROUP BY f.kind ORDER BY 2 DESC"""
-FLAG_KINDS = "SELECT DISTINCT kind FROM flags ORDER BY kind"
+FLAG_KINDS = f"""SELECT DISTINCT f.kind {FLAG_FROM}
+WHERE :org IS NULL OR l.org_id = :org ORDER BY f.kind"""
 REPORT_FLAGS = f"""SELECT {FLAG_COLUMNS} {FLAG_FROM}
 WHERE f.license_id IS NOT NULL AND f.last_seen >= :since AND f.first_seen <= :until
   AND (:org IS NULL OR l.org_id = :org) ORDER BY f.license_id, f.id"""
@@ -54,8 +55,9 @@ def open_flags_by_kind(conn: sqlite3.Connection, org: int | None) -> list[tuple[
     return [(kind, int(n)) for kind, n in conn.execute(OPEN_BY_KIND, {"org": org})]
 
 
-def flag_kinds(conn: sqlite3.Connection) -> list[str]:
-    return [row[0] for row in conn.execute(FLAG_KINDS)]
+def flag_kinds(conn: sqlite3.Connection, org: int | None) -> list[str]:
+    """The kinds of the flags in the scope (None: every organization's, and unlicensed)."""
+    return [row[0] for row in conn.execute(FLAG_KINDS, {"org": org})]
 
 
 def report_data(

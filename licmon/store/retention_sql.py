@@ -15,6 +15,7 @@ from licmon.domain.network import apply_precision, parse_ip
 from licmon.domain.purposes import DAY
 from licmon.store import audit_sql, dsr_sql, staff_retention_sql, vault
 from licmon.store.personal import privileged
+from licmon.store.sqlrows import dicts
 
 _EXPIRED = "c.retain_until <= :now AND c.erasure_requested_at IS NULL"
 _FROM = "FROM connections c JOIN licenses l ON l.id = c.license_id"
@@ -33,17 +34,17 @@ ON CONFLICT (day, product, country) DO UPDATE SET
     checkins = checkins + excluded.checkins,
     denials = denials + excluded.denials"""
 DELETE_IDS = "DELETE FROM connections WHERE id IN (SELECT value FROM json_each(?))"
-TOO_PRECISE = """
+_IN_WINDOW = "c.id BETWEEN :start AND :end AND l.org_id IN (SELECT value FROM json_each(:orgs))"
+TOO_PRECISE = f"""
 SELECT c.id, c.license_id, c.machine_id, c.day, c.address, o.ip_precision
 FROM connections c JOIN licenses l ON l.id = c.license_id JOIN orgs o ON o.id = l.org_id
-WHERE (c.precision = 'full' AND o.ip_precision != 'full')
-   OR (c.precision = 'network' AND o.ip_precision = 'none')
-LIMIT ?"""
-_ORG_DEADLINE = f"unixepoch(c.day) + {DAY} + {DAY} * o.retention_days"
+WHERE {_IN_WINDOW} AND ((c.precision = 'full' AND o.ip_precision != 'full')
+   OR (c.precision = 'network' AND o.ip_precision = 'none'))"""
+_ORG_DEADLINE = f"unixepoch(c.day) + {DAY} * o.retention_days"
 TIGHTEN = f"""
 UPDATE connections AS c SET retain_until = {_ORG_DEADLINE}
 FROM licenses l JOIN orgs o ON o.id = l.org_id
-WHERE l.id = c.license_id AND c.retain_until > {_ORG_DEADLINE}"""
+WHERE l.id = c.license_id AND {_IN_WINDOW} AND c.retain_until > {_ORG_DEADLINE}"""
 MERGE_INTO = """
 UPDATE connections SET checkins = checkins + ?, denials = denials + ?,
     first_seen = min(first_seen, ?), last_seen = max(last_seen, ?),
@@ -58,15 +59,32 @@ def begin_run(conn: sqlite3.Connection, actor: str, now: int) -> int:
     return int(cursor.lastrowid or 0)
 
 
-def tighten_deadlines(conn: sqlite3.Connection) -> int:
-    """A shorter organization retention reaches stored rows (deadlines only ever shrink)."""
-    return conn.execute(TIGHTEN).rowcount
+def orgs_changed_since(conn: sqlite3.Connection, since: int) -> list[int]:
+    """Organizations whose precision or retention changed since ``since``."""
+    rows = conn.execute("SELECT id FROM orgs WHERE policy_changed_at >= ?", (since,))
+    return [row[0] for row in rows]
 
 
-def reduce_batch(conn: sqlite3.Connection, limit: int) -> int:
-    """Bring rows down to their organization's current precision; merge where rows meet."""
+def last_run_start(conn: sqlite3.Connection) -> int:
+    row = conn.execute(
+        "SELECT max(started_at) FROM retention_runs WHERE finished_at IS NOT NULL"
+    ).fetchone()
+    return int(row[0] or 0)
+
+
+def id_range(conn: sqlite3.Connection) -> tuple[int, int]:
+    low, high = conn.execute("SELECT min(id), max(id) FROM connections").fetchone()
+    return int(low or 0), int(high or -1)
+
+
+def apply_policy(conn: sqlite3.Connection, orgs: list[int], start: int, end: int) -> int:
+    """Within one window of row ids: a changed organization's shorter retention shortens
+    deadlines (they never grow), and its coarser precision reduces addresses, merging rows
+    that meet. Returns the rows reduced."""
+    window = {"start": start, "end": end, "orgs": json.dumps(orgs)}
+    conn.execute(TIGHTEN, window)
     with privileged(conn):
-        rows = conn.execute(TOO_PRECISE, (limit,)).fetchall()
+        rows = conn.execute(TOO_PRECISE, window).fetchall()
         for row in rows:
             _reduce(conn, *row)
     return len(rows)
@@ -122,13 +140,11 @@ def finish_run(
 
 
 def runs(conn: sqlite3.Connection, limit: int) -> list[dict[str, Any]]:
-    cursor = conn.execute("SELECT * FROM retention_runs ORDER BY id DESC LIMIT ?", (limit,))
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return dicts(conn.execute("SELECT * FROM retention_runs ORDER BY id DESC LIMIT ?", (limit,)))
 
 
 def run_by_id(conn: sqlite3.Connection, run_id: int) -> dict[str, Any]:
-    return next(r for r in runs(conn, 1_000_000) if r["id"] == run_id)
+    return dicts(conn.execute("SELECT * FROM retention_runs WHERE id = ?", (run_id,)))[0]
 
 
 def _reduce(

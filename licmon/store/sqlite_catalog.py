@@ -19,6 +19,7 @@ from licmon.domain.models import (
 )
 from licmon.errors import Conflict, NotFound
 from licmon.store import audit_sql
+from licmon.store.sqlrows import dicts
 
 LICENSE_SELECT = """
 SELECT l.*, p.code AS product_code, o.id AS o_id, o.slug AS o_slug, o.name AS o_name,
@@ -70,7 +71,7 @@ def update_org(
 ) -> Org:
     org = org_by_slug(conn, slug)
     if changes:
-        db_of(conn).table("orgs").update(org.id, dict(changes))
+        db_of(conn).table("orgs").update(org.id, {**changes, "policy_changed_at": now})
         _audit(conn, now, actor, "org.change", f"org:{org.id}", dict(changes))
     return org_by_slug(conn, slug)
 
@@ -208,9 +209,7 @@ def _unique(conn: sqlite3.Connection, table: str, column: str, value: str, what:
 
 
 def _query(conn: sqlite3.Connection, sql: str, params: Iterable[Any]) -> list[dict[str, Any]]:
-    cursor = conn.execute(sql, list(params))
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return dicts(conn.execute(sql, list(params)))
 
 
 def _org(row: Mapping[str, Any], prefix: str = "") -> Org:

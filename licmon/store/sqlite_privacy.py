@@ -16,6 +16,7 @@ from licmon.store import audit_sql, dsr_sql, org_data, retention_sql, vault
 from licmon.store import sqlite_catalog as catalog
 
 T = TypeVar("T")
+POLICY_MARGIN = 3600
 
 
 class SqlitePrivacy(abc.ABC):
@@ -52,7 +53,7 @@ class SqlitePrivacy(abc.ABC):
 
     async def read_connections(self, ctx: ReadContext, subject: Subject) -> list[dict[str, Any]]:
         selection = vault.Selection(subject, ctx, self._now())
-        rows = await self._write(partial(vault.read_connections, selection=selection))
+        rows = await self._write(partial(vault.read_connections, selection=selection), bulk=True)
         self._count_read(ctx)
         return rows
 
@@ -120,11 +121,8 @@ class SqlitePrivacy(abc.ABC):
         """Fold and delete expired rows in short batches, so check-ins keep their latency."""
         now = self._now()
         run_id = await self._write(partial(retention_sql.begin_run, actor=actor, now=now))
-        await self._write(retention_sql.tighten_deadlines, bulk=True)
         counts = {
-            "reduced": await self._batches(
-                partial(retention_sql.reduce_batch, limit=batch_size), batch_size, pause
-            ),
+            "reduced": await self._apply_changed_policies(batch_size, pause),
             "folded": await self._batches(
                 partial(retention_sql.fold_batch, now=now, limit=batch_size), batch_size, pause
             ),
@@ -141,6 +139,24 @@ class SqlitePrivacy(abc.ABC):
         )
         await asyncio.to_thread(_checkpoint, self.path)
         return run
+
+    async def _apply_changed_policies(self, window: int, pause: float) -> int:
+        """Re-apply precision and retention to stored rows of organizations that changed
+        them since the last run (with a margin for check-ins then in flight), window by
+        window of row ids; nothing to scan when no organization changed."""
+        since = await self._read(retention_sql.last_run_start) - POLICY_MARGIN
+        orgs = await self._read(partial(retention_sql.orgs_changed_since, since=since))
+        if not orgs:
+            return 0
+        low, high = await self._read(retention_sql.id_range)
+        reduced = 0
+        for start in range(low, high + 1, window):
+            reduced += await self._write(
+                partial(retention_sql.apply_policy, orgs=orgs, start=start, end=start + window - 1),
+                bulk=True,
+            )
+            await asyncio.sleep(pause)
+        return reduced
 
     async def _batches(
         self, step: Callable[[sqlite3.Connection], int], size: int, pause: float

@@ -184,7 +184,7 @@ class SqliteStaff(StaffStore, abc.ABC):
         return await self._read(partial(console_sql.org_by_id, org_id=org_id))
 
     async def sample_seats(self) -> int:
-        return await self._write(partial(console_sql.sample_seats, now=self._now()))
+        return await self._write(partial(console_sql.sample_seats, now=self._now()), bulk=True)
 
     # -- flags and the abuse report
     async def flag_rows(
@@ -209,8 +209,8 @@ class SqliteStaff(StaffStore, abc.ABC):
     async def open_flags_by_kind(self, org: int | None) -> list[tuple[str, int]]:
         return await self._read(partial(report_sql.open_flags_by_kind, org=org))
 
-    async def flag_kinds(self) -> list[str]:
-        return await self._read(report_sql.flag_kinds)
+    async def flag_kinds(self, org: int | None) -> list[str]:
+        return await self._read(partial(report_sql.flag_kinds, org=org))
 
     async def abuse_report_data(
         self, since: int, until: int, org: int | None

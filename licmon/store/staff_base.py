@@ -122,7 +122,8 @@ class StaffStore(abc.ABC):
     async def open_flags_by_kind(self, org: int | None) -> list[tuple[str, int]]: ...
 
     @abc.abstractmethod
-    async def flag_kinds(self) -> list[str]: ...
+    async def flag_kinds(self, org: int | None) -> list[str]:
+        """The kinds of the flags an organization scope sees (None: every flag's)."""
 
     @abc.abstractmethod
     async def abuse_report_data(

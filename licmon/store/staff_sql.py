@@ -7,9 +7,10 @@ from typing import Any
 from licmon.domain.access import Role
 from licmon.domain.audit import AuditEntry
 from licmon.domain.sessions import NewSession, SessionRecord
-from licmon.domain.staff import STAFF_ROLES, StaffUser, check_roles_and_org
+from licmon.domain.staff import STAFF_ROLES, StaffUser, check_disable, check_roles_and_org
 from licmon.errors import Conflict, NotFound
 from licmon.store import audit_sql
+from licmon.store.sqlrows import dicts
 
 USER_COLUMNS = "id, username, roles, org_id, disabled, created_at"
 SESSION_COLUMNS = "id, user_id, csrf_token, created_at, last_seen, expires_at, revoked_at"
@@ -86,6 +87,7 @@ def set_disabled(
     conn: sqlite3.Connection, username: str, disabled: bool, actor: str, now: int
 ) -> StaffUser:
     user = user_by_name(conn, username)
+    check_disable(actor, user, disabled)
     conn.execute("UPDATE staff_users SET disabled = ? WHERE id = ?", (int(disabled), user.id))
     action = "user.disable" if disabled else "user.enable"
     audit(conn, now, actor, action, user.actor)
@@ -222,18 +224,13 @@ ISSUED_COLUMNS = (
 )
 
 
-def _token_dicts(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
 def list_tokens(conn: sqlite3.Connection, username: str | None) -> list[dict[str, Any]]:
     where, params = ("WHERE u.username = ?", [username]) if username else ("", [])
-    return _token_dicts(conn.execute(f"SELECT {ISSUED_COLUMNS} {where} ORDER BY t.id", params))
+    return dicts(conn.execute(f"SELECT {ISSUED_COLUMNS} {where} ORDER BY t.id", params))
 
 
 def token_by_id(conn: sqlite3.Connection, token_id: int) -> dict[str, Any]:
-    rows = _token_dicts(conn.execute(f"SELECT {ISSUED_COLUMNS} WHERE t.id = ?", (token_id,)))
+    rows = dicts(conn.execute(f"SELECT {ISSUED_COLUMNS} WHERE t.id = ?", (token_id,)))
     if not rows:
         raise NotFound(f"No API token {token_id}.")
     return rows[0]

@@ -19,11 +19,13 @@ from licmon.domain.subjects import Subject, SubjectKind
 from licmon.errors import Forbidden, NotFound
 from licmon.store import audit_sql
 from licmon.store.personal import privileged
+from licmon.store.sqlrows import dicts
 
 HELD = """EXISTS (SELECT 1 FROM legal_holds h
     WHERE h.released_at IS NULL AND (h.expires_at IS NULL OR h.expires_at > :now)
     AND ((h.scope = 'license' AND h.scope_id = c.license_id)
-      OR (h.scope = 'machine' AND h.scope_id = c.machine_id)
+      OR (h.scope = 'machine' AND EXISTS (SELECT 1 FROM machines hm, machines cm
+          WHERE hm.id = h.scope_id AND cm.id = c.machine_id AND cm.fingerprint = hm.fingerprint))
       OR (h.scope = 'org' AND h.scope_id = l.org_id)))"""
 
 VAULT_SELECT = f"""
@@ -63,7 +65,7 @@ class Selection:
 
 
 def read_connections(
-    conn: sqlite3.Connection, selection: Selection, *, limit: int = 10_000
+    conn: sqlite3.Connection, selection: Selection, *, limit: int | None = 10_000
 ) -> list[dict[str, Any]]:
     """Personal data of a subject, for the context's purpose; audited in this transaction."""
     check_read(selection.ctx)
@@ -76,14 +78,14 @@ def read_connections(
     return rows
 
 
-def select_rows(conn: sqlite3.Connection, selection: Selection, limit: int) -> list[dict[str, Any]]:
+def select_rows(
+    conn: sqlite3.Connection, selection: Selection, limit: int | None
+) -> list[dict[str, Any]]:
+    """The subject's rows in scope (``limit`` None: all of them)."""
     where, params = selection.where()
+    bound = "" if limit is None else f" LIMIT {int(limit)}"
     with privileged(conn):
-        cursor = conn.execute(
-            f"{VAULT_SELECT} WHERE {where} ORDER BY c.id LIMIT {int(limit)}", params
-        )
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return dicts(conn.execute(f"{VAULT_SELECT} WHERE {where} ORDER BY c.id{bound}", params))
 
 
 def record_read(conn: sqlite3.Connection, selection: Selection, row_ids: Sequence[int]) -> None:
@@ -137,7 +139,7 @@ def read_flag(conn: sqlite3.Connection, ctx: ReadContext, flag_id: int, now: int
     """One flag with its evidence, for the context's purpose; audited in this transaction."""
     check_read(ctx)
     with privileged(conn):
-        rows = _dicts(conn.execute(FLAG_SELECT, (flag_id,)))
+        rows = dicts(conn.execute(FLAG_SELECT, (flag_id,)))
     if not rows or (ctx.org_id is not None and rows[0]["org_id"] != ctx.org_id):
         raise NotFound(f"No flag {flag_id}.")
     row = rows[0]
@@ -155,7 +157,7 @@ def detector_history(
     rebuilding their windows; one audit entry for the whole read."""
     check_read(ctx)
     with privileged(conn):
-        rows = _dicts(conn.execute(DETECTOR_HISTORY, (since, int(limit))))
+        rows = dicts(conn.execute(DETECTOR_HISTORY, (since, int(limit))))
     rows = [r for r in rows if readable(r["purpose"], bool(r["restricted"]), ctx.purpose)]
     if rows:  # nothing read, nothing to account for
         _audit_read(conn, ctx, now, "detectors", {"connections": len(rows), "since": since})
@@ -174,8 +176,3 @@ def _audit_read(
         **what,
     }
     audit_sql.append(conn, AuditEntry(now, ctx.actor, "personal_data.read", target, "ok", details))
-
-
-def _dicts(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

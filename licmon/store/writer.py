@@ -113,9 +113,13 @@ class Writer:
             await self._in_thread(conn.execute, "BEGIN IMMEDIATE")
             results = [(future, *await self._apply(conn, op, bulk)) for op, future, bulk in batch]
             await self._in_thread(conn.execute, "COMMIT")
-        except sqlite3.Error as exc:
+        except Exception as exc:  # the batch is lost as a whole; every caller hears why
             await self._in_thread(_rollback, conn)
             results = [(future, None, exc) for _, future, _ in batch]
+        except BaseException:  # cancelled: nobody may be left waiting, nothing left open
+            _rollback(conn)
+            _settle([(future, None, WriterClosed("the store closed")) for _, future, _ in batch])
+            raise
         self.stats.record(len(batch), time.perf_counter() - started)
         _settle(results)
 

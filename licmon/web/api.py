@@ -58,12 +58,8 @@ def denial(outcome: CheckinOutcome) -> web.Response:
 
 
 def client_address(request: web.Request) -> IPAddress:
-    address = resolve_client(
-        _peer(request),
-        request.headers.getall("Forwarded", []),
-        request.headers.getall("X-Forwarded-For", []),
-        request.app[TRUSTED_PROXIES],
-    )
+    trusted = request.app[TRUSTED_PROXIES]
+    address = resolve_client(_peer(request), request.headers.getall(trusted.header, []), trusted)
     if address is None:
         raise BadRequest("The client address cannot be determined.")
     return address

@@ -4,13 +4,13 @@ import itertools
 import logging
 import re
 import secrets
+from collections.abc import Callable
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
 from licmon.errors import LicmonError, Throttled
 from licmon.keys import METRICS
-from licmon.web.console.errors import html_error, wants_html
 from licmon.web.jsonio import json_response
 
 log = logging.getLogger(__name__)
@@ -18,43 +18,61 @@ REQUEST_ID = web.RequestKey("request_id", str)
 _TOKEN = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _PROCESS = secrets.token_hex(4)
 _SEQUENCE = itertools.count(1)
+ErrorBody = Callable[[web.Request, int, str, str], web.Response]  # status, code, message
 
 
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.get(REQUEST_ID) is None:
-        request[REQUEST_ID] = request_id(request.headers.get("X-Request-Id", ""))
-    try:
-        return await handler(request)
-    except LicmonError as exc:
-        response = _error(request, exc.status, exc.code, exc.message)
-        if isinstance(exc, Throttled):
-            response.headers["Retry-After"] = str(exc.retry_after)
-        return response
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        code = (exc.reason or "error").lower().replace(" ", "_")
-        return _error(request, exc.status, code, _http_message(exc), exc.headers)
-    except Exception:
-        log.exception("unhandled error", extra={"request_id": request[REQUEST_ID]})
-        return _error(request, 500, "internal_error", "The server failed to answer; it is logged.")
+def json_error(request: web.Request, status: int, code: str, message: str) -> web.Response:
+    """The API's error body (DESIGN.md, "Protocol v1")."""
+    return json_response({"error": code, "message": message}, status=status)
+
+
+def error_middleware_for(body: ErrorBody) -> Middleware:
+    """The middleware that maps every error to ``body``'s answer; a sub-application (the
+    staff console) passes its own ``body`` (HTML pages)."""
+
+    @web.middleware
+    async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.get(REQUEST_ID) is None:
+            request[REQUEST_ID] = request_id(request.headers.get("X-Request-Id", ""))
+        try:
+            return await handler(request)
+        except LicmonError as exc:
+            response = _error(request, body, exc.status, exc.code, exc.message)
+            if isinstance(exc, Throttled):
+                response.headers["Retry-After"] = str(exc.retry_after)
+            return response
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            code = (exc.reason or "error").lower().replace(" ", "_")
+            return _error(request, body, exc.status, code, _http_message(exc), exc.headers)
+        except Exception:
+            log.exception("unhandled error", extra={"request_id": request[REQUEST_ID]})
+            message = "The server failed to answer; it is logged."
+            return _error(request, body, 500, "internal_error", message)
+
+    return errors
 
 
 def _error(
-    request: web.Request, status: int, code: str, message: str, headers: object = None
+    request: web.Request,
+    body: ErrorBody,
+    status: int,
+    code: str,
+    message: str,
+    headers: object = None,
 ) -> web.Response:
     if 400 <= status < 500:
-        request.app[METRICS].bad_requests.labels(str(status)).inc()
-    if wants_html(request):  # console pages: an HTML page (the console's API keeps JSON)
-        response = html_error(request, status, message)
-    else:
-        response = json_response({"error": code, "message": message}, status=status)
+        request.config_dict[METRICS].bad_requests.labels(str(status)).inc()
+    response = body(request, status, code, message)
     allow = getattr(headers, "get", lambda _name: None)("Allow")
     if allow:
         response.headers["Allow"] = allow
     response.headers["X-Request-Id"] = request[REQUEST_ID]
     return response
+
+
+error_middleware = error_middleware_for(json_error)
 
 
 def request_id(offered: str) -> str:

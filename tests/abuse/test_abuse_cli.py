@@ -72,6 +72,29 @@ def test_flags_list_show_and_decide(run: Any, tmp_path: Path) -> None:
     assert len(json.loads(ok(run("flags", "list", "--status", "all", "--json")))) == 1
 
 
+def test_confirm_suspends_when_asked_or_when_the_setting_is_on(run: Any, tmp_path: Path) -> None:
+    """``run`` has suspend_on_confirm on; with it off, only ``--suspend`` suspends."""
+    quiet = CliRunner(
+        env={
+            "LICMON_DATA_DIR": str(tmp_path / "data"),
+            "LICMON_CONFIG": "",
+            "LICMON_SUSPEND_ON_CONFIRM": "false",
+        }
+    )
+
+    def status() -> str:
+        shown = ok(quiet.invoke(main, ["license", "show", "1", "--json"]))
+        return str(json.loads(shown)["status"])
+
+    ok(quiet.invoke(main, ["flags", "confirm", "1", "--reason", "forum leak"]))
+    assert status() == LicenseStatus.ACTIVE.value
+    asyncio.run(_raise(tmp_path / "data" / "licmon.db"))
+    ok(quiet.invoke(main, ["flags", "confirm", "2", "--reason", "forum leak", "--suspend"]))
+    assert status() == LicenseStatus.SUSPENDED.value
+    assert "--suspend" in ok(quiet.invoke(main, ["flags", "confirm", "--help"]))
+    assert "--suspend" not in ok(quiet.invoke(main, ["flags", "ack", "--help"]))
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -87,6 +110,13 @@ def test_bad_input_is_one_line_and_a_failure(run: Any, args: tuple[str, ...], me
     assert result.exit_code == 1
     assert message in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_an_id_past_sqlite_integers_is_a_usage_error(run: Any) -> None:
+    for args in (("flags", "show", "99999999999999999999"), ("flags", "list", "--license", "0")):
+        result = run(*args)
+        assert result.exit_code == 2, result.output
+        assert "not in the range" in result.output and "unexpected" not in result.output
 
 
 def test_geoip_info_and_lookup(run: Any) -> None:

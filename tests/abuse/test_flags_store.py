@@ -101,6 +101,32 @@ async def test_confirming_suspends_the_license_when_asked(aworld: Abused) -> Non
     assert audit[0].entry.action == "license.status" and audit[0].entry.actor == "user:1"
 
 
+async def test_a_decision_reason_is_stored_without_addresses(aworld: Abused) -> None:
+    """The reason is shown to customers and exported in abuse reports: no address in it."""
+    _, lic = await aworld.add_license()
+    (flag_id,) = await raise_one(aworld.store, draft(license_id=lic.id))
+    reason = "seen from 203.0.113.7 and 2001:db8::1 again"
+    decided = await aworld.store.decide_flag(
+        flag_id, FlagStatus.ACKNOWLEDGED, "user:1", reason, suspend=False
+    )
+    assert decided["decision_reason"] == "seen from [address] and [address] again"
+    (row,) = await aworld.store.flag_rows(lic.org.id)
+    assert row["decision_reason"] == decided["decision_reason"]
+    stored = sqlite3.connect(aworld.store.path).execute(  # type: ignore[attr-defined]
+        "SELECT decision_reason FROM flags WHERE id = ?", (flag_id,)
+    )
+    assert "203.0.113.7" not in str(stored.fetchall())
+
+
+async def test_nobody_disables_their_own_account_in_the_store(aworld: Abused) -> None:
+    """Console and command line both go through the store: the rule holds for both."""
+    me = await aworld.store.add_user("alice", "x", frozenset({Role.ADMIN}), None, actor="cli:test")
+    with pytest.raises(BadRequest, match="your own account"):
+        await aworld.store.set_user_disabled("alice", True, actor=me.actor)
+    assert not (await aworld.store.get_user(me.id)).disabled
+    assert (await aworld.store.set_user_disabled("alice", True, actor="cli:root")).disabled
+
+
 async def test_retention_clears_evidence_past_its_deadline_unless_held(aworld: Abused) -> None:
     _, kept = await aworld.add_license()
     _, cleared = await aworld.add_license()

@@ -53,30 +53,37 @@ def test_precision(address: str, full: str, network: str) -> None:
     assert str(network_of(ip)) == network
 
 
+FORWARDED_PROXY = TrustedProxies.parse(["10.0.0.0/8", "::1/128"], "forwarded")
+
+
 def test_forwarded_headers_are_ignored_from_an_untrusted_peer() -> None:
-    assert (
-        str(resolve_client("198.51.100.7", ["for=1.2.3.4"], ["1.2.3.4"], PROXY)) == "198.51.100.7"
-    )
+    assert str(resolve_client("198.51.100.7", ["1.2.3.4"], PROXY)) == "198.51.100.7"
 
 
 def test_no_trusted_proxies_means_the_peer_always() -> None:
-    assert str(resolve_client("10.0.0.5", [], ["1.2.3.4"], TrustedProxies())) == "10.0.0.5"
+    assert str(resolve_client("10.0.0.5", ["1.2.3.4"], TrustedProxies())) == "10.0.0.5"
 
 
 def test_x_forwarded_for_from_a_trusted_proxy_takes_the_rightmost_untrusted_hop() -> None:
     # the client forged "6.6.6.6"; our proxies appended the real client and themselves
     hops = ["6.6.6.6, 203.0.113.9, 10.1.1.1"]
-    assert str(resolve_client("10.0.0.5", [], hops, PROXY)) == "203.0.113.9"
+    assert str(resolve_client("10.0.0.5", hops, PROXY)) == "203.0.113.9"
 
 
-def test_forwarded_header_wins_over_x_forwarded_for() -> None:
+def test_the_forwarded_header_when_the_proxy_sets_that_one() -> None:
     forwarded = ['for=192.0.2.60;proto=https, for="[2001:db8:cafe::17]:4711"']
-    assert str(resolve_client("::1", forwarded, ["1.2.3.4"], PROXY)) == "2001:db8:cafe::17"
+    assert str(resolve_client("::1", forwarded, FORWARDED_PROXY)) == "2001:db8:cafe::17"
+    assert FORWARDED_PROXY.header == "Forwarded"
+
+
+def test_an_unknown_proxy_header_is_refused() -> None:
+    with pytest.raises(ValueError, match="X-Forwarded-For, Forwarded"):
+        TrustedProxies.parse(["10.0.0.0/8"], "X-Real-IP")
 
 
 def test_a_malformed_hop_falls_back_to_the_peer() -> None:
-    assert str(resolve_client("10.0.0.5", [], ["nonsense"], PROXY)) == "10.0.0.5"
+    assert str(resolve_client("10.0.0.5", ["nonsense"], PROXY)) == "10.0.0.5"
 
 
 def test_only_proxies_in_the_chain_gives_the_leftmost() -> None:
-    assert str(resolve_client("10.0.0.5", [], ["10.9.9.9, 10.8.8.8"], PROXY)) == "10.9.9.9"
+    assert str(resolve_client("10.0.0.5", ["10.9.9.9, 10.8.8.8"], PROXY)) == "10.9.9.9"

@@ -6,7 +6,7 @@ from licmon.domain.access import Role
 from licmon.domain.purposes import ABUSE
 from licmon.domain.subjects import Subject
 from licmon.errors import Forbidden
-from tests.dbutil import count
+from tests.dbutil import count, rows
 from tests.privacy.conftest import DSR_CTX, Proxied, ctx
 
 
@@ -109,3 +109,26 @@ async def test_holds_are_listed_and_audited(pworld: Proxied) -> None:
     assert len(await pworld.store.list_holds(active_only=False)) == 1
     actions = [e.entry.action for e in await pworld.store.audit_recent(2)]
     assert actions == ["hold.release", "hold.add"]
+
+
+async def test_a_machine_hold_covers_that_machine_under_every_license(pworld: Proxied) -> None:
+    first, _ = await pworld.add_license()
+    second, _ = await pworld.add_license()
+    await pworld.checkin_from(first, "203.0.113.77", "shared-machine-01")
+    await pworld.checkin_from(second, "203.0.113.78", "shared-machine-01")
+    await pworld.store.add_hold("machine", "shared-machine-01", "fraud", "Case 11", None, "x")
+    receipt = await pworld.store.dsr_erase(DSR_CTX, Subject.parse("machine", "shared-machine-01"))
+    assert receipt["erased"] == 0 and receipt["restricted"] == 2
+    assert len(receipt["holds"]) == 1
+
+
+async def test_erasing_a_license_erases_its_flag_evidence(pworld: Proxied) -> None:
+    key, lic = await pworld.add_license(seats=1)
+    await pworld.checkin_from(key, "203.0.113.77", "machine-0001")
+    for i in range(12):  # seat overuse: refusals from other machines
+        await pworld.checkin_from(key, f"203.0.113.{100 + i}", f"machine-{i + 10:04d}")
+    assert count(pworld.store.path, "flags") >= 1  # type: ignore[attr-defined]
+    receipt = await pworld.store.dsr_erase(DSR_CTX, Subject.parse("license", str(lic.id)))
+    assert receipt["flag_evidence_erased"] >= 1
+    left = rows(pworld.store.path, "SELECT count(*) FROM flags WHERE evidence IS NOT NULL")  # type: ignore[attr-defined]
+    assert left == [(0,)]

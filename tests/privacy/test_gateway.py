@@ -70,11 +70,14 @@ async def test_rows_of_another_organization_are_invisible(pworld: Proxied) -> No
     assert len(await pworld.store.read_connections(ctx(org_id=1), LICENSE_1)) == 1
 
 
-async def test_restricted_rows_are_readable_only_for_legal_hold(pworld: Proxied) -> None:
+async def test_restricted_rows_are_readable_only_for_legal_hold_and_the_subjects_request(
+    pworld: Proxied,
+) -> None:
     await _one_connection(pworld)
     await pworld.store.dsr_restrict(DSR_CTX, LICENSE_1)
     assert await pworld.store.read_connections(ctx(), LICENSE_1) == []
-    assert await pworld.store.read_connections(DSR_CTX, LICENSE_1) == []
+    [row] = (await pworld.store.dsr_export(DSR_CTX, LICENSE_1))["records"]
+    assert row["restricted"] is True
     held = await pworld.store.read_connections(ctx(Role.DPO, LEGAL_HOLD), LICENSE_1)
     assert len(held) == 1
 

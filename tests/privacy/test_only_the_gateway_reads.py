@@ -21,6 +21,8 @@ SCHEMA = {"store/migrations.py"}
 PRIVILEGE_USERS = GATEWAY | INGEST | {"store/sqlite.py", "store/personal.py"}
 SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE)\b")
 PERSONAL = sorted({column for columns in PERSONAL_COLUMNS.values() for column in columns})
+STAR = re.compile(r"SELECT\s+(?:DISTINCT\s+)?(?:\w+\.)?\*")
+PERSONAL_TABLE = re.compile(r"\b(" + "|".join(PERSONAL_COLUMNS) + r")\b")
 MENTION = re.compile(r"\b(" + "|".join(PERSONAL) + r")\b")
 
 
@@ -32,6 +34,8 @@ def sql_mentions(source: str) -> list[tuple[str, str]]:
             kind = SQL.search(node.value)
             for column in MENTION.findall(node.value) if kind else []:
                 found.append((kind.group(1), column))  # type: ignore[union-attr]
+            if kind and STAR.search(node.value) and PERSONAL_TABLE.search(node.value):
+                found.append(("SELECT", "*"))
     return found
 
 
@@ -63,6 +67,7 @@ def test_the_scanner_catches_a_stray_read() -> None:
     assert offences("store/sqlite_seats.py", stray)
     assert offences("store/vault.py", stray) == []
     assert offences("web/x.py", "with privileged(conn): pass\n")
+    assert offences("web/x.py", 'conn.execute("SELECT f.* FROM flags f")\n')
 
 
 def test_the_gateway_modules_exist() -> None:

@@ -10,7 +10,7 @@ from tests.conftest import START
 from tests.dbutil import execute, rows
 from tests.privacy.conftest import Proxied
 
-DAY_END = START - START % DAY + DAY
+DAY_START = START - START % DAY
 
 
 def _rows(pworld: Proxied, sql: str) -> list[tuple[object, ...]]:
@@ -46,7 +46,7 @@ async def test_rows_live_until_their_deadline_then_fold(
     key, _ = await pworld.add_license(org=org)
     assert await pworld.checkin_from(key, address) == 200
     retention = {"acme": 60, "globex": 30, "initech": 60}[org]
-    deadline = DAY_END + retention * DAY
+    deadline = DAY_START + retention * DAY
     assert _rows(pworld, "SELECT address, retain_until FROM connections") == [(stored, deadline)]
     before = _totals(pworld)
 
@@ -116,7 +116,7 @@ async def test_a_shorter_retention_reaches_stored_rows(pworld: Proxied) -> None:
     key, _ = await pworld.add_license()
     await pworld.checkin_from(key, "203.0.113.77")
     await pworld.store.update_org("acme", retention_days=7)
-    pworld.clock.now = DAY_END + 7 * DAY
+    pworld.clock.now = DAY_START + 7 * DAY
     report = await pworld.store.run_retention()
     assert report["folded"] == 1
 
@@ -125,7 +125,7 @@ async def test_a_longer_retention_never_extends_a_stored_deadline(pworld: Proxie
     key, _ = await pworld.add_license(org="globex")
     await pworld.checkin_from(key, "203.0.113.77")
     await pworld.store.update_org("globex", retention_days=365)
-    pworld.clock.now = DAY_END + 30 * DAY
+    pworld.clock.now = DAY_START + 30 * DAY
     assert (await pworld.store.run_retention())["folded"] == 1
 
 

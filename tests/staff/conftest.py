@@ -136,6 +136,13 @@ def staff_settings(settings: Settings) -> Settings:
 async def sworld(
     make_client: Callable[..., Any], staff_settings: Settings, clock: FakeClock
 ) -> StaffWorld:
+    return await make_staff_world(make_client, staff_settings, clock)
+
+
+async def make_staff_world(
+    make_client: Callable[..., Any], staff_settings: Settings, clock: FakeClock
+) -> StaffWorld:
+    """Two organizations and two products, on an app made with ``staff_settings``."""
     client = await make_client(staff_settings)
     store = client.app[STORE]
     await store.add_org("acme", "Acme Ltd", IpPrecision.FULL, 60)

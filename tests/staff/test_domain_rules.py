@@ -8,6 +8,8 @@ import pytest
 
 from licmon.domain import challenge
 from licmon.domain.access import Role
+from licmon.domain.flags import FlagStatus, suspends_license
+from licmon.domain.ids import MAX_ID, parse_id
 from licmon.domain.logins import (
     AddressThrottle,
     LoginFacts,
@@ -18,10 +20,17 @@ from licmon.domain.logins import (
 )
 from licmon.domain.passwords import Passwords, check_policy
 from licmon.domain.purposes import ABUSE, DSR, LEGAL_HOLD
-from licmon.domain.sessions import SessionRecord, SessionState, needs_touch, session_state
+from licmon.domain.sessions import (
+    SessionRecord,
+    SessionState,
+    csrf_matches,
+    needs_touch,
+    session_state,
+)
 from licmon.domain.staff import (
     Permission,
     StaffUser,
+    check_disable,
     check_roles_and_org,
     check_scope,
     parse_roles,
@@ -124,6 +133,56 @@ def test_the_login_challenge() -> None:
     nonce, issued, signature = token.split(".")
     assert challenge.verify(key, f"{nonce}.{int(issued) + 1}.{signature}", 1000, 600) is None
     assert challenge.verify(key, "garbage", 1000, 600) is None
+    for hostile in ("é", f"{nonce}.{issued}.{signature[:-1]}é", f"{nonce}.²{issued}.{signature}"):
+        assert challenge.verify(key, hostile, 1000, 600) is None
+
+
+def test_csrf_tokens_compare_as_bytes() -> None:
+    record = SessionRecord(1, 1, "the-token", 0, 100, 1000)
+    assert csrf_matches(record, "the-token")
+    assert not csrf_matches(record, "") and not csrf_matches(record, "the-tokeN")
+    assert not csrf_matches(record, "the-tokén") and not csrf_matches(record, "²")
+
+
+@pytest.mark.parametrize("text", ["1", "42", "0042", str(MAX_ID)])
+def test_ids_are_ascii_digits_within_sqlite_integers(text: str) -> None:
+    assert parse_id(text) == int(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "0", "-1", "+1", " 1", "1.0", "²", "٣", "1²", str(MAX_ID + 1), "9" * 5000]
+)
+def test_anything_else_is_not_an_id(text: str) -> None:
+    with pytest.raises(NotFound):
+        parse_id(text)
+    with pytest.raises(BadRequest):
+        parse_id(text, BadRequest)
+
+
+@pytest.mark.parametrize(
+    ("target", "setting", "asked", "suspends"),
+    [
+        (FlagStatus.CONFIRMED, False, False, False),
+        (FlagStatus.CONFIRMED, True, False, True),
+        (FlagStatus.CONFIRMED, False, True, True),
+        (FlagStatus.CONFIRMED, True, True, True),
+        (FlagStatus.ACKNOWLEDGED, True, True, False),
+        (FlagStatus.DISMISSED, True, True, False),
+    ],
+)
+def test_confirming_suspends_when_the_setting_is_on_or_when_asked(
+    target: FlagStatus, setting: bool, asked: bool, suspends: bool
+) -> None:
+    assert suspends_license(target, setting=setting, asked=asked) is suspends
+
+
+def test_nobody_disables_their_own_account() -> None:
+    me, other = user(Role.ADMIN), StaffUser(2, "v", frozenset({Role.ADMIN}))
+    with pytest.raises(BadRequest, match="your own account"):
+        check_disable(me.actor, me, disable=True)
+    check_disable(me.actor, other, disable=True)
+    check_disable(me.actor, me, disable=False)
+    check_disable("cli:root", me, disable=True)  # the operator is not an account
 
 
 POLICY = LoginPolicy(account_max_failures=3, address_max_failures=5, window_seconds=60)

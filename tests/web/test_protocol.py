@@ -187,7 +187,7 @@ async def test_every_checkin_writes_one_connection_row_per_machine_address_and_d
         ("2026-11-19", "127.0.0.1", 1),
     ]
     assert {r[4] for r in rows} == {"license.enforcement.checkin"}
-    assert rows[0][5] == 1_795_046_400 + 86400 * 60  # end of the UTC day + 60 days
+    assert rows[0][5] == 1_794_960_000 + 86400 * 60  # start of the UTC day + 60 days
 
 
 async def test_network_precision_keeps_only_the_network(world: World) -> None:
@@ -222,3 +222,11 @@ async def test_openapi_describes_exactly_the_routes_the_app_serves(world: World)
 
 def _rows(world: World, sql: str) -> list[tuple[object, ...]]:
     return rows(world.store.path, sql)  # type: ignore[attr-defined]
+
+
+async def test_an_unknown_key_is_answered_after_a_commit_like_a_known_one(world: World) -> None:
+    await world.add_license()
+    writer = world.store.writer  # type: ignore[attr-defined]
+    before = writer.stats.commands
+    assert (await world.checkin("LM-AAAAA-AAAAA-AAAAA-AAAAA-AAAAA-AAAAA"))[0] == 403
+    assert writer.stats.commands == before + 1

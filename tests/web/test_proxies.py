@@ -47,9 +47,19 @@ async def test_trusted_proxy_headers_are_believed(
 async def test_forwarded_header_from_a_trusted_proxy(
     make_client: Callable[..., Any], settings: Settings
 ) -> None:
-    trusting = dataclasses.replace(settings, trusted_proxies=("127.0.0.1/32",))
-    headers = {"Forwarded": 'for="[2001:db8::7]:1234";proto=https'}
+    trusting = dataclasses.replace(
+        settings, trusted_proxies=("127.0.0.1/32",), proxy_header="Forwarded"
+    )
+    headers = {"Forwarded": 'for="[2001:db8::7]:1234";proto=https', "X-Forwarded-For": "6.6.6.6"}
     assert await _address_logged(make_client, trusting, headers) == "2001:db8::7"
+
+
+async def test_a_client_forwarded_header_passed_through_is_ignored(
+    make_client: Callable[..., Any], settings: Settings
+) -> None:
+    trusting = dataclasses.replace(settings, trusted_proxies=("127.0.0.0/8",))
+    headers = {"X-Forwarded-For": "203.0.113.9", "Forwarded": "for=6.6.6.6"}
+    assert await _address_logged(make_client, trusting, headers) == "203.0.113.9"
 
 
 async def test_untrusted_peer_headers_are_ignored(

@@ -23,7 +23,7 @@ def api_route(permission: Permission | None) -> Callable[[Handler], Handler]:
         @functools.wraps(handler)
         async def guarded(request: web.Request) -> web.StreamResponse:
             header = request.headers.get("Authorization", "")
-            user = await request.app[STAFF_AUTH].api_user(header)
+            user = await request.config_dict[STAFF_AUTH].api_user(header)
             if user is None:
                 raise Unauthorized("A valid personal API token is needed (Authorization: Bearer).")
             if permission is not None:
@@ -55,14 +55,14 @@ async def me(request: web.Request) -> web.StreamResponse:
 @routes.get("/staff/api/licenses")
 @api_route(Permission.LICENSES)
 async def licenses(request: web.Request) -> web.StreamResponse:
-    return private_json(await request.app[STORE].license_rows(request[USER].org_id))
+    return private_json(await request.config_dict[STORE].license_rows(request[USER].org_id))
 
 
 @routes.get("/staff/api/licenses/{license_id}")
 @api_route(Permission.LICENSES)
 async def license_detail(request: web.Request) -> web.StreamResponse:
     lic = await visible_license(request)
-    usage = await request.app[STORE].license_usage(lic.id)
+    usage = await request.config_dict[STORE].license_usage(lic.id)
     return private_json(
         {
             "id": lic.id,

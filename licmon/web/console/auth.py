@@ -41,7 +41,7 @@ def staff_page(permission: Permission | None) -> Callable[[Handler], Handler]:
 
 async def authenticate(request: web.Request) -> StaffUser:
     token = request.cookies.get(SESSION_COOKIE, "")
-    found = await request.app[STAFF_AUTH].session(token)
+    found = await request.config_dict[STAFF_AUTH].session(token)
     if found is None:
         if request.method in UNSAFE_METHODS:
             raise Unauthorized("Your session has ended. Please log in again.")
@@ -64,12 +64,14 @@ async def check_csrf(request: web.Request, record: SessionRecord) -> None:
 
 
 def same_origin(request: web.Request) -> bool:
-    """Fetch metadata when the browser sends it; else the Origin header, when it names one."""
+    """Fetch metadata when the browser sends it; else the Origin header when there is one.
+    ``Origin: null`` (a sandboxed frame, a data: URL, a cross-site redirect) is refused:
+    an opaque origin is never ours. Without Origin, the CSRF token alone decides."""
     site = request.headers.get("Sec-Fetch-Site")
     if site is not None:
         return site in ("same-origin", "none")
-    origin = request.headers.get("Origin", "null")
-    return origin == "null" or urlsplit(origin).netloc == request.host
+    origin = request.headers.get("Origin")
+    return origin is None or urlsplit(origin).netloc == request.host
 
 
 def set_session_cookie(response: web.StreamResponse, session: NewSession) -> None:

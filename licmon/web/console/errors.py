@@ -1,10 +1,13 @@
-"""Console errors as HTML pages (the API under /staff/api keeps JSON, like /v1)."""
+"""Console errors as HTML pages (the API under /staff/api keeps JSON, like /v1), through
+the core's one error middleware with the console's own body."""
 
 import aiohttp_jinja2
 from aiohttp import web
 
 from licmon.web.console.render import secure
+from licmon.web.middlewares import error_middleware_for, json_error
 
+API_PREFIX = "/staff/api"
 TITLES = {
     400: "Bad request",
     401: "Please log in",
@@ -18,9 +21,10 @@ TITLES = {
 }
 
 
-def wants_html(request: web.Request) -> bool:
-    path = request.path
-    return (path == "/staff" or path.startswith("/staff/")) and not path.startswith("/staff/api")
+def console_error(request: web.Request, status: int, code: str, message: str) -> web.Response:
+    if request.path.startswith(API_PREFIX):
+        return json_error(request, status, code, message)
+    return html_error(request, status, message)
 
 
 def html_error(request: web.Request, status: int, message: str) -> web.Response:
@@ -35,3 +39,6 @@ def html_error(request: web.Request, status: int, message: str) -> web.Response:
     response = web.Response(text=body, status=status, content_type="text/html")
     secure(response, request.path)
     return response
+
+
+console_errors = error_middleware_for(console_error)

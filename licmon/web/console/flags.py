@@ -6,15 +6,15 @@ from typing import Any
 from aiohttp import web
 
 from licmon.domain.access import ReadContext
-from licmon.domain.flags import NEXT, FlagStatus
+from licmon.domain.flags import NEXT, FlagStatus, suspends_license
+from licmon.domain.ids import NOT_HERE, parse_id
 from licmon.domain.staff import Permission, StaffUser, check_scope
 from licmon.errors import BadRequest, Forbidden, NotFound
-from licmon.keys import STORE
+from licmon.keys import SETTINGS, STORE
 from licmon.web.console.auth import USER, staff_page
 from licmon.web.console.render import render, see_other
 
 routes = web.RouteTableDef()
-NOT_HERE = "There is nothing at this address."
 STATUSES = tuple(status.value for status in FlagStatus)
 LIST_LIMIT = 200
 
@@ -23,13 +23,13 @@ LIST_LIMIT = 200
 @staff_page(Permission.FLAGS)
 async def flag_list(request: web.Request) -> web.StreamResponse:
     user: StaffUser = request[USER]
-    store, query = request.app[STORE], request.query
+    store, query = request.config_dict[STORE], request.query
     status = query.get("status") if query.get("status") in STATUSES else None
-    kinds = await store.flag_kinds()
-    kind = query.get("kind") if query.get("kind") in kinds else None
     license_text = query.get("license", "").strip()
-    license_id = int(license_text) if license_text.isdigit() else None
+    license_id = parse_id(license_text, BadRequest) if license_text else None
     org = user.org_id if user.org_id is not None else await _org_filter(request)
+    kinds = await store.flag_kinds(org)
+    kind = query.get("kind") if query.get("kind") in kinds else None
     rows = await store.flag_rows(org, status, kind, license_id, LIST_LIMIT)
     filters = {"status": status or "", "kind": kind or "", "license": license_text[:12]}
     context = {"flags": rows, "kinds": kinds, "statuses": STATUSES, "filters": filters}
@@ -40,18 +40,16 @@ async def flag_list(request: web.Request) -> web.StreamResponse:
 
 async def _org_filter(request: web.Request) -> int | None:
     slug = request.query.get("org", "")
-    orgs = {org.slug: org.id for org in await request.app[STORE].list_orgs()}
+    orgs = {org.slug: org.id for org in await request.config_dict[STORE].list_orgs()}
     return orgs.get(slug) if slug else None
 
 
 async def visible_flag(request: web.Request) -> dict[str, Any]:
-    text = request.match_info["flag_id"]
+    flag_id = parse_id(request.match_info["flag_id"])
     try:
-        flag = await request.app[STORE].get_flag(int(text)) if text.isdigit() else None
+        flag = await request.config_dict[STORE].get_flag(flag_id)
     except NotFound:
-        flag = None
-    if flag is None:
-        raise NotFound(NOT_HERE)
+        raise NotFound(NOT_HERE) from None
     user: StaffUser = request[USER]
     if user.org_id is not None and flag["org_id"] != user.org_id:
         raise NotFound(NOT_HERE)  # also a flag without a license: not a customer's
@@ -77,6 +75,7 @@ def _flag_context(request: web.Request, flag: dict[str, Any]) -> dict[str, Any]:
         "evidence": None,
         "message": "",
         "staff_view": user.org_id is None,
+        "suspend_always": request.config_dict[SETTINGS].suspend_on_confirm,
     }
 
 
@@ -93,7 +92,7 @@ async def flag_evidence(request: web.Request) -> web.StreamResponse:
         if role is None:
             raise Forbidden("Your role may not read evidence for this purpose.")
         ctx = ReadContext(user.actor, role, purpose, justification, user.org_id)
-        read = await request.app[STORE].read_flag(ctx, flag["id"])
+        read = await request.config_dict[STORE].read_flag(ctx, flag["id"])
     except Forbidden as exc:
         return render(request, "flag.html", {**context, "message": exc.message}, 403)
     context.update(evidence=read.get("evidence") or {}, purpose=purpose)
@@ -108,11 +107,10 @@ async def flag_decide(request: web.Request) -> web.StreamResponse:
     status = str(form.get("status", ""))
     if status not in STATUSES:
         raise BadRequest("Choose acknowledged, confirmed or dismissed.")
-    await request.app[STORE].decide_flag(
-        flag["id"],
-        FlagStatus(status),
-        request[USER].actor,
-        str(form.get("reason", ""))[:500],
-        suspend=form.get("suspend") == "1",
+    target = FlagStatus(status)
+    setting = request.config_dict[SETTINGS].suspend_on_confirm
+    suspend = suspends_license(target, setting=setting, asked=form.get("suspend") == "1")
+    await request.config_dict[STORE].decide_flag(
+        flag["id"], target, request[USER].actor, str(form.get("reason", ""))[:500], suspend=suspend
     )
     return see_other(f"/staff/flags/{flag['id']}")

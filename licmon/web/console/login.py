@@ -24,14 +24,14 @@ MAX_FIELD = 1024
 
 @routes.get(LOGIN_PATH)
 async def login_form(request: web.Request) -> web.StreamResponse:
-    auth = request.app[STAFF_AUTH]
+    auth = request.config_dict[STAFF_AUTH]
     if await auth.session(request.cookies.get(SESSION_COOKIE, "")) is not None:
         raise web.HTTPSeeOther("/staff/")
     return _form(request, "", 200)
 
 
 def _form(request: web.Request, message: str, status: int, username: str = "") -> web.Response:
-    challenge = request.app[STAFF_AUTH].new_challenge()
+    challenge = request.config_dict[STAFF_AUTH].new_challenge()
     context = {"challenge": challenge, "message": message, "username": username}
     return render(request, "login.html", context, status)
 
@@ -44,7 +44,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     username, password, challenge = (
         str(form.get(name, ""))[:MAX_FIELD] for name in ("username", "password", "challenge")
     )
-    result = await request.app[STAFF_AUTH].login(
+    result = await request.config_dict[STAFF_AUTH].login(
         username.strip().lower(), password, challenge, client_address(request)
     )
     if result.session is None:
@@ -59,7 +59,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
 @routes.post("/staff/logout")
 @staff_page(None)
 async def logout(request: web.Request) -> web.StreamResponse:
-    await request.app[STAFF_AUTH].logout(request[SESSION], request[USER])
+    await request.config_dict[STAFF_AUTH].logout(request[SESSION], request[USER])
     response = see_other(LOGIN_PATH)
     clear_session_cookie(response)
     return response

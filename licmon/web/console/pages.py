@@ -6,6 +6,7 @@ from typing import Any
 from aiohttp import web
 
 from licmon.domain.access import ReadContext
+from licmon.domain.ids import NOT_HERE, parse_id
 from licmon.domain.models import License
 from licmon.domain.network import network_of, parse_ip
 from licmon.domain.staff import Permission, StaffUser, check_scope
@@ -19,11 +20,10 @@ from licmon.web.console.render import render, see_other
 
 routes = web.RouteTableDef()
 DAY_HOURS, WEEK_HOURS = 24, 168
-NOT_HERE = "There is nothing at this address."
 
 
 def now_of(request: web.Request) -> int:
-    return request.app[STAFF_AUTH].now()
+    return request.config_dict[STAFF_AUTH].now()
 
 
 @routes.get("/staff/")
@@ -41,7 +41,7 @@ async def home_slash(request: web.Request) -> web.StreamResponse:
 
 
 async def dashboard_context(request: web.Request, user: StaffUser) -> dict[str, Any]:
-    store, now, org = request.app[STORE], now_of(request), user.org_id
+    store, now, org = request.config_dict[STORE], now_of(request), user.org_id
     counts = await store.checkins_per_hour(org, now - DAY_HOURS * charts.HOUR)
     products = await store.seats_per_product(org)
     flags = await open_flags_by_kind(store, user)
@@ -60,20 +60,18 @@ async def dashboard_context(request: web.Request, user: StaffUser) -> dict[str, 
 @routes.get("/staff/licenses")
 @staff_page(Permission.LICENSES)
 async def licenses(request: web.Request) -> web.StreamResponse:
-    rows = await request.app[STORE].license_rows(request[USER].org_id)
+    rows = await request.config_dict[STORE].license_rows(request[USER].org_id)
     return render(request, "licenses.html", {"licenses": rows})
 
 
 async def visible_license(request: web.Request) -> License:
     """The license named in the path, if this user may see it; else the same 404 as for a
     license that does not exist (a customer learns nothing about other organizations)."""
-    text = request.match_info["license_id"]
+    license_id = parse_id(request.match_info["license_id"])
     try:
-        lic = await request.app[STORE].get_license(int(text)) if text.isdigit() else None
+        lic = await request.config_dict[STORE].get_license(license_id)
     except NotFound:
-        lic = None
-    if lic is None:
-        raise NotFound(NOT_HERE)
+        raise NotFound(NOT_HERE) from None
     check_scope(request[USER], lic.org.id)
     return lic
 
@@ -86,7 +84,7 @@ async def license_page(request: web.Request) -> web.StreamResponse:
 
 
 async def license_context(request: web.Request, lic: License) -> dict[str, Any]:
-    store, now = request.app[STORE], now_of(request)
+    store, now = request.config_dict[STORE], now_of(request)
     activity = await store.license_activity(lic.id, now - WEEK_HOURS * charts.HOUR)
     peaks = {row["hour"]: row["peak_seats"] for row in activity["seat_use"]}
     seat_points = charts.hourly(peaks, now, WEEK_HOURS)
@@ -117,7 +115,9 @@ async def license_addresses(request: web.Request) -> web.StreamResponse:
         if role is None:
             raise Forbidden("Your role may not read addresses for this purpose.")
         ctx = ReadContext(user.actor, role, purpose, justification, user.org_id)
-        rows = await request.app[STORE].read_connections(ctx, Subject.parse("license", str(lic.id)))
+        rows = await request.config_dict[STORE].read_connections(
+            ctx, Subject.parse("license", str(lic.id))
+        )
     except Forbidden as exc:
         return render(request, "license.html", {**context, "message": exc.message}, 403)
     context.update(connections=rows, networks=networks(rows), purpose=purpose)
@@ -148,7 +148,7 @@ def _network(address: str) -> str:
 async def own_org(request: web.Request) -> web.StreamResponse:
     user: StaffUser = request[USER]
     assert user.org_id is not None  # customers always have one (database constraint)
-    store = request.app[STORE]
+    store = request.config_dict[STORE]
     context = await dashboard_context(request, user)
     context["org"] = await store.org_info(user.org_id)
     context["licenses"] = await store.license_rows(user.org_id)

@@ -6,6 +6,7 @@ from typing import Any
 from aiohttp import web
 
 from licmon.domain.access import ReadContext
+from licmon.domain.ids import parse_id
 from licmon.domain.purposes import DSR
 from licmon.domain.staff import Permission, StaffUser
 from licmon.domain.subjects import Subject
@@ -22,7 +23,7 @@ DSR_ACTIONS = ("export", "erase", "restrict")
 @routes.get("/staff/audit")
 @staff_page(Permission.AUDIT)
 async def audit(request: web.Request) -> web.StreamResponse:
-    store = request.app[STORE]
+    store = request.config_dict[STORE]
     target = request.query.get("target", "").strip()[:100] or None
     checked, broken = await store.audit_verify()
     return render(
@@ -68,7 +69,7 @@ async def _run_dsr(request: web.Request, action: str, form: Any) -> dict[str, An
         raise Forbidden("Your role may not act on data-subject requests.")
     subject = Subject.parse(str(form.get("kind", "")), str(form.get("value", ""))[:200])
     ctx = ReadContext(user.actor, role, DSR, str(form.get("justification", "")), user.org_id)
-    store = request.app[STORE]
+    store = request.config_dict[STORE]
     run = {"export": store.dsr_export, "erase": store.dsr_erase, "restrict": store.dsr_restrict}
     return await run[action](ctx, subject)
 
@@ -81,7 +82,7 @@ async def holds(request: web.Request) -> web.StreamResponse:
 
 async def _holds_page(request: web.Request, message: str, status: int) -> web.Response:
     everything = request.query.get("all") == "1"
-    found = await request.app[STORE].list_holds(active_only=not everything)
+    found = await request.config_dict[STORE].list_holds(active_only=not everything)
     context = {"holds": found, "message": message, "all": everything}
     return render(request, "holds.html", context, status)
 
@@ -92,7 +93,7 @@ async def hold_add(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     field = {name: str(form.get(name, "")).strip()[:500] for name in form}
     try:
-        await request.app[STORE].add_hold(
+        await request.config_dict[STORE].add_hold(
             field.get("scope", ""),
             field.get("ref", ""),
             field.get("reason", ""),
@@ -105,11 +106,11 @@ async def hold_add(request: web.Request) -> web.StreamResponse:
     return see_other("/staff/holds")
 
 
-@routes.post("/staff/holds/{hold_id:\\d+}/release")
+@routes.post("/staff/holds/{hold_id}/release")
 @staff_page(Permission.HOLDS)
 async def hold_release(request: web.Request) -> web.StreamResponse:
-    hold_id = int(request.match_info["hold_id"])
-    await request.app[STORE].release_hold(hold_id, request[USER].actor)
+    hold_id = parse_id(request.match_info["hold_id"])
+    await request.config_dict[STORE].release_hold(hold_id, request[USER].actor)
     return see_other("/staff/holds")
 
 

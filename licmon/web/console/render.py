@@ -65,13 +65,13 @@ def secure(response: web.StreamResponse, path: str) -> None:
 
 @web.middleware
 async def staff_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The console sub-application's outermost middleware: it never sees a /v1 request."""
     try:
         response = await handler(request)
     except web.HTTPException as exc:  # redirects raised by handlers
-        if request.path.startswith("/staff"):
-            secure(exc, request.path)
+        secure(exc, request.path)
         raise
-    if request.path.startswith("/staff") and not response.prepared:
+    if not response.prepared:
         secure(response, request.path)
     return response
 

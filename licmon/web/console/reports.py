@@ -19,17 +19,19 @@ DEFAULT_PERIOD = "30d"
 
 async def report_for(request: web.Request) -> AbuseReport:
     user: StaffUser = request[USER]
-    now = request.app[STAFF_AUTH].now()
+    now = request.config_dict[STAFF_AUTH].now()
     since = parse_since(request.query.get("since", DEFAULT_PERIOD), now)
     org = await _scope(request, user)
     detailed = user.may(Permission.REPORT_DETAILS)
-    return await reports.abuse_report(request.app[STORE], since, now, org, detailed=detailed)
+    return await reports.abuse_report(
+        request.config_dict[STORE], since, now, org, detailed=detailed
+    )
 
 
 async def _scope(request: web.Request, user: StaffUser) -> tuple[int, str] | None:
     """A customer's own organization, always; staff: all, or the one they ask for."""
     wanted = request.query.get("org", "").strip()
-    orgs = {org.slug: org.id for org in await request.app[STORE].list_orgs()}
+    orgs = {org.slug: org.id for org in await request.config_dict[STORE].list_orgs()}
     if user.org_id is not None:
         own = next(slug for slug, org_id in orgs.items() if org_id == user.org_id)
         if wanted and wanted != own:
@@ -67,7 +69,7 @@ async def abuse_page(request: web.Request) -> web.StreamResponse:
             "report": report,
             "since": since,
             "periods": PERIODS,
-            "orgs": [] if user.org_id is not None else await request.app[STORE].list_orgs(),
+            "orgs": [] if user.org_id is not None else await request.config_dict[STORE].list_orgs(),
             "export_base": export_base,
         },
     )

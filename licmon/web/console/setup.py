@@ -1,8 +1,12 @@
-"""Mount the staff console on an application: templates, routes, headers, its resources."""
+"""Mount the staff console on an application: an aiohttp sub-application at /staff with
+its own middlewares (security headers, HTML error pages) and templates, so that none of
+them runs for a check-in; its resources (the login service, the seat sampler) live on the
+main application, next to the store they use, and handlers reach them through
+``request.config_dict``."""
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import aiohttp_jinja2
@@ -12,14 +16,16 @@ from aiohttp import web
 from licmon.catalog import stop_task
 from licmon.datadir import open_data_dir
 from licmon.domain.challenge import challenge_key
-from licmon.keys import METRICS, SETTINGS, STAFF_AUTH, STORE
+from licmon.keys import METRICS, SETTINGS, STAFF_AUTH, STORE, TRUSTED_PROXIES
 from licmon.staff_login import StaffAuth
 from licmon.timetext import day_of, when
 from licmon.web.console import api, flags, login, pages, privacy_pages, reports, users
+from licmon.web.console.errors import console_errors
 from licmon.web.console.render import staff_headers
 
 log = logging.getLogger(__name__)
 WEB = Path(__file__).resolve().parents[1]
+PREFIX = "/staff"
 ROUTE_TABLES = (
     login.routes,
     pages.routes,
@@ -32,19 +38,34 @@ ROUTE_TABLES = (
 
 
 def install(app: web.Application, clock: Callable[[], float]) -> None:
+    console = console_app()
+    console[TRUSTED_PROXIES] = app[TRUSTED_PROXIES]  # web.api.client_address reads request.app
+    app.add_subapp(PREFIX, console)
+    app.cleanup_ctx.append(_console_ctx(clock))
+
+
+def console_app() -> web.Application:
+    """Routes are written with their full path (``/staff/...``) and mounted under PREFIX."""
+    console = web.Application(middlewares=[staff_headers, console_errors])
     env = aiohttp_jinja2.setup(
-        app,
+        console,
         loader=jinja2.FileSystemLoader(WEB / "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         default_helpers=False,
     )
     env.filters.update({"when": when, "day": day_of})
-    app.middlewares.append(staff_headers)
     for routes in ROUTE_TABLES:
-        app.router.add_routes(routes)
-    app.router.add_static("/staff/static", WEB / "static", name="staff_static")
-    app.cleanup_ctx.append(_console_ctx(clock))
+        console.router.add_routes(list(_relative(routes)))
+    console.router.add_static("/static", WEB / "static", name="staff_static")
+    return console
+
+
+def _relative(routes: web.RouteTableDef) -> Iterator[web.RouteDef]:
+    for route in routes:
+        if not (isinstance(route, web.RouteDef) and route.path.startswith(PREFIX)):
+            raise ValueError(f"a console route outside {PREFIX}: {route!r}")
+        yield web.RouteDef(route.method, route.path[len(PREFIX) :], route.handler, route.kwargs)
 
 
 def _console_ctx(
