@@ -56,7 +56,7 @@ class Settings:
         3600.0, "How often `licmon serve` runs the retention job (hourly by default)."
     )
     retention_batch_rows: int = setting(
-        250, "Rows the retention job folds per writer batch (small keeps check-ins fast)."
+        100, "Rows the retention job folds per writer batch (small keeps check-ins fast)."
     )
     # -- operations (metrics, health, logs, TLS)
     metrics_port: int = setting(

@@ -11,7 +11,7 @@ from licmon.store.base import Store
 
 log = logging.getLogger(__name__)
 FIRST_RUN_DELAY = 60.0
-BATCH_PAUSE = 0.01  # between batches: check-ins commit in the gaps
+BATCH_PAUSE = 0.02  # between batches: check-ins commit in the gaps
 
 
 async def run_once(

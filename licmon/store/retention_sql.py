@@ -34,17 +34,21 @@ ON CONFLICT (day, product, country) DO UPDATE SET
     checkins = checkins + excluded.checkins,
     denials = denials + excluded.denials"""
 DELETE_IDS = "DELETE FROM connections WHERE id IN (SELECT value FROM json_each(?))"
-_IN_WINDOW = "c.id BETWEEN :start AND :end AND l.org_id IN (SELECT value FROM json_each(:orgs))"
+# Row-id windows drive these (CROSS JOIN keeps connections the outer loop): a window costs
+# its own rows, never a scan of an organization's whole log.
+_WINDOW_JOIN = """FROM connections c CROSS JOIN licenses l CROSS JOIN orgs o
+WHERE c.id BETWEEN :start AND :end AND l.id = c.license_id AND o.id = l.org_id
+  AND o.id IN (SELECT value FROM json_each(:orgs))"""
 TOO_PRECISE = f"""
-SELECT c.id, c.license_id, c.machine_id, c.day, c.address, o.ip_precision
-FROM connections c JOIN licenses l ON l.id = c.license_id JOIN orgs o ON o.id = l.org_id
-WHERE {_IN_WINDOW} AND ((c.precision = 'full' AND o.ip_precision != 'full')
-   OR (c.precision = 'network' AND o.ip_precision = 'none'))"""
+SELECT c.id, c.license_id, c.machine_id, c.day, c.address, o.ip_precision {_WINDOW_JOIN}
+  AND ((c.precision = 'full' AND o.ip_precision != 'full')
+    OR (c.precision = 'network' AND o.ip_precision = 'none'))"""
 _ORG_DEADLINE = f"unixepoch(c.day) + {DAY} * o.retention_days"
 TIGHTEN = f"""
-UPDATE connections AS c SET retain_until = {_ORG_DEADLINE}
-FROM licenses l JOIN orgs o ON o.id = l.org_id
-WHERE l.id = c.license_id AND {_IN_WINDOW} AND c.retain_until > {_ORG_DEADLINE}"""
+UPDATE connections SET retain_until = (
+    SELECT unixepoch(connections.day) + {DAY} * o.retention_days
+    FROM licenses l JOIN orgs o ON o.id = l.org_id WHERE l.id = connections.license_id)
+WHERE id IN (SELECT c.id {_WINDOW_JOIN} AND c.retain_until > {_ORG_DEADLINE})"""
 MERGE_INTO = """
 UPDATE connections SET checkins = checkins + ?, denials = denials + ?,
     first_seen = min(first_seen, ?), last_seen = max(last_seen, ?),
@@ -61,7 +65,9 @@ def begin_run(conn: sqlite3.Connection, actor: str, now: int) -> int:
 
 def orgs_changed_since(conn: sqlite3.Connection, since: int) -> list[int]:
     """Organizations whose precision or retention changed since ``since``."""
-    rows = conn.execute("SELECT id FROM orgs WHERE policy_changed_at >= ?", (since,))
+    rows = conn.execute(
+        "SELECT id FROM orgs WHERE policy_changed_at > 0 AND policy_changed_at >= ?", (since,)
+    )
     return [row[0] for row in rows]
 
 

@@ -1,11 +1,15 @@
 """Retention with a moved clock: deadlines, precision, folding, holds, attestation."""
 
+from contextlib import closing
+
 import pytest
 
 from licmon import retention
 from licmon.domain.models import IpPrecision
 from licmon.domain.purposes import DAY
 from licmon.metrics import Metrics
+from licmon.store import retention_sql
+from licmon.store.sqlite import connect
 from tests.conftest import START
 from tests.dbutil import execute, rows
 from tests.privacy.conftest import Proxied
@@ -158,3 +162,15 @@ async def test_a_restarted_server_reports_the_last_successful_run(pworld: Proxie
     await retention.report_last_success(pworld.store, metrics)
     value = metrics.registry.get_sample_value("licmon_retention_last_success_timestamp_seconds")
     assert value == report["finished_at"]
+
+
+async def test_only_organizations_that_changed_their_policy_are_rescanned(
+    pworld: Proxied,
+) -> None:
+    def changed(since: int) -> list[int]:
+        with closing(connect(pworld.store.path)) as conn:  # type: ignore[attr-defined]
+            return retention_sql.orgs_changed_since(conn, since)
+
+    assert changed(-3600) == []  # never changed: the job scans nothing for policies
+    await pworld.store.update_org("globex", retention_days=10)
+    assert changed(-3600) == [2]
