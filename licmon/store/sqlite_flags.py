@@ -1,34 +1,18 @@
 """SqliteStore's abuse-flag methods: raise, list, decide, and the gateway reads of evidence
 and of the detectors' history."""
 
-import abc
-import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from licmon.domain.access import ReadContext
 from licmon.domain.flags import FlagRaise, FlagStatus
 from licmon.store import flags_sql, vault
 from licmon.store.flags_base import FlagStore
+from licmon.store.sqlite_base import SqlitePlumbing
 
-T = TypeVar("T")
 
-
-class SqliteFlags(FlagStore, abc.ABC):
-    on_personal_read: Callable[[str], None] | None
-
-    @abc.abstractmethod
-    def _now(self) -> int: ...
-
-    @abc.abstractmethod
-    async def _write(
-        self, operation: Callable[[sqlite3.Connection], T], *, bulk: bool = False
-    ) -> T: ...
-
-    @abc.abstractmethod
-    async def _read(self, operation: Callable[[sqlite3.Connection], T]) -> T: ...
-
+class SqliteFlags(FlagStore, SqlitePlumbing):
     async def raise_flags(self, raises: Sequence[FlagRaise]) -> list[int]:
         return await self._write(partial(flags_sql.raise_flags, raises=list(raises)))
 
@@ -52,7 +36,7 @@ class SqliteFlags(FlagStore, abc.ABC):
         flag = await self._write(
             partial(vault.read_flag, ctx=ctx, flag_id=flag_id, now=self._now())
         )
-        self._count_flag_read(ctx)
+        self._count_read(ctx)
         return flag
 
     async def decide_flag(
@@ -83,9 +67,5 @@ class SqliteFlags(FlagStore, abc.ABC):
             partial(vault.detector_history, ctx=ctx, since=since, limit=limit, now=self._now()),
             bulk=True,
         )
-        self._count_flag_read(ctx)
+        self._count_read(ctx)
         return rows
-
-    def _count_flag_read(self, ctx: ReadContext) -> None:
-        if self.on_personal_read is not None:
-            self.on_personal_read(ctx.purpose)

@@ -1,12 +1,11 @@
 """SqliteStore's personal-data methods: the gateway, requests, holds, retention, audit."""
 
-import abc
 import asyncio
 import sqlite3
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from licmon.domain.access import ReadContext
 from licmon.domain.audit import SYSTEM_ACTOR, StoredEntry, first_broken
@@ -14,26 +13,12 @@ from licmon.domain.models import IpPrecision, Org
 from licmon.domain.subjects import Subject, SubjectKind
 from licmon.store import audit_sql, dsr_sql, org_data, retention_sql, vault
 from licmon.store import sqlite_catalog as catalog
+from licmon.store.sqlite_base import SqlitePlumbing
 
-T = TypeVar("T")
 POLICY_MARGIN = 3600
 
 
-class SqlitePrivacy(abc.ABC):
-    path: Path
-    on_personal_read: Callable[[str], None] | None
-
-    @abc.abstractmethod
-    def _now(self) -> int: ...
-
-    @abc.abstractmethod
-    async def _write(
-        self, operation: Callable[[sqlite3.Connection], T], *, bulk: bool = False
-    ) -> T: ...
-
-    @abc.abstractmethod
-    async def _read(self, operation: Callable[[sqlite3.Connection], T]) -> T: ...
-
+class SqlitePrivacy(SqlitePlumbing):
     async def update_org(
         self,
         slug: str,
@@ -63,10 +48,6 @@ class SqlitePrivacy(abc.ABC):
         )
         self._count_read(ctx)
         return export
-
-    def _count_read(self, ctx: ReadContext) -> None:
-        if self.on_personal_read is not None:
-            self.on_personal_read(ctx.purpose)
 
     async def dsr_erase(self, ctx: ReadContext, subject: Subject) -> dict[str, Any]:
         return await self._write(

@@ -1,11 +1,9 @@
 """SqliteStore's staff-console methods: accounts, sessions, tokens and aggregates."""
 
-import abc
 import sqlite3
 import time
-from collections.abc import Callable
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from licmon.domain.access import Role
 from licmon.domain.logins import LoginAttempt, LoginStart
@@ -13,23 +11,11 @@ from licmon.domain.purposes import DAY
 from licmon.domain.sessions import NewSession, SessionRecord
 from licmon.domain.staff import StaffUser
 from licmon.store import console_sql, login_sql, report_sql, staff_sql
+from licmon.store.sqlite_base import SqlitePlumbing
 from licmon.store.staff_base import StaffStore
 
-T = TypeVar("T")
 
-
-class SqliteStaff(StaffStore, abc.ABC):
-    @abc.abstractmethod
-    def _now(self) -> int: ...
-
-    @abc.abstractmethod
-    async def _write(
-        self, operation: Callable[[sqlite3.Connection], T], *, bulk: bool = False
-    ) -> T: ...
-
-    @abc.abstractmethod
-    async def _read(self, operation: Callable[[sqlite3.Connection], T]) -> T: ...
-
+class SqliteStaff(StaffStore, SqlitePlumbing):
     # -- accounts
     async def add_user(
         self,
