@@ -1,6 +1,7 @@
 """License keys: 145 random bits in Crockford base32, grouped, with a Luhn mod 32 check character.
 
-A typo (one wrong character, or two neighbours swapped) is caught before any network call.
+A typo is caught before any network call: every single wrong character, and every swap of
+two neighbours except the one Luhn mod N cannot see (0 and Z, values 0 and 31).
 The server only ever keeps ``HMAC-SHA256(pepper, canonical key)``.
 """
 
