@@ -22,6 +22,7 @@ from licmon.keys import (
     INDEX,
     KEYRING,
     METRICS,
+    PEPPER,
     SERVICE,
     SETTINGS,
     STORE,
@@ -90,7 +91,8 @@ def _trusted(settings: Settings) -> TrustedProxies:
 async def _secrets_ctx(app: web.Application) -> AsyncIterator[None]:
     data_dir = await asyncio.to_thread(open_data_dir, app[SETTINGS])
     app[KEYRING] = await asyncio.to_thread(data_dir.keyring)
-    app[INDEX] = KeyIndex(await asyncio.to_thread(data_dir.pepper))
+    app[PEPPER] = await asyncio.to_thread(data_dir.pepper)
+    app[INDEX] = KeyIndex(app[PEPPER])
     yield
 
 

@@ -20,6 +20,7 @@ GEO = web.AppKey("geo", Geo)
 METRICS = web.AppKey("metrics", Metrics)
 KEYRING = web.AppKey("keyring", KeyRing)
 INDEX = web.AppKey("index", KeyIndex)
+PEPPER = web.AppKey("pepper", bytes)  # read once at start-up; never logged
 SERVICE = web.AppKey("service", CheckinService)
 TRUSTED_PROXIES = web.AppKey("trusted_proxies", TrustedProxies)
 GAUGES = web.AppKey("gauges", GaugeRefresher)

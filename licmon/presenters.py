@@ -4,7 +4,7 @@ from typing import Any
 
 from licmon.domain.models import License, Org, Product
 from licmon.store.base import LicenseUsage
-from licmon.web.timefmt import iso
+from licmon.timetext import iso_or_none
 
 
 def org_view(org: Org) -> dict[str, Any]:
@@ -30,19 +30,15 @@ def license_view(lic: License, usage: LicenseUsage | None = None) -> dict[str, A
         "status": lic.status.value,
         "seats": terms.seats,
         "max_machines": terms.max_machines,
-        "valid_from": _time(terms.valid_from),
-        "valid_until": _time(terms.valid_until),
+        "valid_from": iso_or_none(terms.valid_from),
+        "valid_until": iso_or_none(terms.valid_until),
         "allowed_countries": sorted(terms.allowed_countries),
         "lease_seconds": terms.lease_seconds,
         "grace_seconds": terms.grace_seconds,
         "entitlements": list(terms.entitlements),
-        "created_at": _time(lic.created_at),
+        "created_at": iso_or_none(lic.created_at),
     }
     if usage is not None:
         view["seats_in_use"] = usage.seats_in_use
         view["machines_seen"] = usage.machines
     return view
-
-
-def _time(epoch: int | None) -> str | None:
-    return iso(epoch) if epoch is not None else None

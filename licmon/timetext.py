@@ -1,6 +1,35 @@
-"""Times as people read them in pages and reports (UTC)."""
+"""Times in and out, all UTC: ISO 8601 for the protocol and JSON, plain text for pages.
+
+The one place licmon turns epoch seconds into text and text into epoch seconds.
+"""
 
 import time
+from datetime import UTC, datetime
+
+from licmon.errors import BadRequest
+
+
+def iso(epoch: int) -> str:
+    """UTC ISO 8601 with a Z, as the protocol writes every time."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def iso_or_none(epoch: int | None) -> str | None:
+    return None if epoch is None else iso(epoch)
+
+
+def parse_when(text: str | None, what: str) -> int | None:
+    """An ISO date or time typed by a person (UTC unless it names a zone) as epoch seconds;
+    nothing typed: None."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadRequest(f"{what} '{text[:40]}' is not an ISO date or time.") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
 
 
 def when(epoch: int | float | None) -> str:

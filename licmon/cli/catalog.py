@@ -12,7 +12,6 @@ from licmon.cli.common import (
     emit,
     json_option,
     make_settings,
-    parse_when,
     settings_options,
     with_store,
 )
@@ -23,6 +22,7 @@ from licmon.domain.validation import PRODUCT_RE
 from licmon.errors import BadRequest
 from licmon.presenters import license_view, org_view, product_view
 from licmon.store.base import Store
+from licmon.timetext import parse_when
 
 SLUG = r"[a-z0-9][a-z0-9-]{0,62}"
 

@@ -10,7 +10,7 @@ import click
 from licmon.cli.common import emit, json_option
 from licmon.client import AsyncLicenseClient, ClientError, State, Status, Timing, TrustedKeys
 from licmon.errors import LicmonError
-from licmon.web.timefmt import iso
+from licmon.timetext import iso
 
 TIME_CLAIMS = ("iat", "exp", "grace_until")
 

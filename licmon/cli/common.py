@@ -6,7 +6,6 @@ import os
 import pwd
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,7 +14,7 @@ import click
 from licmon.app import open_store
 from licmon.config import Settings, load_settings
 from licmon.domain.ids import MAX_ID
-from licmon.errors import BadRequest, LicmonError
+from licmon.errors import LicmonError
 from licmon.store.base import Store
 
 T = TypeVar("T")
@@ -115,19 +114,6 @@ def cli_actor() -> str:
     except KeyError:
         name = str(os.getuid())
     return f"cli:{name}"
-
-
-def parse_when(text: str | None, option: str) -> int | None:
-    """An ISO date or time (UTC unless it names a zone) as epoch seconds."""
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise BadRequest(f"{option} '{text[:40]}' is not an ISO date or time.") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp())
 
 
 def fail(message: str) -> None:

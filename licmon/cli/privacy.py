@@ -18,7 +18,6 @@ from licmon.cli.common import (
     emit,
     json_option,
     make_settings,
-    parse_when,
     settings_options,
     with_store,
 )
@@ -28,6 +27,7 @@ from licmon.domain.subjects import Subject
 from licmon.errors import BadRequest
 from licmon.signing import write_private_file
 from licmon.store.base import Store
+from licmon.timetext import parse_when
 
 
 def operator_context(justification: str, purpose: str = DSR) -> ReadContext:

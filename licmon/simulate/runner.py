@@ -26,7 +26,7 @@ from licmon.keys import STORE
 from licmon.simulate.scenario import LicensePlan, Scenario, Step
 from licmon.store.base import Store
 from licmon.store.sqlite import prepare_database
-from licmon.web.timefmt import iso
+from licmon.timetext import iso
 
 START = calendar.timegm((2026, 11, 23, 0, 0, 0))  # a Monday, 00:00 UTC
 TICK = 30  # seconds of simulated time sent together

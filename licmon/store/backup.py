@@ -61,12 +61,7 @@ def backup(source: Path, dest: Path, *, overwrite: bool = False) -> DatabaseInfo
     if target.exists() and not overwrite:
         raise Conflict(f"{target} already exists (use --force to replace it)")
     with _partial(target) as partial:
-        src = _open(source, "ro")
-        try:
-            _copy(src, partial)
-        finally:
-            src.close()
-        info = check(partial)
+        info = _copy_checked(source, partial)
         os.replace(partial, target)
     _sync_dir(target.parent)
     return _with_path(info, target)
@@ -97,12 +92,7 @@ def restore(source: Path, database: Path) -> tuple[DatabaseInfo, Path | None]:
     database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     _quiesce(database)
     with _partial(database) as partial:
-        src = _open(source, "ro")
-        try:
-            _copy(src, partial)
-        finally:
-            src.close()
-        info = check(partial)
+        info = _copy_checked(source, partial)
         kept = _keep_previous(database)
         os.replace(partial, database)
     _sync_dir(database.parent)
@@ -116,6 +106,16 @@ def _open(path: Path, mode: str) -> sqlite3.Connection:
         return sqlite3.connect(uri, uri=True, isolation_level=None, timeout=10)
     except sqlite3.Error as exc:
         raise BadBackup(f"{path} cannot be opened ({exc})") from None
+
+
+def _copy_checked(source: Path, partial: Path) -> DatabaseInfo:
+    """Copy ``source`` into ``partial`` and check the copy before anyone relies on it."""
+    src = _open(source, "ro")
+    try:
+        _copy(src, partial)
+    finally:
+        src.close()
+    return check(partial)
 
 
 def _copy(src: sqlite3.Connection, partial: Path) -> None:

@@ -194,10 +194,9 @@ def _reduced_address(stored: str, target: IpPrecision) -> str:
 
 # A flag outlives its evidence: past the deadline the evidence and the source network go,
 # unless a legal hold on the flag's license or organization keeps them.
-FLAG_HELD = """EXISTS (SELECT 1 FROM legal_holds h LEFT JOIN licenses l ON l.id = f.license_id
-    WHERE h.released_at IS NULL AND (h.expires_at IS NULL OR h.expires_at > :now)
-    AND ((h.scope = 'license' AND h.scope_id = f.license_id)
-      OR (h.scope = 'org' AND h.scope_id = l.org_id)))"""
+FLAG_HELD = vault.held_clause(
+    "f.license_id", "(SELECT org_id FROM licenses WHERE id = f.license_id)"
+)
 CLEAR_FLAG_EVIDENCE = f"""UPDATE flags AS f SET evidence = NULL,
     source_network = CASE WHEN source_network = '' THEN '' ELSE '#' || id END
 WHERE f.retain_until <= :now AND (f.evidence IS NOT NULL OR f.source_network NOT IN ('', '#' || id))

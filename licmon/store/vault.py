@@ -21,12 +21,25 @@ from licmon.store import audit_sql
 from licmon.store.personal import privileged
 from licmon.store.sqlrows import dicts
 
-HELD = """EXISTS (SELECT 1 FROM legal_holds h
-    WHERE h.released_at IS NULL AND (h.expires_at IS NULL OR h.expires_at > :now)
-    AND ((h.scope = 'license' AND h.scope_id = c.license_id)
+
+def held_clause(license_id: str, org_id: str, machine_id: str | None = None) -> str:
+    """SQL true while an active legal hold covers the row whose license, organization and
+    (optionally) machine are these expressions. A machine hold covers that machine's
+    fingerprint under every license."""
+    machine = (
+        f"""
       OR (h.scope = 'machine' AND EXISTS (SELECT 1 FROM machines hm, machines cm
-          WHERE hm.id = h.scope_id AND cm.id = c.machine_id AND cm.fingerprint = hm.fingerprint))
-      OR (h.scope = 'org' AND h.scope_id = l.org_id)))"""
+          WHERE hm.id = h.scope_id AND cm.id = {machine_id} AND cm.fingerprint = hm.fingerprint))"""
+        if machine_id
+        else ""
+    )
+    return f"""EXISTS (SELECT 1 FROM legal_holds h
+    WHERE h.released_at IS NULL AND (h.expires_at IS NULL OR h.expires_at > :now)
+    AND ((h.scope = 'license' AND h.scope_id = {license_id}){machine}
+      OR (h.scope = 'org' AND h.scope_id = {org_id})))"""
+
+
+HELD = held_clause("c.license_id", "l.org_id", "c.machine_id")
 
 VAULT_SELECT = f"""
 SELECT c.id, c.license_id, l.org_id, c.machine_id, m.fingerprint AS machine, c.day,

@@ -4,11 +4,10 @@ from aiohttp import web
 
 from licmon.domain.checkin import DENIAL_MESSAGES, parse_checkin, parse_release
 from licmon.domain.models import CheckinOutcome, Outcome
-from licmon.domain.network import IPAddress, resolve_client
-from licmon.errors import BadRequest
-from licmon.keys import SERVICE, TRUSTED_PROXIES
+from licmon.keys import SERVICE
+from licmon.timetext import iso
+from licmon.web.addresses import client_address
 from licmon.web.jsonio import json_response, read_json
-from licmon.web.timefmt import iso
 
 routes = web.RouteTableDef()
 
@@ -55,16 +54,3 @@ def denial(outcome: CheckinOutcome) -> web.Response:
         if outcome.seats_in_use:
             body["seats_in_use"] = outcome.seats_in_use
     return json_response(body, status=403)
-
-
-def client_address(request: web.Request) -> IPAddress:
-    trusted = request.app[TRUSTED_PROXIES]
-    address = resolve_client(_peer(request), request.headers.getall(trusted.header, []), trusted)
-    if address is None:
-        raise BadRequest("The client address cannot be determined.")
-    return address
-
-
-def _peer(request: web.Request) -> str | None:
-    peer = request.transport.get_extra_info("peername") if request.transport else None
-    return str(peer[0]) if peer else None

@@ -18,7 +18,7 @@ from licmon.domain.network import network_of
 from licmon.errors import LicmonError
 from licmon.keys import METRICS
 from licmon.logs import REQUEST_ID as REQUEST_ID_VAR
-from licmon.web.api import client_address
+from licmon.web.addresses import client_address
 from licmon.web.middlewares import REQUEST_ID, request_id
 
 access_log = logging.getLogger("licmon.access")

@@ -51,13 +51,14 @@ def checkin_event(
 
 
 def invalid_key_event(address: IPAddress, machine: str, now: int) -> CheckinEvent:
+    public = routable(address)
     return CheckinEvent(
         at=now,
         outcome=Outcome.INVALID_KEY,
         network=network_key(address),
-        host=caller_key(address, machine),
+        host=caller_key(address, machine, not public),
         machine=machine,
-        routable=routable(address),
+        routable=public,
     )
 
 

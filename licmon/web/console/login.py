@@ -5,7 +5,7 @@ from aiohttp import web
 from licmon.domain.logins import FAILURE_MESSAGE, STALE_FORM_MESSAGE, LoginOutcome
 from licmon.errors import Forbidden
 from licmon.keys import STAFF_AUTH
-from licmon.web.api import client_address
+from licmon.web.addresses import client_address
 from licmon.web.console.auth import (
     LOGIN_PATH,
     SESSION,

@@ -1,6 +1,5 @@
 """Audit log, data-subject requests and legal holds (admin and dpo)."""
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -12,6 +11,7 @@ from licmon.domain.staff import Permission, StaffUser
 from licmon.domain.subjects import Subject
 from licmon.errors import BadRequest, Forbidden, LicmonError
 from licmon.keys import STORE
+from licmon.timetext import parse_when
 from licmon.web.console.auth import USER, staff_page
 from licmon.web.console.render import render, see_other
 
@@ -98,7 +98,7 @@ async def hold_add(request: web.Request) -> web.StreamResponse:
             field.get("ref", ""),
             field.get("reason", ""),
             field.get("citation", ""),
-            _date(field.get("expires", "")),
+            parse_when(str(field.get("expires", "")), "The expiry"),
             request[USER].actor,
         )
     except LicmonError as exc:
@@ -112,14 +112,3 @@ async def hold_release(request: web.Request) -> web.StreamResponse:
     hold_id = parse_id(request.match_info["hold_id"])
     await request.config_dict[STORE].release_hold(hold_id, request[USER].actor)
     return see_other("/staff/holds")
-
-
-def _date(text: str) -> int | None:
-    """An ISO date (UTC) as epoch seconds; empty: none."""
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise BadRequest("The expiry is not an ISO date (YYYY-MM-DD).") from None
-    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())

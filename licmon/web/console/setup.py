@@ -14,9 +14,8 @@ import jinja2
 from aiohttp import web
 
 from licmon.catalog import stop_task
-from licmon.datadir import open_data_dir
 from licmon.domain.challenge import challenge_key
-from licmon.keys import METRICS, SETTINGS, STAFF_AUTH, STORE, TRUSTED_PROXIES
+from licmon.keys import METRICS, PEPPER, SETTINGS, STAFF_AUTH, STORE, TRUSTED_PROXIES
 from licmon.staff_login import StaffAuth
 from licmon.timetext import day_of, when
 from licmon.web.console import api, flags, login, pages, privacy_pages, reports, users
@@ -73,9 +72,12 @@ def _console_ctx(
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
-        pepper = await asyncio.to_thread(lambda: open_data_dir(settings).pepper())
         app[STAFF_AUTH] = StaffAuth(
-            app[STORE], settings, challenge_key(pepper), clock, on_login=app[METRICS].staff_login
+            app[STORE],
+            settings,
+            challenge_key(app[PEPPER]),
+            clock,
+            on_login=app[METRICS].staff_login,
         )
         sampler = asyncio.create_task(_sample_seats(app, settings.staff_seat_sample_seconds))
         yield
