@@ -23,6 +23,7 @@ from licmon.domain.models import (
 from licmon.domain.network import IPAddress
 from licmon.geo import Geo
 from licmon.metrics import UNKNOWN_PRODUCT, Metrics
+from licmon.precision_context import REQUEST_PRECISION
 from licmon.signing import BatchSigner
 from licmon.store.base import Store
 
@@ -57,11 +58,14 @@ class CheckinService:
         if lic is None:
             await self._invalid_key(address, req.machine)
             return CheckinOutcome(Outcome.INVALID_KEY)
+        REQUEST_PRECISION.set(lic.org.ip_precision)
         now = int(self.clock())
         geo = self.geo.lookup(address)
         result = await self.store.checkin(checkin_command(lic, req, address, geo, now))
-        if self.abuse is not None and (
-            drafts := self.abuse.checked_in(lic, req, address, geo, result, now)
+        if (
+            self.abuse is not None
+            and not result.restricted  # a restricted subject leaves the detectors
+            and (drafts := self.abuse.checked_in(lic, req, address, geo, result, now))
         ):
             await self.abuse.raise_flags(drafts, lic)
         if result.outcome is Outcome.DENIED:
@@ -82,6 +86,8 @@ class CheckinService:
         if address is not None:
             self._throttle(address, req.machine)
         lic = self.index.find(req.key)
+        if lic is not None:
+            REQUEST_PRECISION.set(lic.org.ip_precision)
         if lic is None:
             await self._invalid_key(address, req.machine)
             outcome = CheckinOutcome(Outcome.INVALID_KEY)

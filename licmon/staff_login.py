@@ -21,11 +21,13 @@ from licmon.domain.logins import (
     decide,
     throttle_key,
 )
+from licmon.domain.models import IpPrecision
 from licmon.domain.network import IPAddress
 from licmon.domain.passwords import Passwords
 from licmon.domain.purposes import AUTHN, DAY, retention_deadline
 from licmon.domain.sessions import NewSession, SessionRecord, SessionState
 from licmon.domain.staff import StaffUser
+from licmon.precision_context import REQUEST_PRECISION
 from licmon.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -110,6 +112,8 @@ class StaffAuth:
         now: int,
     ) -> LoginResult:
         user = start.user
+        if user is not None and user.org_id is not None:  # a customer's staff: its precision
+            REQUEST_PRECISION.set(await self._org_precision(user.org_id))
         session = None
         new_hash = None
         if outcome is LoginOutcome.OK and user is not None and start.password_hash:
@@ -120,6 +124,10 @@ class StaffAuth:
         )
         await self.store.finish_login(attempt, session, new_hash)
         return LoginResult(outcome, user if session else None, session)
+
+    async def _org_precision(self, org_id: int) -> IpPrecision:
+        orgs = {org.id: org.ip_precision for org in await self.store.list_orgs()}
+        return orgs.get(org_id, IpPrecision.NONE)
 
     async def _rehashed(self, stored: str, password: str) -> str | None:
         if not self.passwords.needs_rehash(stored):

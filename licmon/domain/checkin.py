@@ -19,6 +19,7 @@ from licmon.domain.models import (
     SeatState,
 )
 from licmon.domain.network import IPAddress, apply_precision
+from licmon.domain.precision import reduce_geo
 from licmon.domain.purposes import CHECKIN, DAY, retention_deadline
 
 CHECKIN_FIELDS = {"key", "product", "machine", "nonce"}
@@ -108,7 +109,7 @@ def connection_record(lic: License, address: IPAddress, geo: GeoInfo, now: int) 
         day=utc_day(now),
         address=apply_precision(address, lic.org.ip_precision),
         precision=lic.org.ip_precision,
-        geo=geo,
+        geo=reduce_geo(geo, lic.org.ip_precision),
         purpose=CHECKIN,
         retain_until=retention_deadline(day_start, lic.org.retention_days, CHECKIN),
     )
@@ -124,6 +125,7 @@ def checkin_command(
         lease_expires=lease_end(lic, now),
         connection=connection_record(lic, address, geo, now),
         denial=license_denial(lic, req.product, now, geo.country),
+        client_address=str(address),
     )
 
 

@@ -130,6 +130,7 @@ class CheckinCommand:
     lease_expires: int
     connection: ConnectionRecord
     denial: DenyReason | None = None
+    client_address: str = ""  # matched against restriction markers only, never stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +144,7 @@ class SeatResult:
     outcome: Outcome
     seats_in_use: int
     reason: DenyReason | None = None
+    restricted: bool = False  # the subject is restricted: detectors leave this check-in out
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,10 @@ from typing import Any
 
 from licmon.domain.audit import AuditEntry
 from licmon.domain.flags import FLAG_PURPOSE, FlagRaise, FlagStatus, check_decision
-from licmon.domain.models import LicenseStatus
+from licmon.domain.models import IpPrecision, LicenseStatus
+from licmon.domain.precision import reduce_evidence, reduce_scope
 from licmon.errors import NotFound
-from licmon.store import audit_sql
+from licmon.store import audit_sql, restriction_sql
 from licmon.store import sqlite_catalog as catalog
 from licmon.store.personal import privileged
 from licmon.store.sqlrows import dicts
@@ -21,14 +22,15 @@ from licmon.store.sqlrows import dicts
 RANK = "CASE {} WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END"
 RAISE = f"""
 INSERT INTO flags (kind, severity, license_id, source_network, first_seen, last_seen,
-    evidence, purpose, retain_until)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    evidence, purpose, retain_until, restricted)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (kind, ifnull(license_id, 0), source_network)
     WHERE status IN ('open', 'acknowledged')
 DO UPDATE SET count = count + 1, last_seen = max(last_seen, excluded.last_seen),
     severity = CASE WHEN {RANK.format("excluded.severity")} > {RANK.format("severity")}
                     THEN excluded.severity ELSE severity END,
-    evidence = excluded.evidence, retain_until = max(retain_until, excluded.retain_until)
+    evidence = excluded.evidence, retain_until = max(retain_until, excluded.retain_until),
+    restricted = max(restricted, excluded.restricted)
 RETURNING id, count"""
 COLUMNS = (
     "f.id, f.kind, f.severity, f.license_id, l.org_id, f.status, f.count, f.first_seen, "
@@ -41,27 +43,46 @@ OPEN_COUNTS = """SELECT kind, severity, count(*) FROM flags WHERE status = 'open
 
 
 def raise_flags(conn: sqlite3.Connection, raises: Sequence[FlagRaise]) -> list[int]:
-    """Insert each flag, or count it on the active one of its kind, license and network."""
+    """Insert each flag, or count it on the active one of its kind, license and network.
+
+    This is where drafts become stored rows: evidence and source network are reduced to the
+    license's organization's precision here (a flag without a license keeps no more than a
+    network), and a flag of a restricted license is restricted."""
     ids = []
     with privileged(conn):  # the conflict target names the personal source_network
         for item in raises:
             d = item.draft
+            precision, restricted = _policy(conn, d.license_id)
             row = conn.execute(
                 RAISE,
                 (
                     d.kind.value,
                     d.severity.value,
                     d.license_id,
-                    d.scope,
+                    reduce_scope(d.scope, precision),
                     d.at,
                     d.at,
-                    json.dumps(d.evidence, sort_keys=True),
+                    json.dumps(reduce_evidence(d.evidence, precision), sort_keys=True),
                     FLAG_PURPOSE,
                     item.retain_until,
+                    int(restricted),
                 ),
             ).fetchone()
             ids.append(int(row[0]))
     return ids
+
+
+def _policy(conn: sqlite3.Connection, license_id: int | None) -> tuple[IpPrecision, bool]:
+    """The precision a flag's personal data is kept at, and whether it is restricted."""
+    if license_id is None:
+        return IpPrecision.NETWORK, False
+    row = conn.execute(
+        "SELECT o.id, o.ip_precision FROM licenses l JOIN orgs o ON o.id = l.org_id WHERE l.id = ?",
+        (license_id,),
+    ).fetchone()
+    if row is None:
+        return IpPrecision.NONE, False
+    return IpPrecision(row[1]), restriction_sql.covers_license(conn, license_id, int(row[0]))
 
 
 def list_flags(

@@ -8,6 +8,8 @@ memory (see ``licmon.domain.logins``).
 import sqlite3
 
 from licmon.domain.logins import LoginAttempt, LoginStart
+from licmon.domain.models import IpPrecision
+from licmon.domain.precision import reduce_text
 from licmon.domain.purposes import AUTHN
 from licmon.domain.sessions import NewSession
 from licmon.store import staff_sql
@@ -37,11 +39,25 @@ def record_attempt(conn: sqlite3.Connection, attempt: LoginAttempt) -> None:
             attempt.at,
             attempt.user_id,
             attempt.outcome.value,
-            attempt.address,
+            _kept_address(conn, attempt),
             AUTHN,
             attempt.retain_until,
         ),
     )
+
+
+def _kept_address(conn: sqlite3.Connection, attempt: LoginAttempt) -> str:
+    """The address at the precision of the account's organization (a customer's staff);
+    vendor staff and unknown accounts belong to no organization: kept as it came."""
+    if attempt.user_id is None:
+        return attempt.address
+    row = conn.execute(
+        "SELECT o.ip_precision FROM staff_users u JOIN orgs o ON o.id = u.org_id WHERE u.id = ?",
+        (attempt.user_id,),
+    ).fetchone()
+    if row is None:
+        return attempt.address
+    return reduce_text(attempt.address, IpPrecision(row[0])) or ""
 
 
 def account_failures(conn: sqlite3.Connection, user_id: int, since: int) -> int:

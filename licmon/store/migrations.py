@@ -4,6 +4,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from licmon.store.abuse_schema import ABUSE_SCHEMA
+from licmon.store.restriction_schema import RESTRICTION_SCHEMA
 from licmon.store.staff_schema import STAFF_SCHEMA
 
 migrations = Migrations("licmon")
@@ -197,6 +198,14 @@ def m005_org_policy_changes(db: Database) -> None:
         "CREATE INDEX connections_erasure ON connections(erasure_requested_at) "
         "WHERE erasure_requested_at IS NOT NULL"
     )
+
+
+@migrations()
+def m006_restrictions_and_machine_deadlines(db: Database) -> None:
+    """Restriction as a lasting marker on its subject (new rows inherit it), and a deadline
+    on every machine (its fingerprint and first/last seen are personal data)."""
+    for statement in RESTRICTION_SCHEMA:
+        db.execute(statement)
 
 
 def apply(db: Database) -> None:

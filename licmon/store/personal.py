@@ -16,6 +16,7 @@ PERSONAL_COLUMNS: dict[str, frozenset[str]] = {
     ),
     "flags": frozenset({"evidence", "source_network"}),
     "login_attempts": frozenset({"address"}),
+    "restrictions": frozenset({"address"}),
 }
 
 

@@ -1,6 +1,7 @@
 """Check-in and release as SQL, run by the single writer inside its batch transaction."""
 
 import sqlite3
+from dataclasses import replace
 
 from licmon.domain.checkin import decide_seat
 from licmon.domain.models import (
@@ -11,11 +12,15 @@ from licmon.domain.models import (
     SeatResult,
     SeatState,
 )
+from licmon.domain.purposes import DAY
+from licmon.store import restriction_sql
 from licmon.store.personal import privileged
 
 UPSERT_MACHINE = """
-INSERT INTO machines (license_id, fingerprint, first_seen, last_seen) VALUES (?, ?, ?, ?)
-ON CONFLICT (license_id, fingerprint) DO UPDATE SET last_seen = excluded.last_seen
+INSERT INTO machines (license_id, fingerprint, first_seen, last_seen, retain_until)
+VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (license_id, fingerprint) DO UPDATE SET last_seen = excluded.last_seen,
+    retain_until = max(coalesce(retain_until, 0), excluded.retain_until)
 RETURNING id"""
 
 SEAT_STATE = """
@@ -32,10 +37,10 @@ ON CONFLICT (license_id, machine_id) DO UPDATE SET
 UPSERT_CONNECTION = """
 INSERT INTO connections (license_id, machine_id, day, address, precision, country, city,
     latitude, longitude, accuracy_km, asn, anonymizer, first_seen, last_seen, checkins, denials,
-    purpose, retain_until)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    purpose, retain_until, restricted)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (license_id, machine_id, day, address) DO UPDATE SET
-    last_seen = excluded.last_seen,
+    last_seen = excluded.last_seen, restricted = max(restricted, excluded.restricted),
     checkins = checkins + excluded.checkins,
     denials = denials + excluded.denials"""
 
@@ -46,7 +51,12 @@ DELETE FROM seats WHERE license_id = ? AND machine_id =
 
 def apply_checkin(conn: sqlite3.Connection, cmd: CheckinCommand) -> SeatResult:
     lic_id = cmd.license.id
-    (machine_id,) = conn.execute(UPSERT_MACHINE, (lic_id, cmd.machine, cmd.now, cmd.now)).fetchone()
+    (machine_id,) = conn.execute(
+        UPSERT_MACHINE, (lic_id, cmd.machine, cmd.now, cmd.now, machine_deadline(cmd))
+    ).fetchone()
+    restricted = restriction_sql.covers_checkin(
+        conn, lic_id, cmd.license.org.id, cmd.machine, cmd.client_address
+    )
     if cmd.denial is not None:
         result = SeatResult(Outcome.DENIED, 0, cmd.denial)
     else:
@@ -54,17 +64,30 @@ def apply_checkin(conn: sqlite3.Connection, cmd: CheckinCommand) -> SeatResult:
         result = decide_seat(cmd.license, SeatState(bool(holds), in_use))
     if result.outcome is not Outcome.DENIED:
         conn.execute(UPSERT_SEAT, (lic_id, machine_id, cmd.now, cmd.lease_expires))
-    _log_connection(conn, cmd, machine_id, denied=result.outcome is Outcome.DENIED)
-    return result
+    _log_connection(
+        conn, cmd, machine_id, denied=result.outcome is Outcome.DENIED, restricted=restricted
+    )
+    return replace(result, restricted=True) if restricted else result
+
+
+def machine_deadline(cmd: CheckinCommand) -> int:
+    """``retention_days`` after the machine was last seen, or after the lease it may hold."""
+    last = cmd.now if cmd.denial is not None else max(cmd.now, cmd.lease_expires)
+    return last + DAY * cmd.license.org.retention_days
 
 
 def _log_connection(
-    conn: sqlite3.Connection, cmd: CheckinCommand, machine_id: int, *, denied: bool
+    conn: sqlite3.Connection,
+    cmd: CheckinCommand,
+    machine_id: int,
+    *,
+    denied: bool,
+    restricted: bool,
 ) -> None:
     record: ConnectionRecord = cmd.connection
     geo = record.geo
     with privileged(conn):  # the conflict target names the address column
-        _upsert_connection(conn, cmd, record, geo, machine_id, denied)
+        _upsert_connection(conn, cmd, record, geo, machine_id, denied, restricted)
 
 
 def _upsert_connection(
@@ -74,6 +97,7 @@ def _upsert_connection(
     geo: GeoInfo,
     machine_id: int,
     denied: bool,
+    restricted: bool,
 ) -> None:
     conn.execute(
         UPSERT_CONNECTION,
@@ -96,6 +120,7 @@ def _upsert_connection(
             1 if denied else 0,
             record.purpose,
             record.retain_until,
+            int(restricted),
         ),
     )
 

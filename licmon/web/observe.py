@@ -2,7 +2,8 @@
 
 Every log line written while a request is served carries its request id. The access log
 names the route (never the raw path or query, which a careless client may fill with a key)
-and, only when `log_addresses` is on, the client's network: never the address itself.
+and, only when `log_addresses` is on, the client's network: never the address itself, and
+not even that for a request about an organization whose precision is ``none``.
 """
 
 import asyncio
@@ -14,10 +15,12 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from licmon.config import Settings
+from licmon.domain.models import IpPrecision
 from licmon.domain.network import network_of
 from licmon.errors import LicmonError
 from licmon.keys import METRICS
 from licmon.logs import REQUEST_ID as REQUEST_ID_VAR
+from licmon.precision_context import REQUEST_PRECISION
 from licmon.web.addresses import client_address
 from licmon.web.middlewares import REQUEST_ID, request_id
 
@@ -35,6 +38,7 @@ def observe_middleware(settings: Settings) -> Middleware:
     async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         request[REQUEST_ID] = request_id(request.headers.get("X-Request-Id", ""))
         token = REQUEST_ID_VAR.set(request[REQUEST_ID])
+        precision_token = REQUEST_PRECISION.set(None)
         started = time.perf_counter()
         status = 500
         try:
@@ -55,6 +59,7 @@ def observe_middleware(settings: Settings) -> Middleware:
             if log_access is not None:
                 log_access(request, status, seconds)
             REQUEST_ID_VAR.reset(token)
+            REQUEST_PRECISION.reset(precision_token)
 
     return observe
 
@@ -79,7 +84,7 @@ def _access_logger(settings: Settings) -> Callable[[web.Request, int, float], No
             "status": status,
             "duration_ms": round(seconds * 1000, 3),
         }
-        if settings.log_addresses:
+        if settings.log_addresses and REQUEST_PRECISION.get() is not IpPrecision.NONE:
             fields["client_network"] = _client_network(request)
         access_log.info("request", extra=fields)
 

@@ -8,7 +8,14 @@ from licmon.store.personal import PERSONAL_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "licmon"
-GATEWAY = {"store/vault.py", "store/dsr_sql.py", "store/org_data.py", "store/retention_sql.py"}
+GATEWAY = {
+    "store/vault.py",
+    "store/dsr_sql.py",
+    "store/org_data.py",
+    "store/retention_sql.py",
+    # restriction markers: an address marker is matched (never returned) at check-in
+    "store/restriction_sql.py",
+}
 INGEST = {
     "store/sqlite_seats.py",  # writes the connection log: INSERT only
     "store/login_sql.py",  # writes the staff login-attempt log (security.authn): INSERT only
