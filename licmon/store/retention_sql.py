@@ -12,6 +12,7 @@ from typing import Any
 from licmon.domain.audit import AuditEntry
 from licmon.domain.models import IpPrecision
 from licmon.domain.network import apply_precision, parse_ip
+from licmon.domain.precision import reduce_evidence, reduce_scope
 from licmon.domain.purposes import DAY
 from licmon.store import audit_sql, dsr_sql, staff_retention_sql, vault
 from licmon.store.personal import privileged
@@ -94,6 +95,49 @@ def apply_policy(conn: sqlite3.Connection, orgs: list[int], start: int, end: int
         for row in rows:
             _reduce(conn, *row)
     return len(rows)
+
+
+CHANGED_ORG_FLAGS = """SELECT f.id, f.evidence, f.source_network, o.ip_precision
+FROM flags f JOIN licenses l ON l.id = f.license_id JOIN orgs o ON o.id = l.org_id
+WHERE o.id IN (SELECT value FROM json_each(?)) AND o.ip_precision != 'full'
+  AND (f.evidence IS NOT NULL OR f.source_network != '')"""
+
+
+def reduce_flag_evidence(conn: sqlite3.Connection, orgs: list[int]) -> int:
+    """Flags of organizations that changed their precision: evidence and source network
+    reduced to it, as if raised today. Returns the flags changed."""
+    changed = 0
+    with privileged(conn):
+        for flag_id, evidence, scope, target in conn.execute(
+            CHANGED_ORG_FLAGS, (json.dumps(orgs),)
+        ).fetchall():
+            precision = IpPrecision(target)
+            kept = (
+                None
+                if evidence is None
+                else json.dumps(reduce_evidence(json.loads(evidence), precision), sort_keys=True)
+            )
+            new = (kept, reduce_scope(scope, precision))
+            if new != (evidence, scope):
+                _update_flag(conn, flag_id, *new)
+                changed += 1
+    return changed
+
+
+def _update_flag(conn: sqlite3.Connection, flag_id: int, evidence: str | None, scope: str) -> None:
+    try:
+        conn.execute("SAVEPOINT reduce_flag")
+        conn.execute(
+            "UPDATE flags SET evidence = ?, source_network = ? WHERE id = ?",
+            (evidence, scope, flag_id),
+        )
+    except sqlite3.IntegrityError:  # an active twin already holds the reduced network
+        conn.execute("ROLLBACK TO reduce_flag")
+        conn.execute(
+            "UPDATE flags SET evidence = ?, source_network = '#' || id WHERE id = ?",
+            (evidence, flag_id),
+        )
+    conn.execute("RELEASE reduce_flag")
 
 
 def fold_batch(conn: sqlite3.Connection, now: int, limit: int) -> int:

@@ -129,8 +129,10 @@ class SqlitePrivacy(SqlitePlumbing):
         orgs = await self._read(partial(retention_sql.orgs_changed_since, since=since))
         if not orgs:
             return 0
+        reduced = await self._write(
+            partial(retention_sql.reduce_flag_evidence, orgs=orgs), bulk=True
+        )
         low, high = await self._read(retention_sql.id_range)
-        reduced = 0
         for start in range(low, high + 1, window):
             reduced += await self._write(
                 partial(retention_sql.apply_policy, orgs=orgs, start=start, end=start + window - 1),
