@@ -78,6 +78,7 @@ def open_store(settings: Settings, clock: Clock = time.time) -> Store:
         synchronous=settings.sqlite_synchronous,
         batch_max=settings.write_batch_max,
         clock=clock,
+        usage_min_orgs=settings.usage_min_orgs,
     )
 
 

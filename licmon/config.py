@@ -172,6 +172,11 @@ class Settings:
         "Confirming a flag always suspends its license (audited); when off, only if the person "
         "confirming asks for it.",
     )
+    usage_min_orgs: int = setting(
+        3,
+        "usage_daily publishes no (day, product, country) cell fed by fewer organizations: "
+        "its counts move to a coarser cell (see README, Personal data).",
+    )
 
     @property
     def database_path(self) -> Path:

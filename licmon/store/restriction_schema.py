@@ -8,6 +8,8 @@ it. ``machines.retain_until`` is the machine's deadline: while a seat is live, e
 organization's ``retention_days`` after it was last seen.
 """
 
+from licmon.domain.purposes import DAY
+
 RESTRICTION_SCHEMA = (
     """CREATE TABLE restrictions (
         id INTEGER PRIMARY KEY,
@@ -25,4 +27,6 @@ RESTRICTION_SCHEMA = (
     "CREATE INDEX restrictions_address ON restrictions(address) WHERE address IS NOT NULL",
     "ALTER TABLE machines ADD COLUMN retain_until INTEGER",
     "CREATE INDEX machines_deadline ON machines(retain_until)",
+    f"""UPDATE machines SET retain_until = last_seen + {DAY} * (SELECT o.retention_days
+        FROM licenses l JOIN orgs o ON o.id = l.org_id WHERE l.id = machines.license_id)""",
 )

@@ -14,7 +14,8 @@ from licmon.domain.models import IpPrecision
 from licmon.domain.network import apply_precision, parse_ip
 from licmon.domain.precision import reduce_evidence, reduce_scope
 from licmon.domain.purposes import DAY
-from licmon.store import audit_sql, dsr_sql, staff_retention_sql, vault
+from licmon.domain.usage_cells import LADDER, Cell, generalize
+from licmon.store import audit_sql, dsr_sql, machine_retention_sql, staff_retention_sql, vault
 from licmon.store.personal import privileged
 from licmon.store.sqlrows import dicts
 
@@ -25,11 +26,16 @@ EXPIRED_FREE = f"SELECT c.id {_FROM} WHERE {_EXPIRED} AND NOT {vault.HELD} LIMIT
 EXPIRED_HELD = f"SELECT count(*) {_FROM} WHERE {_EXPIRED} AND {vault.HELD}"
 VIOLATIONS = f"""SELECT count(*) {_FROM} WHERE c.retain_until <= :now AND NOT {vault.HELD}
     AND (c.address != '' OR c.city IS NOT NULL OR c.latitude IS NOT NULL OR c.asn IS NOT NULL)"""
-FOLD = """
-INSERT INTO usage_daily (day, product, country, connections, checkins, denials)
+FEEDS = f"""SELECT c.day, p.code, coalesce(c.country, ''), l.org_id {_FROM}
+JOIN products p ON p.id = l.product_id WHERE {_EXPIRED} AND NOT {vault.HELD}
+GROUP BY 1, 2, 3, 4"""
+BATCH_CELLS = """
 SELECT c.day, p.code, coalesce(c.country, ''), count(*), sum(c.checkins), sum(c.denials)
 FROM connections c JOIN licenses l ON l.id = c.license_id JOIN products p ON p.id = l.product_id
-WHERE c.id IN (SELECT value FROM json_each(?)) GROUP BY 1, 2, 3
+WHERE c.id IN (SELECT value FROM json_each(?)) GROUP BY 1, 2, 3"""
+FOLD = """
+INSERT INTO usage_daily (day, product, country, connections, checkins, denials)
+VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (day, product, country) DO UPDATE SET
     connections = connections + excluded.connections,
     checkins = checkins + excluded.checkins,
@@ -140,11 +146,30 @@ def _update_flag(conn: sqlite3.Connection, flag_id: int, evidence: str | None, s
     conn.execute("RELEASE reduce_flag")
 
 
-def fold_batch(conn: sqlite3.Connection, now: int, limit: int) -> int:
+def usage_plan(conn: sqlite3.Connection, now: int, min_orgs: int) -> dict[Cell, Cell]:
+    """Where this run publishes each cell it will fold (small-cell suppression)."""
+    feeds = (
+        ((day, product, country), org)
+        for day, product, country, org in conn.execute(FEEDS, {"now": now})
+    )
+    return generalize(feeds, min_orgs)
+
+
+def fold_batch(
+    conn: sqlite3.Connection, now: int, limit: int, plan: dict[Cell, Cell] | None = None
+) -> int:
     ids = [r[0] for r in conn.execute(EXPIRED_FREE, {"now": now, "limit": limit})]
     if ids:
         payload = json.dumps(ids)
-        conn.execute(FOLD, (payload,))
+        totals: dict[Cell, list[int]] = {}
+        for day, product, country, *counts in conn.execute(BATCH_CELLS, (payload,)):
+            cell = (day, product, country)
+            target = (plan or {}).get(cell, LADDER[-1](cell))
+            total = totals.setdefault(target, [0, 0, 0])
+            for i, count in enumerate(counts):
+                total[i] += int(count)
+        for target, counts in totals.items():
+            conn.execute(FOLD, (*target, *counts))
         conn.execute(DELETE_IDS, (payload,))
     return len(ids)
 
@@ -156,6 +181,7 @@ def finish_run(
     counts = {**counts, "erased": dsr_sql.purge_erased(conn, now)}
     counts["login_attempts_deleted"] = staff_retention_sql.purge_staff_data(conn, now)
     counts["flag_evidence_cleared"] = clear_flag_evidence(conn, now)
+    counts["machines_deleted"] = machine_retention_sql.delete_expired(conn, now)
     counts["held"] = conn.execute(EXPIRED_HELD, {"now": now}).fetchone()[0]
     with privileged(conn):
         counts["violations"] = conn.execute(VIOLATIONS, {"now": now}).fetchone()[0]

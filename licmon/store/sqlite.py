@@ -76,7 +76,11 @@ class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, Store):
         synchronous: str = "FULL",
         batch_max: int = 1024,
         clock: Callable[[], float] = time.time,
+        usage_min_orgs: int = 3,
     ) -> None:
+        if usage_min_orgs < 1:
+            raise ConfigError("usage_min_orgs must be at least 1")
+        self.usage_min_orgs = usage_min_orgs
         if synchronous.upper() not in SYNCHRONOUS_MODES:
             raise ConfigError(f"sqlite_synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}")
         self.path = path

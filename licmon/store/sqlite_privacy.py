@@ -19,6 +19,8 @@ POLICY_MARGIN = 3600
 
 
 class SqlitePrivacy(SqlitePlumbing):
+    usage_min_orgs = 3  # usage_daily publishes no cell fed by fewer organizations
+
     async def update_org(
         self,
         slug: str,
@@ -102,12 +104,12 @@ class SqlitePrivacy(SqlitePlumbing):
         """Fold and delete expired rows in short batches, so check-ins keep their latency."""
         now = self._now()
         run_id = await self._write(partial(retention_sql.begin_run, actor=actor, now=now))
-        counts = {
-            "reduced": await self._apply_changed_policies(batch_size, pause),
-            "folded": await self._batches(
-                partial(retention_sql.fold_batch, now=now, limit=batch_size), batch_size, pause
-            ),
-        }
+        reduced = await self._apply_changed_policies(batch_size, pause)
+        plan = await self._read(
+            partial(retention_sql.usage_plan, now=now, min_orgs=self.usage_min_orgs)
+        )
+        fold = partial(retention_sql.fold_batch, now=now, limit=batch_size, plan=plan)
+        counts = {"reduced": reduced, "folded": await self._batches(fold, batch_size, pause)}
         run = await self._write(
             partial(
                 retention_sql.finish_run,

@@ -47,6 +47,7 @@ def _totals(pworld: Proxied) -> tuple[int, int]:
 async def test_rows_live_until_their_deadline_then_fold(
     pworld: Proxied, org: str, address: str, stored: str
 ) -> None:
+    pworld.store.usage_min_orgs = 1  # type: ignore[attr-defined]  # cells as they are
     key, _ = await pworld.add_license(org=org)
     assert await pworld.checkin_from(key, address) == 200
     retention = {"acme": 60, "globex": 30, "initech": 60}[org]
