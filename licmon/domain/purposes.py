@@ -88,12 +88,17 @@ def retention_deadline(day_start: int, org_retention_days: int, purpose: str) ->
     return day_start + days * DAY
 
 
-def readable(row_purpose: str, restricted: bool, read_purpose: str) -> bool:
+def readable(
+    row_purpose: str, restricted: bool, read_purpose: str, *, expired: bool = False
+) -> bool:
     """May a row collected for ``row_purpose`` be read for ``read_purpose``?
 
     A restricted row is kept for a legal hold and read only for it, and for the data
-    subject's own request (the right of access covers restricted data too).
+    subject's own request (the right of access covers restricted data too). A row past its
+    deadline is still stored only because a legal hold keeps it: read only for that hold.
     """
+    if expired:
+        return read_purpose == LEGAL_HOLD
     if restricted:
         return read_purpose in (LEGAL_HOLD, DSR)
     allowed = PURPOSES.get(row_purpose)

@@ -9,7 +9,7 @@ from licmon.domain.audit import AuditEntry
 from licmon.domain.purposes import DSR, PURPOSES
 from licmon.domain.subjects import Subject, SubjectKind
 from licmon.errors import BadRequest, Conflict, NotFound
-from licmon.store import audit_sql, vault
+from licmon.store import audit_sql, restriction_sql, vault
 from licmon.store.personal import privileged
 from licmon.store.sqlrows import dicts
 
@@ -84,13 +84,17 @@ def _table_exists(conn: sqlite3.Connection, table: str) -> bool:
 def restrict(
     conn: sqlite3.Connection, ctx: ReadContext, subject: Subject, now: int
 ) -> dict[str, Any]:
-    """Keep the subject's rows but make them readable only for legal.hold."""
+    """Keep the subject's rows but make them readable only for dsr and legal.hold, now and
+    later: a marker on the subject makes rows written afterwards restricted too."""
     check_request(ctx, DSR)
     rows = vault.select_rows(conn, vault.Selection(subject, ctx, now), limit=None)
     _execute_ids(
         conn, "UPDATE connections SET restricted = 1 WHERE id IN ({})", [row["id"] for row in rows]
     )
-    return _receipt(conn, "dsr.restrict", ctx, subject, now, rows, {"restricted": len(rows)})
+    markers = restriction_sql.add_marker(conn, subject, ctx.org_id, ctx.actor, now)
+    flags = restriction_sql.restrict_subject_flags(conn, subject, ctx.org_id)
+    counts = {"restricted": len(rows), "markers": markers, "flags_restricted": flags}
+    return _receipt(conn, "dsr.restrict", ctx, subject, now, rows, counts)
 
 
 def add_hold(

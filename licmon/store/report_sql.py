@@ -18,11 +18,13 @@ WHERE (:org IS NULL OR l.org_id = :org) AND (:status IS NULL OR f.status = :stat
   AND (:kind IS NULL OR f.kind = :kind) AND (:license IS NULL OR f.license_id = :license)
 ORDER BY f.last_seen DESC, f.id DESC LIMIT :limit"""
 OPEN_BY_KIND = f"""SELECT f.kind, count(*) {FLAG_FROM}
-WHERE f.status = 'open' AND (:org IS NULL OR l.org_id = :org) GROUP BY f.kind ORDER BY 2 DESC"""
+WHERE f.status = 'open' AND f.restricted = 0 AND (:org IS NULL OR l.org_id = :org)
+GROUP BY f.kind ORDER BY 2 DESC"""
 FLAG_KINDS = f"""SELECT DISTINCT f.kind {FLAG_FROM}
 WHERE :org IS NULL OR l.org_id = :org ORDER BY f.kind"""
 REPORT_FLAGS = f"""SELECT {FLAG_COLUMNS} {FLAG_FROM}
-WHERE f.license_id IS NOT NULL AND f.last_seen >= :since AND f.first_seen <= :until
+WHERE f.license_id IS NOT NULL AND f.restricted = 0
+  AND f.last_seen >= :since AND f.first_seen <= :until
   AND (:org IS NULL OR l.org_id = :org) ORDER BY f.license_id, f.id"""
 REPORT_LICENSE = """
 SELECT l.id, o.slug AS org, o.name AS org_name, p.code AS product, l.status, l.seats,
@@ -36,7 +38,8 @@ SELECT l.id, o.slug AS org, o.name AS org_name, p.code AS product, l.status, l.s
 FROM licenses l JOIN orgs o ON o.id = l.org_id JOIN products p ON p.id = l.product_id
 WHERE l.id = :license"""
 REPORT_COUNTRIES = """SELECT coalesce(country, ''), sum(checkins + denials) FROM connections
-WHERE license_id = :license AND day >= :since_day GROUP BY 1 ORDER BY 2 DESC"""
+WHERE license_id = :license AND day >= :since_day AND restricted = 0
+GROUP BY 1 ORDER BY 2 DESC"""
 
 
 def flag_rows(

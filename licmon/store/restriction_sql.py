@@ -50,8 +50,25 @@ def covers_license(conn: sqlite3.Connection, license_id: int, org_id: int) -> bo
     return conn.execute(COVERS_LICENSE, params).fetchone() is not None
 
 
-def restrict_license_flags(conn: sqlite3.Connection, license_ids: list[int]) -> int:
-    return conn.execute(RESTRICT_LICENSE_FLAGS, (json.dumps(sorted(license_ids)),)).rowcount
+def restrict_subject_flags(conn: sqlite3.Connection, subject: Subject, org_id: int | None) -> int:
+    """The flags of a restricted license (or organization) are restricted with it; flags name
+    no machine or host, so a machine's or an address's restriction reaches the flags raised
+    from its check-ins by keeping it out of the detectors from now on."""
+    licenses = [
+        license_id
+        for license_id, _, _ in _marker_columns(conn, subject, org_id)
+        if license_id is not None and _in_scope(conn, license_id, org_id)
+    ]
+    if not licenses:
+        return 0
+    return conn.execute(RESTRICT_LICENSE_FLAGS, (json.dumps(sorted(licenses)),)).rowcount
+
+
+def _in_scope(conn: sqlite3.Connection, license_id: int, org_id: int | None) -> bool:
+    if org_id is None:
+        return True
+    row = conn.execute("SELECT org_id FROM licenses WHERE id = ?", (license_id,)).fetchone()
+    return row is not None and int(row[0]) == org_id
 
 
 def _marker_columns(

@@ -85,7 +85,7 @@ def read_connections(
     rows = [
         row
         for row in select_rows(conn, selection, limit)
-        if readable(row["purpose"], bool(row["restricted"]), selection.ctx.purpose)
+        if _readable(row, selection.ctx, selection.now)
     ]
     record_read(conn, selection, [row["id"] for row in rows])
     return rows
@@ -143,7 +143,8 @@ FLAG_SELECT = """SELECT f.*, l.org_id FROM flags f LEFT JOIN licenses l ON l.id 
 WHERE f.id = ?"""
 DETECTOR_HISTORY = """
 SELECT c.id, c.license_id, m.fingerprint AS machine, c.address, c.country, c.latitude,
-       c.longitude, c.accuracy_km, c.asn, c.anonymizer, c.last_seen, c.purpose, c.restricted
+       c.longitude, c.accuracy_km, c.asn, c.anonymizer, c.last_seen, c.purpose, c.restricted,
+       c.retain_until
 FROM connections c JOIN machines m ON m.id = c.machine_id
 WHERE c.last_seen >= ? AND c.checkins > 0 ORDER BY c.last_seen DESC LIMIT ?"""
 
@@ -156,7 +157,7 @@ def read_flag(conn: sqlite3.Connection, ctx: ReadContext, flag_id: int, now: int
     if not rows or (ctx.org_id is not None and rows[0]["org_id"] != ctx.org_id):
         raise NotFound(f"No flag {flag_id}.")
     row = rows[0]
-    if not readable(row["purpose"], bool(row["restricted"]), ctx.purpose):
+    if not _readable(row, ctx, now):
         raise Forbidden(f"The evidence of flag {flag_id} may not be read for {ctx.purpose}.")
     _audit_read(conn, ctx, now, f"flag:{flag_id}", {"flags": [flag_id]})
     row["evidence"] = json.loads(row["evidence"]) if row["evidence"] else None
@@ -171,11 +172,18 @@ def detector_history(
     check_read(ctx)
     with privileged(conn):
         rows = dicts(conn.execute(DETECTOR_HISTORY, (since, int(limit))))
-    rows = [r for r in rows if readable(r["purpose"], bool(r["restricted"]), ctx.purpose)]
+    rows = [r for r in rows if _readable(r, ctx, now)]
     if rows:  # nothing read, nothing to account for
         _audit_read(conn, ctx, now, "detectors", {"connections": len(rows), "since": since})
     rows.reverse()
     return rows
+
+
+def _readable(row: dict[str, Any], ctx: ReadContext, now: int) -> bool:
+    """The row's purpose and restriction allow the read, and its deadline has not passed
+    (past it, only the legal hold that keeps the row may read it)."""
+    expired = int(row["retain_until"]) <= now
+    return readable(row["purpose"], bool(row["restricted"]), ctx.purpose, expired=expired)
 
 
 def _audit_read(

@@ -46,7 +46,8 @@ def run(tmp_path: Path) -> Any:
 async def _raise(path: Path) -> None:
     store = SqliteStore(path)
     await store.open()
-    await store.raise_flags([draft(network="198.51.100.0/24")])
+    # raised now: evidence past its deadline is readable only for legal.hold
+    await store.raise_flags([draft(at=int(time.time()), network="198.51.100.0/24")])
     await store.close()
 
 
