@@ -1,5 +1,6 @@
 """The audit log in SQLite: appended in the caller's transaction, read back for proofs."""
 
+import dataclasses
 import json
 import re
 import sqlite3
@@ -16,8 +17,43 @@ def redact(text: str) -> str:
     return _IP_LIKE.sub("[address]", text)[:500]
 
 
+def without_org_names(conn: sqlite3.Connection, details: Any) -> Any:
+    """Details that name organizations by id only: a slug or name typed in free text
+    becomes ``org:<id>``, so that an erased organization's names leave nothing behind in
+    a log that can never be rewritten."""
+    names = [
+        (org_id, text)
+        for org_id, slug, name in conn.execute("SELECT id, slug, name FROM orgs")
+        for text in (slug, name)
+        if len(text.strip()) >= 3
+    ]
+    if not names:
+        return details
+    by_text = {text.strip().lower(): org_id for org_id, text in names}
+    pattern = re.compile(
+        r"(?<![\w-])(?:"
+        + "|".join(re.escape(t) for t in sorted(by_text, key=len, reverse=True))
+        + r")(?![\w-])",
+        re.IGNORECASE,
+    )
+    return _replace_strings(
+        details, lambda t: pattern.sub(lambda m: f"org:{by_text[m.group(0).lower()]}", t)
+    )
+
+
+def _replace_strings(value: Any, change: Any) -> Any:
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, dict):
+        return {k: _replace_strings(v, change) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_strings(v, change) for v in value]
+    return value
+
+
 def append(conn: sqlite3.Connection, entry: AuditEntry) -> int:
     """Append one entry, chained to the last; must run inside the caller's transaction."""
+    entry = dataclasses.replace(entry, details=without_org_names(conn, entry.details))
     row = conn.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
     prev = row[0] if row else GENESIS
     cursor = conn.execute(
@@ -70,3 +106,12 @@ def about(conn: sqlite3.Connection, targets: list[str]) -> list[StoredEntry]:
 def _stored(row: tuple[Any, ...]) -> StoredEntry:
     entry = AuditEntry(row[1], row[2], row[3], row[4], row[5], json.loads(row[6]))
     return StoredEntry(row[0], entry, row[7], row[8])
+
+
+def by_ids(conn: sqlite3.Connection, ids: list[int]) -> list[StoredEntry]:
+    cursor = conn.execute(
+        "SELECT id, at, actor, action, target, outcome, details, prev_hash, hash FROM audit "
+        "WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+        (json.dumps(ids),),
+    )
+    return [_stored(row) for row in cursor]

@@ -10,7 +10,7 @@ from typing import Any
 from licmon.domain.access import ReadContext
 from licmon.domain.audit import SYSTEM_ACTOR, StoredEntry, first_broken
 from licmon.domain.models import IpPrecision, Org
-from licmon.domain.subjects import Subject, SubjectKind
+from licmon.domain.subjects import Subject
 from licmon.store import audit_sql, dsr_sql, org_data, retention_sql, vault
 from licmon.store import sqlite_catalog as catalog
 from licmon.store.sqlite_base import SqlitePlumbing
@@ -65,9 +65,8 @@ class SqlitePrivacy(SqlitePlumbing):
         )
 
     async def org_erase(self, ctx: ReadContext, slug: str) -> dict[str, Any]:
-        subject = Subject(SubjectKind.ORG, slug)
         return await self._write(
-            partial(org_data.erase, ctx=ctx, subject=subject, now=self._now()), bulk=True
+            partial(org_data.erase, ctx=ctx, slug=slug, now=self._now()), bulk=True
         )
 
     async def add_hold(

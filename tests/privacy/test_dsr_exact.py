@@ -124,9 +124,7 @@ async def test_an_org_scoped_address_export_sees_only_that_org(scene: Scene) -> 
 
 
 async def test_an_address_erase_touches_that_host_only(scene: Scene) -> None:
-    before_globex = scene.db(
-        f"SELECT * FROM connections WHERE license_id = {scene.globex_license}"
-    )
+    before_globex = scene.db(f"SELECT * FROM connections WHERE license_id = {scene.globex_license}")
     receipt = await scene.world.store.dsr_erase(DSR_CTX, Subject.parse("address", HOST))
     text = json.dumps(receipt)
     assert HOST not in text and NETWORK not in text and "203.0.113" not in text
@@ -136,9 +134,10 @@ async def test_an_address_erase_touches_that_host_only(scene: Scene) -> None:
     assert receipt["ambiguous"]["connections"]
     left = [r[0] for r in scene.db("SELECT address FROM connections ORDER BY id")]
     assert left == [NEIGHBOUR, NETWORK]
-    assert scene.db(
-        f"SELECT * FROM connections WHERE license_id = {scene.globex_license}"
-    ) == before_globex
+    assert (
+        scene.db(f"SELECT * FROM connections WHERE license_id = {scene.globex_license}")
+        == before_globex
+    )
     assert scene.db("SELECT address FROM login_attempts") == [(NEIGHBOUR,)]
     assert scene.db("SELECT source_network FROM flags") == [(NETWORK,)]
     assert (await scene.world.store.audit_verify())[1] is None

@@ -8,7 +8,13 @@ from licmon.store.personal import PERSONAL_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "licmon"
-GATEWAY = {"store/vault.py", "store/dsr_sql.py", "store/org_data.py", "store/retention_sql.py"}
+GATEWAY = {
+    "store/vault.py",
+    "store/dsr_sql.py",
+    "store/dsr_find.py",  # where a data subject appears, for its own request (purpose dsr)
+    "store/org_data.py",
+    "store/retention_sql.py",
+}
 INGEST = {
     "store/sqlite_seats.py",  # writes the connection log: INSERT only
     "store/login_sql.py",  # writes the staff login-attempt log (security.authn): INSERT only
