@@ -31,9 +31,9 @@ def without_org_names(conn: sqlite3.Connection, details: Any) -> Any:
         return details
     by_text = {text.strip().lower(): org_id for org_id, text in names}
     pattern = re.compile(
-        r"(?<![\w-])(?:"
+        r"(?<!\w)(?:"
         + "|".join(re.escape(t) for t in sorted(by_text, key=len, reverse=True))
-        + r")(?![\w-])",
+        + r")(?!\w)",
         re.IGNORECASE,
     )
     return _replace_strings(

@@ -83,8 +83,9 @@ def erase(conn: sqlite3.Connection, ctx: ReadContext, slug: str, now: int) -> di
     ids = [lic.id for lic in catalog.list_licenses(conn, slug)]
     user_ids = [u["id"] for u in _staff(conn, org.id)]
     tables = receipt["tables"]
-    tables |= _erase_dependants(conn, "staff_users", user_ids)
-    tables |= _erase_dependants(conn, "licenses", ids)
+    for parent, keys in (("staff_users", user_ids), ("licenses", ids)):
+        for name, erased in _erase_dependants(conn, parent, keys).items():
+            tables.setdefault(name, {"erased": []})["erased"] += erased["erased"]
     tables["legal_holds"] = {"erased": _erase_past_holds(conn, org.id, ids, receipt)}
     tables["usage_hourly"] = {"erased": _erase_usage(conn, ids)}
     _execute(conn, "DELETE FROM staff_users WHERE id IN ({})", user_ids)

@@ -47,8 +47,8 @@ async def checkin_from(world: StaffWorld, key: str, address: str, machine: str) 
     assert response.status == 200, await response.text()
 
 
-@pytest.fixture
-async def scene(
+@pytest.fixture(name="scene")
+async def scene_fixture(
     make_client: Callable[..., Any],
     staff_settings: Settings,  # noqa: F811
     clock: FakeClock,

@@ -103,6 +103,22 @@ PAGES = [
         303,
         form=lambda s: {},
     ),
+    Route("GET", "/staff/org/data", lambda s: "/staff/org/data", Permission.ORG_DATA),
+    Route(
+        "POST",
+        "/staff/org/data/export",
+        lambda s: "/staff/org/data/export",
+        Permission.ORG_DATA,
+        form=lambda s: {"org": "acme", "justification": "contract ended, ref C-1"},
+    ),
+    Route(  # without the typed confirmation nothing is erased
+        "POST",
+        "/staff/org/data/erase",
+        lambda s: "/staff/org/data/erase",
+        Permission.ORG_DATA,
+        400,
+        form=lambda s: {"org": "acme", "justification": "contract ended, ref C-1"},
+    ),
     Route("GET", "/staff/users", lambda s: "/staff/users", Permission.USERS),
     Route(
         "POST",
