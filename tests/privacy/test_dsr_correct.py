@@ -68,3 +68,33 @@ async def test_an_organization_name_is_corrected_and_audited_without_names(
     assert "Acme" not in json.dumps(entry.entry.details)
     with pytest.raises(BadRequest):
         await store.dsr_correct_org(DSR_CTX, "acme", "   ")
+
+
+async def test_a_dpo_corrects_through_the_console_and_scopes_a_request(scene: Scene) -> None:
+    dana = await scene.world.logged_in("dana")
+    form = {
+        "what": "machine",
+        "machine": "acme-subject-01",
+        "from_license": str(scene.acme_license),
+        "to_license": str(scene.globex_license),
+        "justification": "data-subject request DSR-5",
+    }
+    page = await dana.post("/staff/dsr/correct", form)
+    assert page.status == 200, await page.text()
+    assert "corrected" in await page.text()
+    assert scene.db("SELECT license_id FROM machines WHERE fingerprint = 'acme-subject-01'") == [
+        (scene.globex_license,)
+    ]
+    bad = await dana.post("/staff/dsr/correct", {**form, "to_license": "x"})
+    assert bad.status == 400
+    scoped = await dana.post(
+        "/staff/dsr",
+        {
+            "action": "export",
+            "kind": "address",
+            "value": "203.0.113.8",
+            "org": "globex",
+            "justification": "data-subject request DSR-6",
+        },
+    )
+    assert scoped.status == 200 and "203.0.113.8" not in await scoped.text()

@@ -93,6 +93,18 @@ PAGES = [
             "justification": "data-subject request DSR-1",
         },
     ),
+    Route(
+        "POST",
+        "/staff/dsr/correct",
+        lambda s: "/staff/dsr/correct",
+        Permission.DSR,
+        form=lambda s: {
+            "what": "org",
+            "org": "acme",
+            "name": "Acme Ltd",
+            "justification": "data-subject request DSR-2",
+        },
+    ),
     Route("GET", "/staff/holds", lambda s: "/staff/holds", Permission.HOLDS),
     Route("POST", "/staff/holds", lambda s: "/staff/holds", Permission.HOLDS, 303, _hold_form),
     Route(

@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from licmon.domain.access import ReadContext, Role
+from licmon.domain.ids import parse_id
 from licmon.domain.purposes import DSR
 from licmon.domain.staff import Permission, StaffUser
 from licmon.errors import BadRequest, Forbidden, LicmonError
@@ -59,6 +60,33 @@ async def org_data_erase(request: web.Request) -> web.StreamResponse:
     except LicmonError as exc:
         return await _page(request, {}, exc.message, exc.status)
     return await _page(request, receipt, "", 200)
+
+
+@routes.post("/staff/dsr/correct")
+@staff_page(Permission.DSR)
+async def dsr_correct(request: web.Request) -> web.StreamResponse:
+    """Rectification by a dpo or an admin: a machine's license, an organization's name."""
+    form = await request.post()
+    field = {name: str(form.get(name, "")).strip()[:200] for name in form}
+    try:
+        ctx, _ = await _request(request, {**field, "org": field.get("org") or "-"})
+        receipt = await _correct(request, ctx, field)
+    except LicmonError as exc:
+        context = {"result": None, "action": "correct", "message": exc.message}
+        return render(request, "dsr.html", context, exc.status)
+    return render(request, "dsr.html", {"result": receipt, "action": "correct", "message": ""})
+
+
+async def _correct(request: web.Request, ctx: ReadContext, field: dict[str, str]) -> Any:
+    store = request.config_dict[STORE]
+    if field.get("what") == "machine":
+        from_license = parse_id(field.get("from_license", ""), BadRequest)
+        to_license = parse_id(field.get("to_license", ""), BadRequest)
+        machine = field.get("machine", "")
+        return await store.dsr_correct_machine(ctx, machine, from_license, to_license)
+    if field.get("what") == "org":
+        return await store.dsr_correct_org(ctx, field.get("org", ""), field.get("name", ""))
+    raise BadRequest("Choose what to correct: a machine's license or an organization's name.")
 
 
 async def _request(request: web.Request, form: Any) -> tuple[ReadContext, str]:
