@@ -1,6 +1,5 @@
 """Data-subject requests and legal holds: export, erase, restrict; holds that keep rows."""
 
-import json
 import sqlite3
 from typing import Any
 
@@ -9,7 +8,7 @@ from licmon.domain.audit import AuditEntry
 from licmon.domain.purposes import DSR
 from licmon.domain.subjects import Subject, SubjectKind
 from licmon.errors import BadRequest, Conflict, NotFound
-from licmon.store import audit_sql, dsr_export, dsr_find, vault
+from licmon.store import audit_sql, dependants, dsr_export, dsr_find, vault
 from licmon.store.sqlrows import dicts
 
 ACTIVE_HOLDS = "released_at IS NULL AND (expires_at IS NULL OR expires_at > ?)"
@@ -73,23 +72,21 @@ def _erase_machines(
     free = [m["id"] for m in found.machines if not m["held"]]
     seats = [[s["license_id"], s["machine_id"]] for s in found.seats if s["machine_id"] in free]
     _execute_ids(conn, "DELETE FROM seats WHERE machine_id IN ({})", free)
-    _execute_ids(
-        conn,
-        "DELETE FROM machines WHERE id IN ({}) AND NOT EXISTS "
-        "(SELECT 1 FROM connections c WHERE c.machine_id = machines.id)",
-        free,
-    )
-    kept = {
-        r[0]
-        for r in conn.execute(
-            "SELECT id FROM machines WHERE id IN (SELECT value FROM json_each(?))",
-            (json.dumps([m["id"] for m in found.machines]),),
-        )
-    }
+    gone = [i for i in free if not _has_log(conn, i)]
+    others = dependants.erase(conn, "machines", gone, frozenset({"connections", "seats"}))
+    _execute_ids(conn, "DELETE FROM machines WHERE id IN ({})", gone)
+    kept = [m["id"] for m in found.machines if m["id"] not in gone]
     return {
-        "machines": {"erased": [i for i in free if i not in kept], "kept": sorted(kept)},
+        "machines": {"erased": gone, "kept": kept},
         "seats": {"erased": seats, "kept": []},
+        **others,
     }
+
+
+def _has_log(conn: sqlite3.Connection, machine_id: int) -> bool:
+    """Connection rows a hold keeps keep their machine too."""
+    row = conn.execute("SELECT 1 FROM connections WHERE machine_id = ?", (machine_id,))
+    return row.fetchone() is not None
 
 
 def _hold_rows(found: dsr_find.Found) -> list[dict[str, Any]]:

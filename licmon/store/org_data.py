@@ -13,7 +13,7 @@ from licmon.domain.audit import AuditEntry
 from licmon.domain.models import Org
 from licmon.domain.subjects import Subject, SubjectKind
 from licmon.errors import NotFound
-from licmon.store import audit_sql, dsr_export, dsr_sql
+from licmon.store import audit_sql, dependants, dsr_export, dsr_sql
 from licmon.store import sqlite_catalog as catalog
 from licmon.store.sqlrows import dicts
 
@@ -84,7 +84,7 @@ def erase(conn: sqlite3.Connection, ctx: ReadContext, slug: str, now: int) -> di
     user_ids = [u["id"] for u in _staff(conn, org.id)]
     tables = receipt["tables"]
     for parent, keys in (("staff_users", user_ids), ("licenses", ids)):
-        for name, erased in _erase_dependants(conn, parent, keys).items():
+        for name, erased in dependants.erase(conn, parent, keys, HANDLED).items():
             tables.setdefault(name, {"erased": []})["erased"] += erased["erased"]
     tables["legal_holds"] = {"erased": _erase_past_holds(conn, org.id, ids, receipt)}
     tables["usage_hourly"] = {"erased": _erase_usage(conn, ids)}
@@ -125,42 +125,17 @@ def _public(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def _referencing(conn: sqlite3.Connection, parent: str) -> list[tuple[str, str]]:
-    """(table, column) pairs whose foreign key points at ``parent``."""
-    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    return [
-        (table, fk[3])
-        for table in tables
-        for fk in conn.execute(f"PRAGMA foreign_key_list({table})")
-        if fk[2] == parent
-    ]
-
-
 def _other_tables(
     conn: sqlite3.Connection, ids: list[int], machine_ids: list[int], user_ids: list[int]
 ) -> dict[str, list[dict[str, Any]]]:
     known = HANDLED | set(STAFF_TABLES)
     other: dict[str, list[dict[str, Any]]] = {}
     for parent, keys in (("licenses", ids), ("machines", machine_ids), ("staff_users", user_ids)):
-        for table, column in _referencing(conn, parent):
+        for table, column in dependants.referencing(conn, parent):
             if table not in known:
                 sql = f"SELECT * FROM {table} WHERE {column} IN ({{}})"
                 other.setdefault(table, []).extend(_public(_rows(conn, sql, keys)))
     return other
-
-
-def _erase_dependants(
-    conn: sqlite3.Connection, parent: str, keys: list[int]
-) -> dict[str, dict[str, list[Any]]]:
-    """Delete the rows that point at these rows of ``parent`` (their ids in the receipt)."""
-    erased: dict[str, dict[str, list[Any]]] = {}
-    for table, column in _referencing(conn, parent):
-        if table in HANDLED and parent == "licenses":
-            continue  # erased above, as the data-subject request (holds respected)
-        rowids = _rows(conn, f"SELECT rowid AS id FROM {table} WHERE {column} IN ({{}})", keys)
-        _execute(conn, f"DELETE FROM {table} WHERE {column} IN ({{}})", keys)
-        erased.setdefault(table, {"erased": []})["erased"] += [r["id"] for r in rowids]
-    return erased
 
 
 def _erase_usage(conn: sqlite3.Connection, ids: list[int]) -> list[Any]:

@@ -179,3 +179,16 @@ async def test_a_machine_erase_removes_its_machine_and_seat_and_lists_row_ids(
     assert receipt["tables"]["machines"]["erased"] == machine_id
     assert receipt["tables"]["seats"]["erased"] == [[scene.acme_license, machine_id[0]]]
     assert _ids(scene, "SELECT id FROM machines WHERE fingerprint = 'acme-subject-01'") == []
+
+
+async def test_flags_a_hold_keeps_are_restricted_then_erased_when_it_ends(scene: Scene) -> None:
+    store = scene.world.store
+    now = int(scene.world.clock.now)
+    draft = FlagDraft(FlagKind.CLOCK_TAMPERING, Severity.MEDIUM, scene.acme_license, now, {})
+    [flag] = await store.raise_flags([FlagRaise(draft, now + 86400)])
+    hold = await store.add_hold("license", str(scene.acme_license), "fraud", "Case 3", None, "x")
+    receipt = await store.dsr_erase(DSR_CTX, Subject.parse("license", str(scene.acme_license)))
+    assert receipt["tables"]["flags"] == {"erased": [], "restricted": [flag]}
+    assert scene.db(f"SELECT restricted FROM flags WHERE id = {flag}") == [(1,)]
+    await store.release_hold(hold["id"], "x")
+    assert scene.db(f"SELECT count(*) FROM flags WHERE id = {flag}") == [(0,)]

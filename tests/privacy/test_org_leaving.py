@@ -6,8 +6,12 @@ import json
 import re
 from typing import Any
 
-from licmon.domain.access import ReadContext, Role
-from licmon.domain.purposes import DSR
+import pytest
+
+from licmon.domain.access import ReadContext, Role, check_read
+from licmon.domain.purposes import ABUSE, DSR
+from licmon.errors import Forbidden
+from tests.dbutil import execute
 from tests.privacy.conftest import DSR_CTX
 from tests.privacy.test_dsr_exact import Scene, scene_fixture  # noqa: F401
 from tests.staff.conftest import fast_hashing, staff_settings  # noqa: F401
@@ -135,3 +139,32 @@ async def test_staff_without_the_right_role_cannot_take_an_orgs_data(scene: Scen
     )
     assert response.status == 200
     assert json.loads(await response.text())["organization"]["slug"] == "globex"
+
+
+def test_a_customer_acts_for_dsr_only_within_its_own_organization() -> None:
+    check_read(ReadContext("user:9", Role.CUSTOMER, DSR, ORG_WHY, 3))
+    with pytest.raises(Forbidden):
+        check_read(ReadContext("user:9", Role.CUSTOMER, DSR, ORG_WHY))
+    with pytest.raises(Forbidden):
+        check_read(ReadContext("user:9", Role.CUSTOMER, ABUSE, ORG_WHY, 3))
+
+
+async def test_tables_added_later_go_with_what_they_point_at(scene: Scene) -> None:
+    await _customers(scene)
+    path = scene.world.store.path  # type: ignore[attr-defined]
+    execute(
+        path,
+        "CREATE TABLE borrowed (id INTEGER PRIMARY KEY, "
+        "machine_id INTEGER NOT NULL REFERENCES machines(id))",
+        "CREATE TABLE second_factors (id INTEGER PRIMARY KEY, secret TEXT, "
+        "user_id INTEGER NOT NULL REFERENCES staff_users(id))",
+        "INSERT INTO borrowed (machine_id) SELECT id FROM machines",
+        "INSERT INTO second_factors (user_id, secret) SELECT id, 'totp-seed' FROM staff_users",
+    )
+    export = await scene.world.store.org_export(DSR_CTX, "acme")
+    assert len(export["other"]["borrowed"]) == 2
+    assert [set(r) for r in export["other"]["second_factors"]] == [{"id", "user_id"}] * 2
+    receipt = await scene.world.store.org_erase(DSR_CTX, "acme")
+    assert len(receipt["tables"]["borrowed"]["erased"]) == 2
+    assert len(receipt["tables"]["second_factors"]["erased"]) == 2
+    assert scene.db("SELECT count(*) FROM borrowed") == [(1,)]  # globex's machine
