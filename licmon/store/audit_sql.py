@@ -17,38 +17,37 @@ def redact(text: str) -> str:
     return _IP_LIKE.sub("[address]", text)[:500]
 
 
-def without_org_names(conn: sqlite3.Connection, details: Any) -> Any:
-    """Details that name organizations by id only: a slug or name typed in free text
-    becomes ``org:<id>``, so that an erased organization's names leave nothing behind in
-    a log that can never be rewritten."""
-    names = [
-        (org_id, text)
-        for org_id, slug, name in conn.execute("SELECT id, slug, name FROM orgs")
-        for text in (slug, name)
-        if len(text.strip()) >= 3
-    ]
-    if not names:
+FREE_TEXT = frozenset({"justification", "reason", "note", "comment"})  # typed by people
+ORGS_NAMED_IN = """SELECT id, slug, name FROM orgs
+WHERE instr(lower(:text), lower(slug)) > 0 OR instr(lower(:text), lower(name)) > 0"""
+
+
+def without_org_names(conn: sqlite3.Connection, details: dict[str, Any]) -> dict[str, Any]:
+    """Details that name organizations by id only: a slug or name typed in free text (the
+    FREE_TEXT keys) becomes ``org:<id>``, so that an erased organization's names leave
+    nothing behind in a log that can never be rewritten."""
+    free = {k: v for k, v in details.items() if k in FREE_TEXT and isinstance(v, str)}
+    text = "\n".join(free.values())
+    if not text:
         return details
-    by_text = {text.strip().lower(): org_id for org_id, text in names}
+    by_text = {
+        name.strip().lower(): org_id
+        for org_id, slug, full_name in conn.execute(ORGS_NAMED_IN, {"text": text})
+        for name in (slug, full_name)
+        if len(name.strip()) >= 3
+    }
+    if not by_text:
+        return details
     pattern = re.compile(
         r"(?<!\w)(?:"
         + "|".join(re.escape(t) for t in sorted(by_text, key=len, reverse=True))
         + r")(?!\w)",
         re.IGNORECASE,
     )
-    return _replace_strings(
-        details, lambda t: pattern.sub(lambda m: f"org:{by_text[m.group(0).lower()]}", t)
-    )
-
-
-def _replace_strings(value: Any, change: Any) -> Any:
-    if isinstance(value, str):
-        return change(value)
-    if isinstance(value, dict):
-        return {k: _replace_strings(v, change) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_replace_strings(v, change) for v in value]
-    return value
+    by_id = {
+        k: pattern.sub(lambda m: f"org:{by_text[m.group(0).lower()]}", v) for k, v in free.items()
+    }
+    return {**details, **by_id}
 
 
 def append(conn: sqlite3.Connection, entry: AuditEntry) -> int:

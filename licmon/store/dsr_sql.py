@@ -154,7 +154,8 @@ def restrict(
     _execute_ids(
         conn, "UPDATE connections SET restricted = 1 WHERE id IN ({})", [row["id"] for row in rows]
     )
-    return _receipt(conn, "dsr.restrict", ctx, subject, now, rows, {"restricted": len(rows)})
+    receipt = _receipt(conn, "dsr.restrict", ctx, subject, now, rows, {"restricted": len(rows)})
+    return {**receipt, "tables": {"connections": {"restricted": [row["id"] for row in rows]}}}
 
 
 def add_hold(

@@ -192,3 +192,10 @@ async def test_flags_a_hold_keeps_are_restricted_then_erased_when_it_ends(scene:
     assert scene.db(f"SELECT restricted FROM flags WHERE id = {flag}") == [(1,)]
     await store.release_hold(hold["id"], "x")
     assert scene.db(f"SELECT count(*) FROM flags WHERE id = {flag}") == [(0,)]
+
+
+async def test_a_restriction_receipt_names_tables_and_row_ids_only(scene: Scene) -> None:
+    receipt = await scene.world.store.dsr_restrict(DSR_CTX, Subject.parse("address", HOST))
+    ids = _ids(scene, f"SELECT id FROM connections WHERE address = '{HOST}'")
+    assert receipt["tables"]["connections"]["restricted"] == ids
+    assert "203.0.113" not in json.dumps(receipt)
