@@ -5,6 +5,7 @@ their sessions, API tokens and login attempts) and the audit entries about it. T
 later that point (by foreign key) at its licenses, machines or staff accounts go with them.
 """
 
+import json
 import sqlite3
 from typing import Any
 
@@ -69,6 +70,7 @@ def export(conn: sqlite3.Connection, ctx: ReadContext, slug: str, now: int) -> d
         "login_attempts": data["login_attempts"],
         "other": _other_tables(conn, ids, [m["id"] for m in data["machines"]], user_ids),
         "holds": data["holds"],
+        "legal_holds": _holds_of(conn, org.id, ids, [m["id"] for m in data["machines"]]),
         "audit": [audit[i] for i in sorted(audit)],
     }
 
@@ -145,21 +147,25 @@ def _erase_usage(conn: sqlite3.Connection, ids: list[int]) -> list[Any]:
     return found
 
 
+HOLDS_OF = """SELECT * FROM legal_holds WHERE (scope = 'org' AND scope_id = ?)
+    OR (scope = 'license' AND scope_id IN (SELECT value FROM json_each(?)))
+    OR (scope = 'machine' AND scope_id IN (SELECT value FROM json_each(?))) ORDER BY id"""
+
+
+def _holds_of(
+    conn: sqlite3.Connection, org_id: int, ids: list[int], machines: list[int]
+) -> list[dict[str, Any]]:
+    """Every legal hold, active or past, on the organization, its licenses or machines."""
+    return dicts(conn.execute(HOLDS_OF, (org_id, json.dumps(ids), json.dumps(machines))))
+
+
 def _erase_past_holds(
     conn: sqlite3.Connection, org_id: int, ids: list[int], receipt: dict[str, Any]
 ) -> list[int]:
     """Released or expired holds on the organization, its licenses or machines: their
     reason and citation may name it."""
     machines = receipt["tables"]["machines"]["erased"]
-    found = [
-        r[0]
-        for r in conn.execute(
-            "SELECT id FROM legal_holds WHERE (scope = 'org' AND scope_id = ?) "
-            "OR (scope = 'license' AND scope_id IN (SELECT value FROM json_each(?))) "
-            "OR (scope = 'machine' AND scope_id IN (SELECT value FROM json_each(?)))",
-            (org_id, str(ids), str(machines)),
-        )
-    ]
+    found = [hold["id"] for hold in _holds_of(conn, org_id, ids, machines)]
     _execute(conn, "DELETE FROM legal_holds WHERE id IN ({})", found)
     return found
 

@@ -39,7 +39,11 @@ def _ids(scene: Scene, sql: str) -> list[Any]:
 
 async def test_org_export_holds_staff_accounts_their_logins_and_usage(scene: Scene) -> None:
     await _customers(scene)
-    export = await scene.world.store.org_export(DSR_CTX, "acme")
+    store = scene.world.store
+    hold = await store.add_hold("org", "acme", "audit by Acme's regulator", "Reg 1", None, "x")
+    await store.release_hold(hold["id"], "x")
+    export = await store.org_export(DSR_CTX, "acme")
+    assert [h["id"] for h in export["legal_holds"]] == [hold["id"]]
     assert export["format"] == "licmon.org-export" and export["version"] == 1
     assert [u["username"] for u in export["staff_accounts"]] == ["ann", "ben"]
     assert all("password_hash" not in u for u in export["staff_accounts"])
@@ -73,6 +77,7 @@ async def test_org_erase_removes_its_staff_and_leaves_the_other_org(scene: Scene
     assert receipt["tables"]["api_tokens"]["erased"]
     assert len(receipt["tables"]["login_attempts"]["erased"]) == 2
     assert "198.51.100" not in json.dumps(receipt)
+    assert receipt["tables"]["orgs"]["erased"] == [scene.acme_org]
     assert _ids(scene, "SELECT username FROM staff_users ORDER BY id") == ["dana", "gus"]
     assert _ids(scene, "SELECT count(*) FROM api_tokens") == [0]
     assert _ids(scene, "SELECT address FROM login_attempts WHERE address LIKE '198.51%'") == [
