@@ -199,3 +199,16 @@ async def test_a_restriction_receipt_names_tables_and_row_ids_only(scene: Scene)
     ids = _ids(scene, f"SELECT id FROM connections WHERE address = '{HOST}'")
     assert receipt["tables"]["connections"]["restricted"] == ids
     assert "203.0.113" not in json.dumps(receipt)
+
+
+async def test_an_ipv6_host_is_exact_and_its_48_is_ambiguous(scene: Scene) -> None:
+    acme_key = scene.world.keys[scene.acme_license]
+    globex_key = scene.world.keys[scene.globex_license]
+    await checkin_from(scene.world, acme_key, "2001:db8:1::7", "acme-v6-machine1")
+    await checkin_from(scene.world, globex_key, "2001:db8:1::9", "globex-v6-machin")
+    export = await scene.world.store.dsr_export(DSR_CTX, Subject.parse("address", "2001:db8:1::7"))
+    assert [r["machine"] for r in export["records"]] == ["acme-v6-machine1"]
+    assert export["ambiguous"]["connections"] == _ids(
+        scene, "SELECT id FROM connections WHERE address = '2001:db8:1::/48'"
+    )
+    assert "globex-v6-machin" not in json.dumps(export)
