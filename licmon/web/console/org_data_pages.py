@@ -69,7 +69,7 @@ async def dsr_correct(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     field = {name: str(form.get(name, "")).strip()[:200] for name in form}
     try:
-        ctx, _ = await _request(request, {**field, "org": field.get("org") or "-"})
+        ctx = _staff_context(request[USER], field.get("justification", ""))
         receipt = await _correct(request, ctx, field)
     except LicmonError as exc:
         context = {"result": None, "action": "correct", "message": exc.message}
@@ -98,13 +98,18 @@ async def _request(request: web.Request, form: Any) -> tuple[ReadContext, str]:
         if info is None:
             raise Forbidden("Your organization is gone.")
         return ReadContext(user.actor, Role.CUSTOMER, DSR, justification, user.org_id), info["slug"]
-    role = user.role_for(DSR)
-    if role is None:
-        raise Forbidden("Your role may not act on data-subject requests.")
     slug = str(form.get("org", "")).strip()[:100]
     if not slug:
         raise BadRequest("Name the organization (its slug).")
-    return ReadContext(user.actor, role, DSR, justification), slug
+    return _staff_context(user, justification), slug
+
+
+def _staff_context(user: StaffUser, justification: str) -> ReadContext:
+    """An admin's or a dpo's request, for any organization."""
+    role = user.role_for(DSR)
+    if role is None:
+        raise Forbidden("Your role may not act on data-subject requests.")
+    return ReadContext(user.actor, role, DSR, justification[:500])
 
 
 async def _page(
