@@ -6,9 +6,9 @@ data, and every action lands in the audit log under the operating-system user's 
 """
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -21,26 +21,60 @@ from licmon.cli.common import (
     settings_options,
     with_store,
 )
+from licmon.config import Settings
 from licmon.domain.access import ReadContext, Role
 from licmon.domain.purposes import DSR
 from licmon.domain.subjects import Subject
-from licmon.errors import BadRequest
+from licmon.errors import BadRequest, NotFound
 from licmon.signing import write_private_file
 from licmon.store.base import Store
 from licmon.timetext import parse_when
 
+T = TypeVar("T")
 
-def operator_context(justification: str, purpose: str = DSR) -> ReadContext:
-    return ReadContext(cli_actor(), Role.OPERATOR, purpose, justification)
+
+def operator_context(
+    justification: str, purpose: str = DSR, org_id: int | None = None
+) -> ReadContext:
+    return ReadContext(cli_actor(), Role.OPERATOR, purpose, justification, org_id)
+
+
+async def org_id_of(store: Store, slug: str | None) -> int | None:
+    """The id of the organization a request comes from (None: every organization)."""
+    if slug is None:
+        return None
+    for org in await store.list_orgs():
+        if org.slug == slug:
+            return org.id
+    raise NotFound(f"No organization '{slug[:40]}'.")
+
+
+def run_request(
+    settings: Settings,
+    justification: str,
+    org: str | None,
+    action: Callable[[Store, ReadContext], Awaitable[T]],
+) -> T:
+    """Run a data-subject request, scoped to the organization it comes from if named."""
+
+    async def run(store: Store) -> T:
+        ctx = operator_context(justification, org_id=await org_id_of(store, org))
+        return await action(store, ctx)
+
+    return with_store(settings, run)
 
 
 def subject_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for name, help_text in (
-        ("--address", "An IPv4 or IPv6 address (finds full and network-precision rows)."),
+        ("--address", "An IPv4 or IPv6 address (matches that host exactly)."),
         ("--machine", "A machine fingerprint."),
         ("--license", "A license id."),
     ):
         func = click.option(name, help=help_text)(func)
+    func = click.option(
+        "--org",
+        help="The organization the request comes from: only its rows are touched.",
+    )(func)
     return click.option(
         "--justification", required=True, help="Why (request reference); recorded in the audit log."
     )(func)
@@ -113,15 +147,16 @@ def dsr_export(
     license: str | None,
     machine: str | None,
     address: str | None,
+    org: str | None,
     out: Path | None,
     config_file: Path | None,
     data_dir: Path | None,
 ) -> None:
-    """Everything stored about a subject, with purpose, legal basis, deadline, holds, readers."""
+    """Everything stored about a subject, in every table, as versioned JSON (see README)."""
     subject = pick_subject(license, machine, address)
     settings = make_settings(config_file, data_dir=data_dir)
     write_json(
-        with_store(settings, lambda s: s.dsr_export(operator_context(justification), subject)), out
+        run_request(settings, justification, org, lambda s, c: s.dsr_export(c, subject)), out
     )
 
 
@@ -137,14 +172,14 @@ def _dsr_change(
         license: str | None,
         machine: str | None,
         address: str | None,
+        org: str | None,
         config_file: Path | None,
         data_dir: Path | None,
         as_json: bool,
     ) -> None:
         subject = pick_subject(license, machine, address)
         settings = make_settings(config_file, data_dir=data_dir)
-        ctx = operator_context(justification)
-        emit(with_store(settings, lambda s: action(s, ctx, subject)), as_json)
+        emit(run_request(settings, justification, org, lambda s, c: action(s, c, subject)), as_json)
 
 
 _dsr_change(
@@ -157,6 +192,48 @@ _dsr_change(
     lambda s, c, subj: s.dsr_restrict(c, subj),
     "Restrict a subject's data: kept, readable only for legal.hold.",
 )
+
+
+@dsr.command("correct")
+@click.option("--machine", help="A machine fingerprint attributed to the wrong license.")
+@click.option("--from-license", type=ROW_ID, help="The license it is wrongly attributed to.")
+@click.option(
+    "--to-license", type=ROW_ID, help="The license (maybe of another organization) it belongs to."
+)
+@click.option("--name", help="The organization's correct name (with --org).")
+@click.option("--org", help="The organization the request comes from (its name with --name).")
+@click.option("--justification", required=True, help="Why (request reference); audited.")
+@settings_options
+@json_option
+def dsr_correct(
+    machine: str | None,
+    from_license: int | None,
+    to_license: int | None,
+    name: str | None,
+    org: str | None,
+    justification: str,
+    config_file: Path | None,
+    data_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Rectify: move a machine to the right license, or correct an organization's name."""
+    settings = make_settings(config_file, data_dir=data_dir)
+    if machine and from_license and to_license and name is None:
+        move = (machine, from_license, to_license)
+        emit(
+            run_request(settings, justification, org, lambda s, c: s.dsr_correct_machine(c, *move)),
+            as_json,
+        )
+    elif name is not None and org and not (machine or from_license or to_license):
+        emit(
+            run_request(settings, justification, org, lambda s, c: s.dsr_correct_org(c, org, name)),
+            as_json,
+        )
+    else:
+        raise BadRequest(
+            "Correct one thing: --machine with --from-license and --to-license, "
+            "or --org with --name."
+        )
 
 
 @click.group()

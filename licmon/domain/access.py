@@ -29,6 +29,10 @@ ROLE_PURPOSES: dict[Role, frozenset[str]] = {
     Role.SYSTEM: frozenset({ABUSE}),
 }
 
+# A customer taking its own organization's data away (org export and erase) acts for dsr,
+# and only within its organization: never a purpose of the role anywhere else.
+SCOPED_PURPOSES: dict[Role, frozenset[str]] = {Role.CUSTOMER: frozenset({DSR})}
+
 
 @dataclass(frozen=True, slots=True)
 class ReadContext:
@@ -52,7 +56,8 @@ def check_read(ctx: ReadContext) -> None:
             f"A read of personal data needs a justification "
             f"(at least {MIN_JUSTIFICATION} characters)."
         )
-    if ctx.purpose not in ROLE_PURPOSES[ctx.role]:
+    scoped = SCOPED_PURPOSES.get(ctx.role, frozenset()) if ctx.org_id is not None else set()
+    if ctx.purpose not in ROLE_PURPOSES[ctx.role] | scoped:
         raise Forbidden(f"The role {ctx.role.value} may not read personal data for {ctx.purpose}.")
 
 

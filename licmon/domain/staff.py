@@ -28,6 +28,7 @@ class Permission(StrEnum):
     HOLDS = "holds"
     USERS = "users"
     OWN_ORG = "own_org"  # a customer's page about its own organization
+    ORG_DATA = "org_data"  # an organization's data taken away or erased (a customer: its own)
 
 
 _STAFF_WIDE = frozenset({Permission.LICENSES, Permission.FLAGS, Permission.REPORTS})
@@ -39,11 +40,11 @@ _INVESTIGATE = _STAFF_WIDE | {
 _PRIVACY = frozenset({Permission.AUDIT, Permission.DSR, Permission.HOLDS})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.ADMIN: _INVESTIGATE | _PRIVACY | {Permission.USERS},
+    Role.ADMIN: _INVESTIGATE | _PRIVACY | {Permission.USERS, Permission.ORG_DATA},
     Role.ANALYST: _INVESTIGATE,
     Role.SUPPORT: _STAFF_WIDE,
-    Role.DPO: _PRIVACY,
-    Role.CUSTOMER: _STAFF_WIDE | {Permission.OWN_ORG},
+    Role.DPO: _PRIVACY | {Permission.ORG_DATA},
+    Role.CUSTOMER: _STAFF_WIDE | {Permission.OWN_ORG, Permission.ORG_DATA},
     Role.OPERATOR: frozenset(),
     Role.SYSTEM: frozenset(),
 }

@@ -25,14 +25,15 @@ class Subject:
             subject_kind = SubjectKind(kind)
         except ValueError:
             raise BadRequest(f"Unknown subject kind '{kind[:20]}'.") from None
-        if subject_kind is SubjectKind.LICENSE and not value.isdigit():
-            raise BadRequest("A license subject is a license id (a number).")
+        if subject_kind in (SubjectKind.LICENSE, SubjectKind.ORG) and not value.isdigit():
+            raise BadRequest(f"A {subject_kind} subject is an id (a number).")
         if subject_kind is SubjectKind.ADDRESS and parse_ip(value) is None:
             raise BadRequest("An address subject must be an IPv4 or IPv6 address.")
         return cls(subject_kind, value.strip())
 
     def address_forms(self) -> tuple[str, str]:
-        """The forms an address may be stored in: itself, and its network."""
+        """The forms an address may be stored in: itself (an exact match), and its network
+        (rows kept at network precision: they may be anyone's in it, so only ambiguous)."""
         address: IPAddress | None = parse_ip(self.value)
         assert address is not None
         return str(address), str(network_of(address))

@@ -167,6 +167,16 @@ class Store(StaffStore, FlagStore, abc.ABC):
     async def dsr_restrict(self, ctx: ReadContext, subject: Subject) -> dict[str, Any]: ...
 
     @abc.abstractmethod
+    async def dsr_correct_machine(
+        self, ctx: ReadContext, fingerprint: str, from_license: int, to_license: int
+    ) -> dict[str, Any]:
+        """Move a machine attributed to the wrong license (or organization); audited."""
+
+    @abc.abstractmethod
+    async def dsr_correct_org(self, ctx: ReadContext, slug: str, name: str) -> dict[str, Any]:
+        """Correct an organization's name; audited (by id and field, never the name)."""
+
+    @abc.abstractmethod
     async def org_export(self, ctx: ReadContext, slug: str) -> dict[str, Any]: ...
 
     @abc.abstractmethod

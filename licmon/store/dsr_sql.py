@@ -1,84 +1,148 @@
 """Data-subject requests and legal holds: export, erase, restrict; holds that keep rows."""
 
-import json
 import sqlite3
 from typing import Any
 
 from licmon.domain.access import ReadContext, check_request
 from licmon.domain.audit import AuditEntry
-from licmon.domain.purposes import DSR, PURPOSES
+from licmon.domain.purposes import DSR
 from licmon.domain.subjects import Subject, SubjectKind
 from licmon.errors import BadRequest, Conflict, NotFound
-from licmon.store import audit_sql, restriction_sql, vault
-from licmon.store.personal import privileged
+from licmon.store import audit_sql, dependants, dsr_export, dsr_find, restriction_sql, vault
 from licmon.store.sqlrows import dicts
 
 ACTIVE_HOLDS = "released_at IS NULL AND (expires_at IS NULL OR expires_at > ?)"
 PURGE_ERASED = f"""DELETE FROM connections AS c WHERE c.erasure_requested_at IS NOT NULL
     AND NOT EXISTS (SELECT 1 FROM licenses l WHERE l.id = c.license_id AND
     {vault.HELD.replace(":now", "?")})"""
+PURGE_ERASED_FLAGS = f"""DELETE FROM flags AS f WHERE f.erasure_requested_at IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM licenses l WHERE l.id = f.license_id AND
+    {vault.held_clause("f.license_id", "l.org_id").replace(":now", "?")})"""
 
 
 def export(
     conn: sqlite3.Connection, ctx: ReadContext, subject: Subject, now: int
 ) -> dict[str, Any]:
-    """Every connection record of the subject, with purpose, basis, deadline, holds, readers."""
+    """Everything stored about the subject, in every table, in the transfer format."""
     check_request(ctx, DSR)
-    selection = vault.Selection(subject, ctx, now)
-    rows = vault.read_connections(conn, selection, limit=None)
-    readers = vault.reads_of(conn, [row["id"] for row in rows])
-    return {
-        "subject": {"kind": subject.kind.value},
-        "generated_at": now,
-        "records": [_record(row, readers[row["id"]]) for row in rows],
-        "holds": active_holds_for(conn, rows, now),
-    }
+    found = dsr_find.find(conn, ctx, subject, now)
+    document = dsr_export.document(conn, ctx, subject, found, now)
+    return {**document, "holds": active_holds_for(conn, _hold_rows(found), now)}
 
 
 def erase(conn: sqlite3.Connection, ctx: ReadContext, subject: Subject, now: int) -> dict[str, Any]:
-    """Delete the subject's rows; rows under a legal hold are restricted and erased later."""
+    """Erase the subject's rows in every table. What a legal hold keeps is restricted and
+    erased when the hold ends; ambiguous rows (network precision) are left and reported."""
     check_request(ctx, DSR)
-    rows = vault.select_rows(conn, vault.Selection(subject, ctx, now), limit=None)
-    held = [row["id"] for row in rows if row["held"]]
-    free = [row["id"] for row in rows if not row["held"]]
-    _execute_ids(conn, "DELETE FROM connections WHERE id IN ({})", free)
+    found = dsr_find.find(conn, ctx, subject, now)
+    tables = {
+        "connections": _erase_rows(conn, "connections", found.connections, now),
+        "flags": _erase_rows(conn, "flags", found.flags, now),
+        **_erase_machines(conn, subject, found),
+        "login_attempts": _erase_rows(conn, "login_attempts", found.login_attempts, now),
+    }
+    return _erase_receipt(conn, ctx, subject, now, found, tables)
+
+
+def _erase_rows(
+    conn: sqlite3.Connection, table: str, rows: list[dict[str, Any]], now: int
+) -> dict[str, list[int]]:
+    held = [row["id"] for row in rows if row.get("held")]
+    free = [row["id"] for row in rows if not row.get("held")]
+    _execute_ids(conn, f"DELETE FROM {table} WHERE id IN ({{}})", free)
     _execute_ids(
         conn,
-        "UPDATE connections SET restricted = 1, erasure_requested_at = "
-        f"{int(now)} WHERE id IN ({{}})",
+        f"UPDATE {table} SET restricted = 1, erasure_requested_at = {int(now)} WHERE id IN ({{}})",
         held,
     )
-    receipt = _receipt(
-        conn, "dsr.erase", ctx, subject, now, rows, {"erased": len(free), "restricted": len(held)}
+    return {"erased": free, "restricted": held}
+
+
+def _erase_machines(
+    conn: sqlite3.Connection, subject: Subject, found: dsr_find.Found
+) -> dict[str, dict[str, list[Any]]]:
+    """A machine, license or organization request erases its machines and their seats;
+    an address names no machine (it is only where one was seen), so those stay."""
+    if subject.kind is SubjectKind.ADDRESS:
+        seats = [[s["license_id"], s["machine_id"]] for s in found.seats]
+        return {
+            "machines": {"erased": [], "kept": [m["id"] for m in found.machines]},
+            "seats": {"erased": [], "kept": seats},
+        }
+    free = [m["id"] for m in found.machines if not m["held"]]
+    seats = [[s["license_id"], s["machine_id"]] for s in found.seats if s["machine_id"] in free]
+    _execute_ids(conn, "DELETE FROM seats WHERE machine_id IN ({})", free)
+    gone = [i for i in free if not _has_log(conn, i)]
+    others = dependants.erase(conn, "machines", gone, frozenset({"connections", "seats"}))
+    _execute_ids(conn, "DELETE FROM machines WHERE id IN ({})", gone)
+    kept = [m["id"] for m in found.machines if m["id"] not in gone]
+    return {
+        "machines": {"erased": gone, "kept": kept},
+        "seats": {"erased": seats, "kept": []},
+        **others,
+    }
+
+
+def _has_log(conn: sqlite3.Connection, machine_id: int) -> bool:
+    """Connection rows a hold keeps keep their machine too."""
+    row = conn.execute("SELECT 1 FROM connections WHERE machine_id = ?", (machine_id,))
+    return row.fetchone() is not None
+
+
+def _hold_rows(found: dsr_find.Found) -> list[dict[str, Any]]:
+    machines = [{**m, "machine": m["fingerprint"]} for m in found.machines]
+    return [*found.connections, *found.flags, *machines]
+
+
+def _erase_receipt(
+    conn: sqlite3.Connection,
+    ctx: ReadContext,
+    subject: Subject,
+    now: int,
+    found: dsr_find.Found,
+    tables: dict[str, dict[str, list[Any]]],
+) -> dict[str, Any]:
+    """What was erased and restricted, table by table, by row id (never an address)."""
+    held = [row for row in _hold_rows(found) if row.get("held")]
+    holds = active_holds_for(conn, held, now)
+    counts = {
+        verb: sum(len(t.get(verb, [])) for t in tables.values())
+        for verb in ("erased", "restricted")
+    }
+    audit_sql.append(
+        conn,
+        AuditEntry(
+            now,
+            ctx.actor,
+            "dsr.erase",
+            subject.audit_target(),
+            "ok",
+            {
+                **counts,
+                "tables": {name: {k: len(v) for k, v in t.items()} for name, t in tables.items()},
+                "ambiguous": {name: len(ids) for name, ids in found.ambiguous.items()},
+                "holds": [h["id"] for h in holds],
+                "org_scope": ctx.org_id,
+                "justification": audit_sql.redact(ctx.justification),
+            },
+        ),
     )
-    if subject.kind is SubjectKind.MACHINE and not held:
-        _forget_machine(conn, subject.value, ctx.org_id)
-    if subject.kind in (SubjectKind.LICENSE, SubjectKind.ORG):
-        receipt["flag_evidence_erased"] = _erase_flag_evidence(conn, rows)
-    return receipt
-
-
-def _erase_flag_evidence(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> int:
-    """A license's flags keep their kind and counts; their evidence goes with its log,
-    except where a hold keeps the license's rows."""
-    licenses = sorted(
-        {r["license_id"] for r in rows} - {r["license_id"] for r in rows if r["held"]}
+    note = (
+        "rows under a legal hold are restricted (readable only for legal.hold) and will be "
+        "erased when the hold ends"
+        if counts["restricted"] and holds
+        else ""
     )
-    if not licenses or not _table_exists(conn, "flags"):
-        return 0
-    with privileged(conn):  # the WHERE reads the evidence column
-        return conn.execute(
-            "UPDATE flags SET evidence = NULL WHERE evidence IS NOT NULL AND license_id IN "
-            "(SELECT value FROM json_each(?))",
-            (json.dumps(licenses),),
-        ).rowcount
-
-
-def _table_exists(conn: sqlite3.Connection, table: str) -> bool:
-    row = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
-    ).fetchone()
-    return row is not None
+    return {
+        "action": "dsr.erase",
+        "subject": subject.kind.value,
+        "at": now,
+        **counts,
+        "tables": tables,
+        "ambiguous": found.ambiguous,
+        "holds": holds,
+        "note": note,
+    }
 
 
 def restrict(
@@ -94,7 +158,8 @@ def restrict(
     markers = restriction_sql.add_marker(conn, subject, ctx.org_id, ctx.actor, now)
     flags = restriction_sql.restrict_subject_flags(conn, subject, ctx.org_id)
     counts = {"restricted": len(rows), "markers": markers, "flags_restricted": flags}
-    return _receipt(conn, "dsr.restrict", ctx, subject, now, rows, counts)
+    receipt = _receipt(conn, "dsr.restrict", ctx, subject, now, rows, counts)
+    return {**receipt, "tables": {"connections": {"restricted": [row["id"] for row in rows]}}}
 
 
 def add_hold(
@@ -151,7 +216,8 @@ def release_hold(conn: sqlite3.Connection, hold_id: int, actor: str, now: int) -
 
 def purge_erased(conn: sqlite3.Connection, now: int) -> int:
     """Erase rows whose erasure was requested and that no hold keeps any more."""
-    return conn.execute(PURGE_ERASED, (now,)).rowcount
+    flags = conn.execute(PURGE_ERASED_FLAGS, (now,)).rowcount
+    return int(conn.execute(PURGE_ERASED, (now,)).rowcount) + int(flags)
 
 
 def list_holds(conn: sqlite3.Connection, now: int, active_only: bool) -> list[dict[str, Any]]:
@@ -173,7 +239,7 @@ def active_holds_for(
         return []
     scopes = {("license", row["license_id"]) for row in rows}
     scopes |= {("org", row["org_id"]) for row in rows}
-    machines = {row["machine"] for row in rows}
+    machines = {row.get("machine") for row in rows}
     holds = list_holds(conn, now, active_only=True)
     return [
         _hold_view(h)
@@ -186,41 +252,6 @@ def active_holds_for(
 def _fingerprint(conn: sqlite3.Connection, machine_id: int) -> str | None:
     row = conn.execute("SELECT fingerprint FROM machines WHERE id = ?", (machine_id,)).fetchone()
     return row[0] if row else None
-
-
-def _record(row: dict[str, Any], readers: list[dict[str, Any]]) -> dict[str, Any]:
-    purpose = PURPOSES[row["purpose"]]
-    personal = {
-        k: row[k]
-        for k in (
-            "day",
-            "address",
-            "precision",
-            "country",
-            "city",
-            "latitude",
-            "longitude",
-            "accuracy_km",
-            "asn",
-            "anonymizer",
-            "first_seen",
-            "last_seen",
-            "checkins",
-            "denials",
-        )
-    }
-    return {
-        "id": row["id"],
-        "license": row["license_id"],
-        "machine": row["machine"],
-        **personal,
-        "purpose": purpose.name,
-        "legal_basis": purpose.legal_basis,
-        "retain_until": row["retain_until"],
-        "held": bool(row["held"]),
-        "restricted": bool(row["restricted"]),
-        "read_by": readers,
-    }
 
 
 def _receipt(
@@ -262,27 +293,6 @@ def _receipt(
         "holds": holds,
         "note": why,
     }
-
-
-def _forget_machine(conn: sqlite3.Connection, fingerprint: str, org_id: int | None) -> None:
-    scope = (
-        ""
-        if org_id is None
-        else f" AND license_id IN (SELECT id FROM licenses WHERE org_id = {int(org_id)})"
-    )
-    ids = [
-        r[0]
-        for r in conn.execute(
-            f"SELECT id FROM machines WHERE fingerprint = ?{scope}", (fingerprint,)
-        )
-    ]
-    _execute_ids(conn, "DELETE FROM seats WHERE machine_id IN ({})", ids)
-    _execute_ids(
-        conn,
-        "DELETE FROM machines WHERE id IN ({}) AND NOT EXISTS "
-        "(SELECT 1 FROM connections c WHERE c.machine_id = machines.id)",
-        ids,
-    )
 
 
 def _scope_id(conn: sqlite3.Connection, scope: str, ref: str) -> int:

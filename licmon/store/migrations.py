@@ -208,5 +208,11 @@ def m006_restrictions_and_machine_deadlines(db: Database) -> None:
         db.execute(statement)
 
 
+@migrations()
+def m007_dsr_flags_erasure(db: Database) -> None:
+    """A flag whose erasure waits for a legal hold: restricted now, erased when it ends."""
+    db.execute("ALTER TABLE flags ADD COLUMN erasure_requested_at INTEGER")
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)

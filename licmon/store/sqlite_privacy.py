@@ -10,8 +10,8 @@ from typing import Any
 from licmon.domain.access import ReadContext
 from licmon.domain.audit import SYSTEM_ACTOR, StoredEntry, first_broken
 from licmon.domain.models import IpPrecision, Org
-from licmon.domain.subjects import Subject, SubjectKind
-from licmon.store import audit_sql, dsr_sql, org_data, retention_sql, vault
+from licmon.domain.subjects import Subject
+from licmon.store import audit_sql, dsr_correct, dsr_sql, org_data, retention_sql, vault
 from licmon.store import sqlite_catalog as catalog
 from licmon.store.sqlite_base import SqlitePlumbing
 
@@ -61,15 +61,31 @@ class SqlitePrivacy(SqlitePlumbing):
             partial(dsr_sql.restrict, ctx=ctx, subject=subject, now=self._now()), bulk=True
         )
 
+    async def dsr_correct_machine(
+        self, ctx: ReadContext, fingerprint: str, from_license: int, to_license: int
+    ) -> dict[str, Any]:
+        move = partial(
+            dsr_correct.move_machine,
+            ctx=ctx,
+            fingerprint=fingerprint,
+            from_license=from_license,
+            to_license=to_license,
+            now=self._now(),
+        )
+        return await self._write(move, bulk=True)
+
+    async def dsr_correct_org(self, ctx: ReadContext, slug: str, name: str) -> dict[str, Any]:
+        rename = partial(dsr_correct.rename_org, ctx=ctx, slug=slug, name=name, now=self._now())
+        return await self._write(rename, bulk=True)
+
     async def org_export(self, ctx: ReadContext, slug: str) -> dict[str, Any]:
         return await self._write(
             partial(org_data.export, ctx=ctx, slug=slug, now=self._now()), bulk=True
         )
 
     async def org_erase(self, ctx: ReadContext, slug: str) -> dict[str, Any]:
-        subject = Subject(SubjectKind.ORG, slug)
         return await self._write(
-            partial(org_data.erase, ctx=ctx, subject=subject, now=self._now()), bulk=True
+            partial(org_data.erase, ctx=ctx, slug=slug, now=self._now()), bulk=True
         )
 
     async def add_hold(

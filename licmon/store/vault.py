@@ -53,8 +53,8 @@ FROM connections c JOIN licenses l ON l.id = c.license_id JOIN machines m ON m.i
 _SUBJECT_FILTERS = {
     SubjectKind.LICENSE: "c.license_id = :value",
     SubjectKind.MACHINE: "m.fingerprint = :value",
-    SubjectKind.ADDRESS: "c.address IN (:value, :network)",
-    SubjectKind.ORG: "l.org_id = (SELECT id FROM orgs WHERE slug = :value)",
+    SubjectKind.ADDRESS: "c.address = :value AND c.precision = 'full'",
+    SubjectKind.ORG: "l.org_id = :value",
 }
 
 
@@ -70,7 +70,7 @@ class Selection:
         params: dict[str, Any] = {"value": self.subject.value, "now": self.now}
         clauses = [_SUBJECT_FILTERS[self.subject.kind]]
         if self.subject.kind is SubjectKind.ADDRESS:
-            params["value"], params["network"] = self.subject.address_forms()
+            params["value"], _ = self.subject.address_forms()
         if self.ctx.org_id is not None:
             clauses.append("l.org_id = :org")
             params["org"] = self.ctx.org_id

@@ -11,6 +11,8 @@ PACKAGE = ROOT / "licmon"
 GATEWAY = {
     "store/vault.py",
     "store/dsr_sql.py",
+    "store/dsr_find.py",  # where a data subject appears, for its own request (purpose dsr)
+    "store/dsr_correct.py",  # rectification (purpose dsr): moved rows meet on their address
     "store/org_data.py",
     "store/retention_sql.py",
     # restriction markers: an address marker is matched (never returned) at check-in

@@ -53,6 +53,7 @@ TABLE = {
         P.DSR,
         P.HOLDS,
         P.USERS,
+        P.ORG_DATA,
     },
     Role.ANALYST: {
         P.LICENSES,
@@ -63,8 +64,8 @@ TABLE = {
         P.REPORT_DETAILS,
     },
     Role.SUPPORT: {P.LICENSES, P.FLAGS, P.REPORTS},
-    Role.DPO: {P.AUDIT, P.DSR, P.HOLDS},
-    Role.CUSTOMER: {P.LICENSES, P.FLAGS, P.REPORTS, P.OWN_ORG},
+    Role.DPO: {P.AUDIT, P.DSR, P.HOLDS, P.ORG_DATA},
+    Role.CUSTOMER: {P.LICENSES, P.FLAGS, P.REPORTS, P.OWN_ORG, P.ORG_DATA},
 }
 ADDRESS_PURPOSES = {
     Role.ADMIN: [DSR, ABUSE],

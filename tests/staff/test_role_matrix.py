@@ -93,6 +93,18 @@ PAGES = [
             "justification": "data-subject request DSR-1",
         },
     ),
+    Route(
+        "POST",
+        "/staff/dsr/correct",
+        lambda s: "/staff/dsr/correct",
+        Permission.DSR,
+        form=lambda s: {
+            "what": "org",
+            "org": "acme",
+            "name": "Acme Ltd",
+            "justification": "data-subject request DSR-2",
+        },
+    ),
     Route("GET", "/staff/holds", lambda s: "/staff/holds", Permission.HOLDS),
     Route("POST", "/staff/holds", lambda s: "/staff/holds", Permission.HOLDS, 303, _hold_form),
     Route(
@@ -102,6 +114,22 @@ PAGES = [
         Permission.HOLDS,
         303,
         form=lambda s: {},
+    ),
+    Route("GET", "/staff/org/data", lambda s: "/staff/org/data", Permission.ORG_DATA),
+    Route(
+        "POST",
+        "/staff/org/data/export",
+        lambda s: "/staff/org/data/export",
+        Permission.ORG_DATA,
+        form=lambda s: {"org": "acme", "justification": "contract ended, ref C-1"},
+    ),
+    Route(  # without the typed confirmation nothing is erased
+        "POST",
+        "/staff/org/data/erase",
+        lambda s: "/staff/org/data/erase",
+        Permission.ORG_DATA,
+        400,
+        form=lambda s: {"org": "acme", "justification": "contract ended, ref C-1"},
     ),
     Route("GET", "/staff/users", lambda s: "/staff/users", Permission.USERS),
     Route(

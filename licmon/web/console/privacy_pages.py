@@ -68,10 +68,21 @@ async def _run_dsr(request: web.Request, action: str, form: Any) -> dict[str, An
     if role is None:
         raise Forbidden("Your role may not act on data-subject requests.")
     subject = Subject.parse(str(form.get("kind", "")), str(form.get("value", ""))[:200])
-    ctx = ReadContext(user.actor, role, DSR, str(form.get("justification", "")), user.org_id)
     store = request.config_dict[STORE]
+    org_id = user.org_id or await request_org(store, str(form.get("org", "")).strip())
+    ctx = ReadContext(user.actor, role, DSR, str(form.get("justification", "")), org_id)
     run = {"export": store.dsr_export, "erase": store.dsr_erase, "restrict": store.dsr_restrict}
     return await run[action](ctx, subject)
+
+
+async def request_org(store: Any, slug: str) -> int | None:
+    """The organization a request comes from (empty: every organization)."""
+    if not slug:
+        return None
+    found: list[int] = [org.id for org in await store.list_orgs() if org.slug == slug]
+    if not found:
+        raise BadRequest("No such organization.")
+    return found[0]
 
 
 @routes.get("/staff/holds")

@@ -30,6 +30,7 @@ NAVIGATION = (
     ("Audit log", "/staff/audit", Permission.AUDIT),
     ("Data-subject requests", "/staff/dsr", Permission.DSR),
     ("Legal holds", "/staff/holds", Permission.HOLDS),
+    ("Organization data", "/staff/org/data", Permission.ORG_DATA),
     ("Users", "/staff/users", Permission.USERS),
 )
 STATIC_PREFIX = "/staff/static/"
