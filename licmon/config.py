@@ -172,6 +172,16 @@ class Settings:
         "Confirming a flag always suspends its license (audited); when off, only if the person "
         "confirming asks for it.",
     )
+    # -- security hardening (issue 17); see README "Sessions and security"
+    api_token_days: int = setting(
+        90, "Days a new personal API token is valid unless `token add --expires-days` says."
+    )
+    connections_per_address: int = setting(
+        64, "Concurrent connections one address (IPv6: /64) may hold; more are closed at once."
+    )
+    header_timeout_seconds: float = setting(
+        10.0, "A connection that has not sent a whole request head this long is closed."
+    )
 
     @property
     def database_path(self) -> Path:

@@ -4,6 +4,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from licmon.store.abuse_schema import ABUSE_SCHEMA
+from licmon.store.security_schema import SECURITY_SCHEMA
 from licmon.store.staff_schema import STAFF_SCHEMA
 
 migrations = Migrations("licmon")
@@ -197,6 +198,14 @@ def m005_org_policy_changes(db: Database) -> None:
         "CREATE INDEX connections_erasure ON connections(erasure_requested_at) "
         "WHERE erasure_requested_at IS NOT NULL"
     )
+
+
+@migrations()
+def m009_security(db: Database) -> None:
+    """Known devices (login throttling that spares the owner), second factors, token
+    scopes. The new tables are keyed by user and go with the account (ON DELETE CASCADE)."""
+    for statement in SECURITY_SCHEMA:
+        db.execute(statement)
 
 
 def apply(db: Database) -> None:

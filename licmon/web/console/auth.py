@@ -13,6 +13,8 @@ from licmon.errors import Forbidden, Unauthorized
 from licmon.keys import STAFF_AUTH
 
 SESSION_COOKIE = "licmon_session"
+DEVICE_COOKIE = "licmon_device"  # a browser that logged in before (OWASP device cookie)
+DEVICE_COOKIE_SECONDS = 180 * 86400
 COOKIE_PATH = "/staff"
 LOGIN_PATH = "/staff/login"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -81,6 +83,19 @@ def set_session_cookie(response: web.StreamResponse, session: NewSession) -> Non
         SESSION_COOKIE,
         session.token,
         path=COOKIE_PATH,
+        httponly=True,
+        secure=True,
+        samesite="Strict",
+    )
+
+
+def set_device_cookie(response: web.StreamResponse, token: str) -> None:
+    """Sent back only to the login form; lets its owner in while strangers are locked out."""
+    response.set_cookie(
+        DEVICE_COOKIE,
+        token,
+        path=LOGIN_PATH,
+        max_age=DEVICE_COOKIE_SECONDS,
         httponly=True,
         secure=True,
         samesite="Strict",
