@@ -179,6 +179,9 @@ class Settings:
     connections_per_address: int = setting(
         64, "Concurrent connections one address (IPv6: /64) may hold; more are closed at once."
     )
+    staff_second_factor_required: bool = setting(
+        True, "Admins and DPOs must set up TOTP before using the console (others may)."
+    )
     header_timeout_seconds: float = setting(
         10.0, "A connection that has not sent a whole request head this long is closed."
     )

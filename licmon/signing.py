@@ -6,8 +6,8 @@ in the folder is published, so a rotated-out key keeps verifying the leases it i
 
 import asyncio
 import base64
-import hashlib
 import contextlib
+import hashlib
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor

@@ -29,6 +29,7 @@ from licmon.domain.purposes import AUTHN, DAY, retention_deadline
 from licmon.domain.scopes import require_scope
 from licmon.domain.sessions import NewSession, SessionRecord, SessionState
 from licmon.domain.staff import StaffUser
+from licmon.errors import BadRequest
 from licmon.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -223,3 +224,33 @@ def second_factor(start: LoginStart, code: str, now: int) -> SecondFactor | None
         return SecondFactor(recovery_hash=totp.recovery_hash(code))
     step = totp.matching_step(start.totp.secret, code, now, start.totp.last_step)
     return None if step is None else SecondFactor(step=step)
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    secret: str
+    uri: str  # otpauth://, for the authenticator app
+
+
+async def start_enrolment(store: Store, user: StaffUser, actor: str) -> Enrolment:
+    """A new seed, waiting for its first code (audited)."""
+    secret = totp.new_secret()
+    await store.start_totp_enrolment(user.id, secret, actor=actor)
+    return Enrolment(secret, totp.provisioning_uri(secret, user.username))
+
+
+async def confirm_enrolment(
+    store: Store, user: StaffUser, code: str, now: int, actor: str
+) -> list[str]:
+    """The app's first code turns the seed on; returns the recovery codes (shown once,
+    stored hashed). A wrong code is a 400 and changes nothing."""
+    secret = await store.pending_totp_secret(user.id)
+    if secret is None:
+        raise BadRequest("No second-factor enrolment is waiting; start it again.")
+    step = totp.matching_step(secret, code, now, 0)
+    if step is None:
+        raise BadRequest("That code does not match; check the app's clock and try again.")
+    codes = totp.new_recovery_codes()
+    hashes = [totp.recovery_hash(code) for code in codes]
+    await store.confirm_totp_enrolment(user.id, step, hashes, actor=actor)
+    return codes

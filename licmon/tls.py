@@ -6,7 +6,6 @@ from pathlib import Path
 from licmon.config import Settings
 from licmon.errors import ConfigError
 
-
 # TLS 1.2: forward secrecy (ECDHE) and AEAD (GCM, ChaCha20-Poly1305) only; no CBC, no RSA
 # key exchange, no DHE.
 TLS12_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!eNULL:!SHA1:!SHA256:!SHA384:!CBC"

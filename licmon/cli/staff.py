@@ -1,4 +1,4 @@
-"""licmon user add | list | disable | enable | passwd | roles | token.
+"""licmon user add | list | disable | enable | passwd | roles | totp | totp-reset | token.
 
 There is no default account: the first admin is made here. Passwords come from a hidden,
 confirmed prompt or from standard input (``--password-stdin``), never from an argument,
@@ -25,7 +25,8 @@ from licmon.domain.passwords import Passwords, check_policy
 from licmon.domain.scopes import READ, SCOPES, parse_scopes, scopes_text
 from licmon.domain.sessions import new_api_token, token_hash
 from licmon.domain.staff import StaffUser, check_roles_and_org, parse_roles, parse_username
-from licmon.errors import BadRequest
+from licmon.errors import BadRequest, NotFound
+from licmon.staff_login import Enrolment, confirm_enrolment, start_enrolment
 from licmon.store.base import Store
 
 USER_COLUMNS = ("id", "username", "roles", "org", "state", "created")
@@ -282,3 +283,52 @@ def token_revoke(token_id: int, config_file: Path | None, data_dir: Path | None)
 
     with_settings(config_file, data_dir, act)
     click.echo(f"token {token_id} revoked")
+
+
+@user.command("totp")
+@click.argument("username")
+@settings_options
+def user_totp(username: str, config_file: Path | None, data_dir: Path | None) -> None:
+    """Set up USERNAME's second factor (TOTP): shows the key, asks for the app's first code,
+    prints the recovery codes once."""
+    name = parse_username(username)
+
+    async def start(store: Store) -> Enrolment:
+        account = await _account(store, name)
+        return await start_enrolment(store, account, cli_actor())
+
+    enrolment = with_settings(config_file, data_dir, start)
+    click.echo(f"key: {enrolment.secret}")
+    click.echo(f"link: {enrolment.uri}")
+    code = click.prompt("Code from the app", err=True)
+
+    async def confirm(store: Store) -> list[str]:
+        account = await _account(store, name)
+        now = int(datetime.now(UTC).timestamp())
+        return await confirm_enrolment(store, account, code, now, cli_actor())
+
+    for recovery in with_settings(config_file, data_dir, confirm):
+        click.echo(f"recovery code: {recovery}")
+    click.echo("Second factor on. The recovery codes are shown once; each works once.", err=True)
+
+
+@user.command("totp-reset")
+@click.argument("username")
+@settings_options
+def user_totp_reset(username: str, config_file: Path | None, data_dir: Path | None) -> None:
+    """Remove USERNAME's second factor and recovery codes (a lost phone)."""
+    name = parse_username(username)
+
+    async def act(store: Store) -> bool:
+        account = await _account(store, name)
+        return await store.reset_totp(account.id, actor=cli_actor())
+
+    removed = with_settings(config_file, data_dir, act)
+    click.echo(f"second factor of {name} {'removed' if removed else 'was not set up'}")
+
+
+async def _account(store: Store, name: str) -> StaffUser:
+    for account in await store.list_users():
+        if account.username == name:
+            return account
+    raise NotFound("No such user.")

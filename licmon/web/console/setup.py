@@ -18,7 +18,16 @@ from licmon.domain.challenge import challenge_key
 from licmon.keys import METRICS, PEPPER, SETTINGS, STAFF_AUTH, STORE, TRUSTED_PROXIES
 from licmon.staff_login import StaffAuth
 from licmon.timetext import day_of, when
-from licmon.web.console import api, flags, login, pages, privacy_pages, reports, users
+from licmon.web.console import (
+    api,
+    flags,
+    login,
+    pages,
+    privacy_pages,
+    reports,
+    second_factor,
+    users,
+)
 from licmon.web.console.errors import console_errors
 from licmon.web.console.render import staff_headers
 
@@ -32,6 +41,7 @@ ROUTE_TABLES = (
     reports.routes,
     privacy_pages.routes,
     users.routes,
+    second_factor.routes,
     api.routes,
 )
 
