@@ -1,19 +1,17 @@
 """The audit log in SQLite: appended in the caller's transaction, read back for proofs."""
 
 import json
-import re
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
 from licmon.domain.audit import GENESIS, AuditEntry, StoredEntry, entry_hash
-
-_IP_LIKE = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b|\b[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}\b")
+from licmon.domain.redaction import redact_addresses
 
 
 def redact(text: str) -> str:
     """Free text typed by staff goes into the audit log without anything like an address."""
-    return _IP_LIKE.sub("[address]", text)[:500]
+    return redact_addresses(text)
 
 
 def append(conn: sqlite3.Connection, entry: AuditEntry) -> int:
