@@ -3,6 +3,7 @@ must count every one of them, so the right password sent last gets no session.""
 
 import asyncio
 import re
+import sqlite3
 from pathlib import Path
 
 import aiohttp
@@ -60,3 +61,40 @@ def test_thirty_concurrent_logins_count_as_thirty(tmp_path: Path) -> None:
         proc.wait(timeout=20)
     assert not any(results), "a session was opened despite 29 failures before it"
     assert proc.returncode is not None and proc.returncode != -9
+
+
+async def spray(base: str) -> None:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as session:
+        challenges = []
+        for _ in range(30):
+            async with session.get(f"{base}/staff/login") as page:
+                found = CHALLENGE.search(await page.text())
+                assert found
+                challenges.append(found.group(1))
+
+        async def post(i: int, challenge: str) -> None:
+            form = {"username": f"user{i}", "password": "guess", "challenge": challenge}
+            async with session.post(f"{base}/staff/login", data=form, allow_redirects=False):
+                pass
+
+        await asyncio.gather(*(post(i, c) for i, c in enumerate(challenges)))
+
+
+def test_thirty_concurrent_logins_on_many_accounts_hit_the_address_throttle(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "data"
+    serverproc.seed(data_dir)
+    port = serverproc.free_port()
+    proc = serverproc.start(data_dir, port)
+    try:
+        asyncio.run(spray(f"http://127.0.0.1:{port}"))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    conn = sqlite3.connect(data_dir / "licmon.db")
+    try:
+        counts = dict(conn.execute("SELECT outcome, count(*) FROM login_attempts GROUP BY 1"))
+    finally:
+        conn.close()
+    assert counts == {"bad_credentials": 20, "throttled": 10}
