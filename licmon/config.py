@@ -177,6 +177,19 @@ class Settings:
         "usage_daily publishes no (day, product, country) cell fed by fewer organizations: "
         "its counts move to a coarser cell (see README, Personal data).",
     )
+    # -- security hardening (issue 17); see README "Sessions and security"
+    api_token_days: int = setting(
+        90, "Days a new personal API token is valid unless `token add --expires-days` says."
+    )
+    connections_per_address: int = setting(
+        64, "Concurrent connections one address (IPv6: /64) may hold; more are closed at once."
+    )
+    staff_second_factor_required: bool = setting(
+        True, "Admins and DPOs must set up TOTP before using the console (others may)."
+    )
+    header_timeout_seconds: float = setting(
+        10.0, "A connection that has not sent a whole request head this long is closed."
+    )
 
     @property
     def database_path(self) -> Path:

@@ -30,6 +30,9 @@ _WORD = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 _TIMESTAMPED = ("counter", "histogram", "summary", "gaugehistogram")
 
 
+LOGIN_OUTCOMES = ("success", "failure")
+
+
 def word(value: str) -> str:
     """A label value as a low-cardinality word; anything else becomes 'other'."""
     return value if _WORD.fullmatch(value) else OTHER
@@ -158,8 +161,13 @@ class Metrics:
             registry=r,
         )
         self.staff_logins = Counter(
-            "licmon_staff_logins", "Staff login attempts, by outcome.", ["outcome"], registry=r
+            "licmon_staff_logins",
+            "Staff login attempts: success or failure (the reason is in the audit log only).",
+            ["outcome"],
+            registry=r,
         )
+        for outcome in LOGIN_OUTCOMES:
+            self.staff_logins.labels(outcome)
         self.personal_data_reads = Counter(
             "licmon_personal_data_reads",
             "Reads of personal data through the purpose gateway, by purpose.",
@@ -216,7 +224,9 @@ class Metrics:
         self.retention_last_success.set(at)
 
     def staff_login(self, outcome: str) -> None:
-        self.staff_logins.labels(word(outcome)).inc()
+        """Only success or failure: an unauthenticated scrape must not tell an unknown
+        account from a locked or disabled one."""
+        self.staff_logins.labels("success" if outcome == "success" else "failure").inc()
 
     def personal_data_read(self, purpose: str) -> None:
         self.personal_data_reads.labels(word(purpose)).inc()

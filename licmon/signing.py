@@ -6,8 +6,10 @@ in the folder is published, so a rotated-out key keeps verifying the leases it i
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import os
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,14 +94,21 @@ def generate_key(folder: Path) -> SigningKey:
 
 
 def write_private_file(path: Path, data: bytes) -> None:
-    """Write a secret owner-only, atomically: no reader ever sees a partial file."""
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(temporary, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    """Write a secret owner-only, atomically: no reader ever sees a partial file. The
+    temporary file is new (``mkstemp``: exclusive, 0600, never through a link), so a file
+    or link planted in the directory is neither reused nor followed; the final rename
+    replaces a link at ``path`` instead of writing through it."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise
 
 
 def _read_key(path: Path) -> SigningKey:

@@ -19,6 +19,7 @@ from licmon.logs import setup_logging
 from licmon.serverlock import serving
 from licmon.store.sqlite import prepare_database
 from licmon.tls import server_context
+from licmon.web import connguard
 
 log = logging.getLogger("licmon")
 GC_YOUNG_THRESHOLD = 50_000
@@ -69,6 +70,7 @@ def serve(
 def _run(settings: Settings, ssl_context: ssl.SSLContext | None) -> None:
     app = create_app(settings)
     app.cleanup_ctx.append(_quiet_garbage_collector)
+    connguard.install(app, settings.connections_per_address, settings.header_timeout_seconds)
     web.run_app(
         app,
         host=settings.host,

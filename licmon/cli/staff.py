@@ -1,4 +1,4 @@
-"""licmon user add | list | disable | enable | passwd | roles | token.
+"""licmon user add | list | disable | enable | passwd | roles | totp | totp-reset | token.
 
 There is no default account: the first admin is made here. Passwords come from a hidden,
 confirmed prompt or from standard input (``--password-stdin``), never from an argument,
@@ -22,14 +22,25 @@ from licmon.cli.common import (
 )
 from licmon.cli.common import with_store as run_with_store
 from licmon.domain.passwords import Passwords, check_policy
+from licmon.domain.scopes import READ, SCOPES, parse_scopes, scopes_text
 from licmon.domain.sessions import new_api_token, token_hash
 from licmon.domain.staff import StaffUser, check_roles_and_org, parse_roles, parse_username
-from licmon.errors import BadRequest
+from licmon.errors import BadRequest, NotFound
+from licmon.staff_login import Enrolment, confirm_enrolment, start_enrolment
 from licmon.store.base import Store
 
 USER_COLUMNS = ("id", "username", "roles", "org", "state", "created")
 ROLES_HELP = "Comma-separated: admin, analyst, support, dpo, customer."
-TOKEN_COLUMNS = ("id", "username", "name", "created_at", "expires_at", "last_used_at", "revoked")
+TOKEN_COLUMNS = (
+    "id",
+    "username",
+    "name",
+    "scopes",
+    "created_at",
+    "expires_at",
+    "last_used_at",
+    "revoked",
+)
 
 
 def password_option(func: Any) -> Any:
@@ -203,12 +214,24 @@ def token() -> None:
 @token.command("add")
 @click.argument("username")
 @click.option("--name", required=True, help="What the token is for.")
-@click.option("--expires-days", type=click.IntRange(1, 3650), help="Days until it expires.")
+@click.option(
+    "--expires-days",
+    type=click.IntRange(1, 3650),
+    help="Days until it expires (default: the api_token_days setting, 90).",
+)
+@click.option(
+    "--scope",
+    "scope",
+    default=READ,
+    show_default=True,
+    help=f"What it may do, comma-separated: {', '.join(SCOPES)}.",
+)
 @settings_options
 def token_add(
     username: str,
     name: str,
     expires_days: int | None,
+    scope: str,
     config_file: Path | None,
     data_dir: Path | None,
 ) -> None:
@@ -216,17 +239,18 @@ def token_add(
     owner = parse_username(username)
     if not name.strip() or len(name) > 100:
         raise BadRequest("A token name is 1-100 characters.")
+    scopes = scopes_text(parse_scopes(scope))
+    settings = make_settings(config_file, data_dir=data_dir)
+    days = expires_days or settings.api_token_days
     secret = new_api_token()
 
     async def act(store: Store) -> dict[str, Any]:
-        expires = None
-        if expires_days is not None:
-            expires = int(datetime.now(UTC).timestamp()) + expires_days * 86400
+        expires = int(datetime.now(UTC).timestamp()) + days * 86400
         return await store.add_api_token(
-            owner, name.strip(), token_hash(secret), expires, actor=cli_actor()
+            owner, name.strip(), token_hash(secret), expires, actor=cli_actor(), scopes=scopes
         )
 
-    added = with_settings(config_file, data_dir, act)
+    added = run_with_store(settings, act)
     click.echo(f"token {added['id']} for {owner}: {secret}")
     click.echo("Shown once: licmon keeps only its hash.", err=True)
 
@@ -259,3 +283,52 @@ def token_revoke(token_id: int, config_file: Path | None, data_dir: Path | None)
 
     with_settings(config_file, data_dir, act)
     click.echo(f"token {token_id} revoked")
+
+
+@user.command("totp")
+@click.argument("username")
+@settings_options
+def user_totp(username: str, config_file: Path | None, data_dir: Path | None) -> None:
+    """Set up USERNAME's second factor (TOTP): shows the key, asks for the app's first code,
+    prints the recovery codes once."""
+    name = parse_username(username)
+
+    async def start(store: Store) -> Enrolment:
+        account = await _account(store, name)
+        return await start_enrolment(store, account, cli_actor())
+
+    enrolment = with_settings(config_file, data_dir, start)
+    click.echo(f"key: {enrolment.secret}")
+    click.echo(f"link: {enrolment.uri}")
+    code = click.prompt("Code from the app", err=True)
+
+    async def confirm(store: Store) -> list[str]:
+        account = await _account(store, name)
+        now = int(datetime.now(UTC).timestamp())
+        return await confirm_enrolment(store, account, code, now, cli_actor())
+
+    for recovery in with_settings(config_file, data_dir, confirm):
+        click.echo(f"recovery code: {recovery}")
+    click.echo("Second factor on. The recovery codes are shown once; each works once.", err=True)
+
+
+@user.command("totp-reset")
+@click.argument("username")
+@settings_options
+def user_totp_reset(username: str, config_file: Path | None, data_dir: Path | None) -> None:
+    """Remove USERNAME's second factor and recovery codes (a lost phone)."""
+    name = parse_username(username)
+
+    async def act(store: Store) -> bool:
+        account = await _account(store, name)
+        return await store.reset_totp(account.id, actor=cli_actor())
+
+    removed = with_settings(config_file, data_dir, act)
+    click.echo(f"second factor of {name} {'removed' if removed else 'was not set up'}")
+
+
+async def _account(store: Store, name: str) -> StaffUser:
+    for account in await store.list_users():
+        if account.username == name:
+            return account
+    raise NotFound("No such user.")

@@ -2,7 +2,9 @@
 
 Per account, failures are counted in the store (``login_attempts``: persistent, shared by
 every node). Per address, failures are counted here, in a bounded in-memory map keyed by
-the address (IPv4) or its /64 (IPv6): a ``WHERE address = ?`` in SQL would itself read a
+the address (IPv4) or its /64 (IPv6). Both are reserved before the password is hashed
+(the attempt's row is written as ``pending`` and the address's slot taken), so that N
+attempts sent at once count as N. A ``WHERE address = ?`` in SQL would itself read a
 personal column, which every connection but the gateway's reads as NULL, and a keyed hash
 of the address in a second column would be the address again under another name. The
 price: each node counts on its own and a restart forgets, which is acceptable for a speed
@@ -31,6 +33,9 @@ class LoginOutcome(StrEnum):
     LOCKED = "locked"  # too many failures for this account
     BAD_CREDENTIALS = "bad_credentials"  # unknown user or wrong password
     DISABLED = "disabled"
+    BAD_CODE = "bad_code"  # right password, missing, wrong or reused second-factor code
+    REFUSED = "refused"  # posted from another site (login CSRF)
+    PENDING = "pending"  # reserved, not decided yet (counts as a failure meanwhile)
 
     @property
     def failed(self) -> bool:
@@ -53,6 +58,7 @@ class LoginFacts:
     user: StaffUser | None
     account_failures: int
     password_ok: bool
+    second_factor_ok: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,24 +77,53 @@ class LoginStart:
     """What the store knows when a login form arrives."""
 
     fresh: bool  # False: the form's challenge was used before
+    attempt_id: int = 0  # the attempt's row, written as pending
     user: StaffUser | None = None
     password_hash: str | None = None
-    account_failures: int = 0
+    account_failures: int = 0  # of this device when it is a known one, else of the rest
+    device_id: int | None = None  # a browser that logged in to this account before
+    totp: "TotpState | None" = None
+
+
+@dataclass(frozen=True, slots=True)
+class TotpState:
+    """A confirmed second factor: the seed and the last time step accepted (single use)."""
+
+    secret: str
+    last_step: int
+
+
+@dataclass(frozen=True, slots=True)
+class SecondFactor:
+    """What a login used as its second factor, consumed with the session (single use)."""
+
+    step: int | None = None
+    recovery_hash: bytes | None = None
 
 
 def decide(facts: LoginFacts, policy: LoginPolicy) -> LoginOutcome:
-    """The order matters only for the log: every failure gets the same answer."""
-    if not facts.form_ok:
-        return LoginOutcome.BAD_FORM
-    if facts.address_throttled:
-        return LoginOutcome.THROTTLED
-    if facts.account_failures >= policy.account_max_failures:
-        return LoginOutcome.LOCKED
-    if facts.user is None or not facts.password_ok:
-        return LoginOutcome.BAD_CREDENTIALS
-    if facts.user.disabled:
-        return LoginOutcome.DISABLED
-    return LoginOutcome.OK
+    """The first failing check names the outcome; the order matters only for the log:
+    every failure gets the same answer."""
+    checks = (
+        (facts.form_ok, LoginOutcome.BAD_FORM),
+        (not facts.address_throttled, LoginOutcome.THROTTLED),
+        (facts.account_failures < policy.account_max_failures, LoginOutcome.LOCKED),
+        (facts.user is not None and facts.password_ok, LoginOutcome.BAD_CREDENTIALS),
+        (facts.user is not None and not facts.user.disabled, LoginOutcome.DISABLED),
+        (facts.second_factor_ok, LoginOutcome.BAD_CODE),
+    )
+    return next((outcome for passed, outcome in checks if not passed), LoginOutcome.OK)
+
+
+# The outcomes the address throttle counts: the others free the slot reserved for them.
+ADDRESS_FAILURES = frozenset(
+    {
+        LoginOutcome.BAD_CREDENTIALS,
+        LoginOutcome.LOCKED,
+        LoginOutcome.DISABLED,
+        LoginOutcome.BAD_CODE,
+    }
+)
 
 
 def throttle_key(address: IPAddress) -> str:
@@ -110,6 +145,20 @@ class AddressThrottle:
 
     def blocked(self, key: str, now: int) -> bool:
         return len(self._recent(key, now)) >= self._max
+
+    def reserve(self, key: str, now: int) -> bool:
+        """Take a slot for an attempt about to be checked; False when none is left.
+        Synchronous, so two attempts on the same event loop cannot both take the last."""
+        if self.blocked(key, now):
+            return False
+        self.failed(key, now)
+        return True
+
+    def release(self, key: str, at: int) -> None:
+        """Give back the slot an attempt took at ``at`` (it succeeded or was not counted)."""
+        times = self._failures.get(key)
+        if times and at in times:
+            times.remove(at)
 
     def failed(self, key: str, now: int) -> None:
         times = [*self._recent(key, now), now][-self._max :]

@@ -58,6 +58,7 @@ class StaffUser:
     org_id: int | None = None  # customers only: the one organization they see
     disabled: bool = False
     created_at: int = 0
+    second_factor: bool = False  # a confirmed TOTP seed
 
     @property
     def actor(self) -> str:

@@ -8,13 +8,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from licmon.domain.audit import GENESIS, AuditEntry, StoredEntry, entry_hash
-
-_IP_LIKE = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b|\b[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}\b")
+from licmon.domain.redaction import redact_addresses
 
 
 def redact(text: str) -> str:
     """Free text typed by staff goes into the audit log without anything like an address."""
-    return _IP_LIKE.sub("[address]", text)[:500]
+    return redact_addresses(text)
 
 
 FREE_TEXT = frozenset({"justification", "reason", "note", "comment"})  # typed by people

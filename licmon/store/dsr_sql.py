@@ -178,7 +178,15 @@ def add_hold(
     cursor = conn.execute(
         "INSERT INTO legal_holds (scope, scope_id, reason, citation, created_by, created_at, "
         "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (scope, scope_id, reason.strip(), citation.strip(), actor, now, expires_at),
+        (
+            scope,
+            scope_id,
+            audit_sql.redact(reason.strip()),
+            citation.strip(),
+            actor,
+            now,
+            expires_at,
+        ),
     )
     hold_id = int(cursor.lastrowid or 0)
     audit_sql.append(

@@ -5,6 +5,7 @@ from sqlite_utils.migrations import Migrations
 
 from licmon.store.abuse_schema import ABUSE_SCHEMA
 from licmon.store.restriction_schema import RESTRICTION_SCHEMA
+from licmon.store.security_schema import SECURITY_SCHEMA
 from licmon.store.staff_schema import STAFF_SCHEMA
 
 migrations = Migrations("licmon")
@@ -212,6 +213,15 @@ def m006_restrictions_and_machine_deadlines(db: Database) -> None:
 def m007_dsr_flags_erasure(db: Database) -> None:
     """A flag whose erasure waits for a legal hold: restricted now, erased when it ends."""
     db.execute("ALTER TABLE flags ADD COLUMN erasure_requested_at INTEGER")
+
+
+
+@migrations()
+def m009_security(db: Database) -> None:
+    """Known devices (login throttling that spares the owner), second factors, token
+    scopes. The new tables are keyed by user and go with the account (ON DELETE CASCADE)."""
+    for statement in SECURITY_SCHEMA:
+        db.execute(statement)
 
 
 def apply(db: Database) -> None:

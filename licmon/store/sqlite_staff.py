@@ -6,11 +6,11 @@ from functools import partial
 from typing import Any
 
 from licmon.domain.access import Role
-from licmon.domain.logins import LoginAttempt, LoginStart
+from licmon.domain.logins import LoginAttempt, LoginOutcome, LoginStart, SecondFactor
 from licmon.domain.purposes import DAY
 from licmon.domain.sessions import NewSession, SessionRecord
 from licmon.domain.staff import StaffUser
-from licmon.store import console_sql, login_sql, report_sql, staff_sql
+from licmon.store import console_sql, login_sql, report_sql, staff_sql, totp_sql
 from licmon.store.sqlite_base import SqlitePlumbing
 from licmon.store.staff_base import StaffStore
 
@@ -82,7 +82,13 @@ class SqliteStaff(StaffStore, SqlitePlumbing):
 
     # -- login and sessions
     async def begin_login(
-        self, nonce: str, expires_at: int, username: str, since: int
+        self,
+        nonce: str,
+        expires_at: int,
+        username: str,
+        since: int,
+        attempt: LoginAttempt,
+        device_hash: bytes | None,
     ) -> LoginStart:
         return await self._write(
             partial(
@@ -92,14 +98,67 @@ class SqliteStaff(StaffStore, SqlitePlumbing):
                 username=username,
                 since=since,
                 now=self._now(),
+                attempt=attempt,
+                device_hash=device_hash,
             )
         )
 
     async def finish_login(
-        self, attempt: LoginAttempt, session: NewSession | None, new_hash: str | None
-    ) -> int | None:
+        self,
+        attempt_id: int,
+        attempt: LoginAttempt,
+        session: NewSession | None,
+        new_hash: str | None,
+        factor: SecondFactor | None,
+        device_hash: bytes | None,
+    ) -> tuple[LoginOutcome, int | None]:
         return await self._write(
-            partial(login_sql.finish_login, attempt=attempt, session=session, new_hash=new_hash)
+            partial(
+                login_sql.finish_login,
+                attempt_id=attempt_id,
+                attempt=attempt,
+                session=session,
+                new_hash=new_hash,
+                factor=factor,
+                device_hash=device_hash,
+            )
+        )
+
+    async def refused_login(self, attempt: LoginAttempt) -> None:
+        await self._write(partial(login_sql.refused_login, attempt=attempt))
+
+    # -- second factor
+    async def start_totp_enrolment(self, user_id: int, secret: str, *, actor: str) -> None:
+        await self._write(
+            partial(
+                totp_sql.start_enrolment,
+                user_id=user_id,
+                secret=secret,
+                actor=actor,
+                now=self._now(),
+            )
+        )
+
+    async def pending_totp_secret(self, user_id: int) -> str | None:
+        return await self._read(partial(totp_sql.pending_secret, user_id=user_id))
+
+    async def confirm_totp_enrolment(
+        self, user_id: int, step: int, recovery_hashes: list[bytes], *, actor: str
+    ) -> None:
+        await self._write(
+            partial(
+                totp_sql.confirm_enrolment,
+                user_id=user_id,
+                step=step,
+                recovery_hashes=recovery_hashes,
+                actor=actor,
+                now=self._now(),
+            )
+        )
+
+    async def reset_totp(self, user_id: int, *, actor: str) -> bool:
+        return await self._write(
+            partial(totp_sql.reset, user_id=user_id, actor=actor, now=self._now())
         )
 
     async def session_for(self, token_hash: bytes) -> tuple[SessionRecord, StaffUser] | None:
@@ -124,7 +183,14 @@ class SqliteStaff(StaffStore, SqlitePlumbing):
 
     # -- personal API tokens
     async def add_api_token(
-        self, username: str, name: str, token_hash: bytes, expires_at: int | None, *, actor: str
+        self,
+        username: str,
+        name: str,
+        token_hash: bytes,
+        expires_at: int | None,
+        *,
+        actor: str,
+        scopes: str = "read",
     ) -> dict[str, Any]:
         return await self._write(
             partial(
@@ -135,6 +201,7 @@ class SqliteStaff(StaffStore, SqlitePlumbing):
                 expires_at=expires_at,
                 actor=actor,
                 now=self._now(),
+                scopes=scopes,
             )
         )
 
@@ -146,7 +213,9 @@ class SqliteStaff(StaffStore, SqlitePlumbing):
             partial(staff_sql.revoke_token, token_id=token_id, actor=actor, now=self._now())
         )
 
-    async def user_for_api_token(self, token_hash: bytes) -> StaffUser | None:
+    async def user_for_api_token(
+        self, token_hash: bytes
+    ) -> tuple[StaffUser, frozenset[str]] | None:
         return await self._write(
             partial(staff_sql.user_for_token, digest=token_hash, now=self._now())
         )

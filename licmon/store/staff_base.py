@@ -8,7 +8,7 @@ import abc
 from typing import Any
 
 from licmon.domain.access import Role
-from licmon.domain.logins import LoginAttempt, LoginStart
+from licmon.domain.logins import LoginAttempt, LoginOutcome, LoginStart, SecondFactor
 from licmon.domain.sessions import NewSession, SessionRecord
 from licmon.domain.staff import StaffUser
 
@@ -48,15 +48,48 @@ class StaffStore(abc.ABC):
     # -- login and sessions
     @abc.abstractmethod
     async def begin_login(
-        self, nonce: str, expires_at: int, username: str, since: int
+        self,
+        nonce: str,
+        expires_at: int,
+        username: str,
+        since: int,
+        attempt: LoginAttempt,
+        device_hash: bytes | None,
     ) -> LoginStart:
-        """Use up a login challenge (single use) and fetch the account and its failures."""
+        """Use up a login challenge (single use), fetch the account and its failures and
+        reserve the attempt as pending, atomically (a stale form is logged as such)."""
 
     @abc.abstractmethod
     async def finish_login(
-        self, attempt: LoginAttempt, session: NewSession | None, new_hash: str | None
-    ) -> int | None:
-        """Log the attempt; on success open the session. Returns the session id."""
+        self,
+        attempt_id: int,
+        attempt: LoginAttempt,
+        session: NewSession | None,
+        new_hash: str | None,
+        factor: SecondFactor | None,
+        device_hash: bytes | None,
+    ) -> tuple[LoginOutcome, int | None]:
+        """Decide the pending attempt; on success use up the second factor, open the
+        session, remember the device. Returns the final outcome and the session id."""
+
+    @abc.abstractmethod
+    async def refused_login(self, attempt: LoginAttempt) -> None:
+        """Log and audit a login refused before it was tried (posted from another site)."""
+
+    # -- second factor
+    @abc.abstractmethod
+    async def start_totp_enrolment(self, user_id: int, secret: str, *, actor: str) -> None: ...
+
+    @abc.abstractmethod
+    async def pending_totp_secret(self, user_id: int) -> str | None: ...
+
+    @abc.abstractmethod
+    async def confirm_totp_enrolment(
+        self, user_id: int, step: int, recovery_hashes: list[bytes], *, actor: str
+    ) -> None: ...
+
+    @abc.abstractmethod
+    async def reset_totp(self, user_id: int, *, actor: str) -> bool: ...
 
     @abc.abstractmethod
     async def session_for(self, token_hash: bytes) -> tuple[SessionRecord, StaffUser] | None: ...
@@ -74,7 +107,14 @@ class StaffStore(abc.ABC):
     # -- personal API tokens
     @abc.abstractmethod
     async def add_api_token(
-        self, username: str, name: str, token_hash: bytes, expires_at: int | None, *, actor: str
+        self,
+        username: str,
+        name: str,
+        token_hash: bytes,
+        expires_at: int | None,
+        *,
+        actor: str,
+        scopes: str = "read",
     ) -> dict[str, Any]: ...
 
     @abc.abstractmethod
@@ -84,7 +124,10 @@ class StaffStore(abc.ABC):
     async def revoke_api_token(self, token_id: int, *, actor: str) -> dict[str, Any]: ...
 
     @abc.abstractmethod
-    async def user_for_api_token(self, token_hash: bytes) -> StaffUser | None: ...
+    async def user_for_api_token(
+        self, token_hash: bytes
+    ) -> tuple[StaffUser, frozenset[str]] | None:
+        """The live token's enabled owner and the token's scopes."""
 
     # -- the console's aggregates (no personal data); org None: every organization
     @abc.abstractmethod

@@ -12,19 +12,34 @@ from licmon.errors import Conflict, NotFound
 from licmon.store import audit_sql
 from licmon.store.sqlrows import dicts
 
-USER_COLUMNS = "id, username, roles, org_id, disabled, created_at"
+USER_COLUMNS = (
+    "id, username, roles, org_id, disabled, created_at, EXISTS (SELECT 1 FROM staff_totp t "
+    "WHERE t.user_id = staff_users.id AND t.confirmed_at IS NOT NULL)"
+)
 SESSION_COLUMNS = "id, user_id, csrf_token, created_at, last_seen, expires_at, revoked_at"
 
 
 def audit(
     conn: sqlite3.Connection, now: int, actor: str, action: str, target: str, **details: Any
 ) -> None:
-    audit_sql.append(conn, AuditEntry(now, actor, action, target, "ok", details))
+    audit_entry(conn, now, actor, action, target, "ok", **details)
+
+
+def audit_entry(
+    conn: sqlite3.Connection,
+    now: int,
+    actor: str,
+    action: str,
+    target: str,
+    outcome: str,
+    **details: Any,
+) -> None:
+    audit_sql.append(conn, AuditEntry(now, actor, action, target, outcome, details))
 
 
 def _user(row: tuple[Any, ...]) -> StaffUser:
     roles = frozenset(Role(name) for name in row[2].split(",") if name)
-    return StaffUser(row[0], row[1], roles, row[3], bool(row[4]), row[5])
+    return StaffUser(row[0], row[1], roles, row[3], bool(row[4]), row[5], bool(row[6]))
 
 
 def _roles_text(roles: frozenset[Role]) -> str:
@@ -206,21 +221,22 @@ def add_token(
     expires_at: int | None,
     actor: str,
     now: int,
+    scopes: str = "read",
 ) -> dict[str, Any]:
     user = user_by_name(conn, username)
     cursor = conn.execute(
-        "INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (user.id, name, digest, now, expires_at),
+        "INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at, scopes) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (user.id, name, digest, now, expires_at, scopes),
     )
     token_id = int(cursor.lastrowid or 0)
-    audit(conn, now, actor, "token.add", f"token:{token_id}", user=user.id)
+    audit(conn, now, actor, "token.add", f"token:{token_id}", user=user.id, scopes=scopes)
     return token_by_id(conn, token_id)
 
 
 ISSUED_COLUMNS = (
-    "t.id, t.user_id, u.username, t.name, t.created_at, t.expires_at, t.last_used_at, "
-    "t.revoked_at FROM api_tokens t JOIN staff_users u ON u.id = t.user_id"
+    "t.id, t.user_id, u.username, t.name, t.scopes, t.created_at, t.expires_at, "
+    "t.last_used_at, t.revoked_at FROM api_tokens t JOIN staff_users u ON u.id = t.user_id"
 )
 
 
@@ -245,10 +261,13 @@ def revoke_token(conn: sqlite3.Connection, token_id: int, actor: str, now: int) 
     return token_by_id(conn, token_id)
 
 
-def user_for_token(conn: sqlite3.Connection, digest: bytes, now: int) -> StaffUser | None:
-    """The token's owner when the token is live and the account enabled; records its use."""
+def user_for_token(
+    conn: sqlite3.Connection, digest: bytes, now: int
+) -> tuple[StaffUser, frozenset[str]] | None:
+    """The token's owner and scopes when the token is live and the account enabled;
+    records its use."""
     row = conn.execute(
-        "SELECT id, user_id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL "
+        "SELECT id, user_id, scopes FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL "
         "AND (expires_at IS NULL OR expires_at > ?)",
         (digest, now),
     ).fetchone()
@@ -256,4 +275,4 @@ def user_for_token(conn: sqlite3.Connection, digest: bytes, now: int) -> StaffUs
         return None
     conn.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (now, row[0]))
     user = user_by_id(conn, row[1])
-    return None if user.disabled else user
+    return None if user.disabled else (user, frozenset(str(row[2]).split(",")))

@@ -25,7 +25,9 @@ async def read_json(request: web.Request) -> Any:
 
 def parse_json(raw: bytes) -> Any:
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        return json.loads(
+            raw.decode("utf-8"), parse_constant=_reject_constant, object_pairs_hook=_unique_keys
+        )
     except UnicodeDecodeError:
         raise BadRequest("The body is not valid UTF-8.") from None
     except RecursionError:
@@ -36,6 +38,16 @@ def parse_json(raw: bytes) -> Any:
 
 def json_response(data: Any, status: int = 200, **headers: str) -> web.Response:
     return web.json_response(data, status=status, headers=headers or None)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A key given twice is refused: a proxy and licmon must never read different bodies."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise ValueError(f"the key {key[:40]!r} appears twice")
+        found[key] = value
+    return found
 
 
 def _reject_constant(name: str) -> Any:

@@ -63,7 +63,7 @@ async def _activity(path: Path) -> None:
         await store.checkin(checkin_command(lic, req, ip, NO_GEO, now))
     for user_id, address in ((1, "198.51.100.1"), (2, "198.51.100.2")):
         attempt = LoginAttempt(now, user_id, LoginOutcome.BAD_CREDENTIALS, address, now + 3600)
-        await store.finish_login(attempt, None, None)
+        await store.refused_login(attempt)  # a failed attempt, logged and audited
     await store.close()
 
 

@@ -133,6 +133,12 @@ PAGES = [
     ),
     Route("GET", "/staff/users", lambda s: "/staff/users", Permission.USERS),
     Route(
+        "GET",
+        "/staff/account/second-factor",
+        lambda s: "/staff/account/second-factor",
+        None,
+    ),
+    Route(
         "POST",
         "/staff/users/{user_id}/{change}",
         lambda s: f"/staff/users/{s.world.users['spare'].id}/enable",
@@ -155,6 +161,7 @@ API = [
     ),
 ]
 SPECIAL = {"/staff/login": "POST", "/staff/logout": "POST"}  # tested in test_login.py
+SPECIAL["/staff/account/second-factor"] = "POST"  # tested in test_second_factor.py
 
 
 def expected(route: Route, user: StaffUser) -> int:

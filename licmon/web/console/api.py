@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from licmon.domain.scopes import READ
 from licmon.domain.staff import Permission, StaffUser, require
 from licmon.errors import Unauthorized
 from licmon.keys import STAFF_AUTH, STORE
@@ -18,12 +19,14 @@ from licmon.web.jsonio import json_response
 routes = web.RouteTableDef()
 
 
-def api_route(permission: Permission | None) -> Callable[[Handler], Handler]:
+def api_route(permission: Permission | None, scope: str = READ) -> Callable[[Handler], Handler]:
+    """The handler runs for a live token with ``scope`` whose owner holds ``permission``."""
+
     def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def guarded(request: web.Request) -> web.StreamResponse:
             header = request.headers.get("Authorization", "")
-            user = await request.config_dict[STAFF_AUTH].api_user(header)
+            user = await request.config_dict[STAFF_AUTH].api_user(header, scope)
             if user is None:
                 raise Unauthorized("A valid personal API token is needed (Authorization: Bearer).")
             if permission is not None:

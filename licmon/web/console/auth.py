@@ -7,14 +7,19 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from licmon.domain import totp
 from licmon.domain.sessions import NewSession, SessionRecord, csrf_matches
 from licmon.domain.staff import Permission, StaffUser, require
 from licmon.errors import Forbidden, Unauthorized
-from licmon.keys import STAFF_AUTH
+from licmon.keys import SETTINGS, STAFF_AUTH
 
 SESSION_COOKIE = "licmon_session"
+DEVICE_COOKIE = "licmon_device"  # a browser that logged in before (OWASP device cookie)
+DEVICE_COOKIE_SECONDS = 180 * 86400
 COOKIE_PATH = "/staff"
 LOGIN_PATH = "/staff/login"
+SECOND_FACTOR_PATH = "/staff/account/second-factor"
+ENROLMENT_PATHS = frozenset({SECOND_FACTOR_PATH, "/staff/logout"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 USER = web.RequestKey("staff_user", StaffUser)
 SESSION = web.RequestKey("staff_session", SessionRecord)
@@ -29,6 +34,10 @@ def staff_page(permission: Permission | None) -> Callable[[Handler], Handler]:
         @functools.wraps(handler)
         async def guarded(request: web.Request) -> web.StreamResponse:
             user = await authenticate(request)
+            if must_enrol(request, user) and request.path not in ENROLMENT_PATHS:
+                if request.method in UNSAFE_METHODS:
+                    raise Forbidden("Set up your second factor first.")
+                raise web.HTTPSeeOther(SECOND_FACTOR_PATH)
             if permission is not None:
                 require(user, permission)
             return await handler(request)
@@ -37,6 +46,12 @@ def staff_page(permission: Permission | None) -> Callable[[Handler], Handler]:
         return guarded
 
     return wrap
+
+
+def must_enrol(request: web.Request, user: StaffUser) -> bool:
+    """Admins and DPOs without a second factor may only set one up (or log out)."""
+    required = request.config_dict[SETTINGS].staff_second_factor_required
+    return bool(required and totp.required_for(user) and not user.second_factor)
 
 
 async def authenticate(request: web.Request) -> StaffUser:
@@ -81,6 +96,19 @@ def set_session_cookie(response: web.StreamResponse, session: NewSession) -> Non
         SESSION_COOKIE,
         session.token,
         path=COOKIE_PATH,
+        httponly=True,
+        secure=True,
+        samesite="Strict",
+    )
+
+
+def set_device_cookie(response: web.StreamResponse, token: str) -> None:
+    """Sent back only to the login form; lets its owner in while strangers are locked out."""
+    response.set_cookie(
+        DEVICE_COOKIE,
+        token,
+        path=LOGIN_PATH,
+        max_age=DEVICE_COOKIE_SECONDS,
         httponly=True,
         secure=True,
         samesite="Strict",

@@ -5,14 +5,17 @@ from aiohttp import web
 from licmon.domain.logins import FAILURE_MESSAGE, STALE_FORM_MESSAGE, LoginOutcome
 from licmon.errors import Forbidden
 from licmon.keys import STAFF_AUTH
+from licmon.staff_login import LoginForm
 from licmon.web.addresses import client_address
 from licmon.web.console.auth import (
+    DEVICE_COOKIE,
     LOGIN_PATH,
     SESSION,
     SESSION_COOKIE,
     USER,
     clear_session_cookie,
     same_origin,
+    set_device_cookie,
     set_session_cookie,
     staff_page,
 )
@@ -38,14 +41,20 @@ def _form(request: web.Request, message: str, status: int, username: str = "") -
 
 @routes.post(LOGIN_PATH)
 async def login_submit(request: web.Request) -> web.StreamResponse:
+    auth = request.config_dict[STAFF_AUTH]
     if not same_origin(request):  # no logging a victim into an attacker's account
+        await auth.refused(client_address(request))
         raise Forbidden("The request came from another site.")
     form = await request.post()
-    username, password, challenge = (
-        str(form.get(name, ""))[:MAX_FIELD] for name in ("username", "password", "challenge")
+    username, password, challenge, code = (
+        str(form.get(name, ""))[:MAX_FIELD]
+        for name in ("username", "password", "challenge", "code")
     )
-    result = await request.config_dict[STAFF_AUTH].login(
-        username.strip().lower(), password, challenge, client_address(request)
+    device = request.cookies.get(DEVICE_COOKIE, "")[:MAX_FIELD]
+    result = await auth.login(
+        LoginForm(
+            username.strip().lower(), password, challenge, client_address(request), code, device
+        )
     )
     if result.session is None:
         stale = result.outcome is LoginOutcome.BAD_FORM
@@ -53,6 +62,8 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         return _form(request, message, 400 if stale else 401, username[:64])
     response = see_other("/staff/")
     set_session_cookie(response, result.session)
+    if result.device_token:
+        set_device_cookie(response, result.device_token)
     return response
 
 

@@ -57,9 +57,14 @@ def render(
     return aiohttp_jinja2.render_template(f"staff/{template}", request, full, status=status)
 
 
-def secure(response: web.StreamResponse, path: str) -> None:
+HSTS = "max-age=31536000"  # one year; only sent over TLS (browsers ignore it on http)
+
+
+def secure(response: web.StreamResponse, path: str, over_tls: bool = False) -> None:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if over_tls:
+        response.headers["Strict-Transport-Security"] = HSTS
     if not path.startswith(STATIC_PREFIX):
         response.headers["Cache-Control"] = "no-store"  # pages may hold personal data
 
@@ -70,10 +75,10 @@ async def staff_headers(request: web.Request, handler: Handler) -> web.StreamRes
     try:
         response = await handler(request)
     except web.HTTPException as exc:  # redirects raised by handlers
-        secure(exc, request.path)
+        secure(exc, request.path, request.secure)
         raise
     if not response.prepared:
-        secure(response, request.path)
+        secure(response, request.path, request.secure)
     return response
 
 

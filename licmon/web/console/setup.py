@@ -26,6 +26,7 @@ from licmon.web.console import (
     pages,
     privacy_pages,
     reports,
+    second_factor,
     users,
 )
 from licmon.web.console.errors import console_errors
@@ -42,6 +43,7 @@ ROUTE_TABLES = (
     privacy_pages.routes,
     org_data_pages.routes,
     users.routes,
+    second_factor.routes,
     api.routes,
 )
 
