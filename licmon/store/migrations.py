@@ -4,6 +4,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from licmon.store.abuse_schema import ABUSE_SCHEMA
+from licmon.store.places_sql import SCHEMA as PLACES_SCHEMA
 from licmon.store.staff_schema import STAFF_SCHEMA
 
 migrations = Migrations("licmon")
@@ -197,6 +198,13 @@ def m005_org_policy_changes(db: Database) -> None:
         "CREATE INDEX connections_erasure ON connections(erasure_requested_at) "
         "WHERE erasure_requested_at IS NOT NULL"
     )
+
+
+@migrations()
+def m012_known_places(db: Database) -> None:
+    """An organization's declared networks (offices, VPN egresses), for the detectors."""
+    for statement in PLACES_SCHEMA:
+        db.execute(statement)
 
 
 def apply(db: Database) -> None:

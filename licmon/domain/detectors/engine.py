@@ -35,8 +35,10 @@ class DetectorSet:
         )
         self._raised: LruMap[RaisedKey, int] = LruMap(thresholds.detector_licenses)
 
-    def retry_after(self, host: int, network: int, machine: str, now: int) -> int | None:
-        return self.guessing.retry_after(host, network, machine, now)
+    def retry_after(
+        self, host: int, network: int, machine: str, now: int, asn: int | None = None
+    ) -> int | None:
+        return self.guessing.retry_after(host, network, machine, now, asn)
 
     def observe(self, event: CheckinEvent, now: int) -> list[FlagDraft]:
         drafts = []
