@@ -3,7 +3,8 @@
 from collections.abc import Iterable
 
 from licmon.domain.detectors.bounded import LruMap
-from licmon.domain.detectors.events import CheckinEvent, Detector, FlagDraft
+from licmon.domain.detectors.clone import ClonedMachine
+from licmon.domain.detectors.events import CheckinEvent, Detector, FlagDraft, FlagKind
 from licmon.domain.detectors.guessing import KeyGuessing
 from licmon.domain.detectors.place import Anonymizer, ImpossibleTravel, NetworkSpread, Territory
 from licmon.domain.detectors.request import ClockTampering, ReplayedNonce
@@ -11,6 +12,9 @@ from licmon.domain.detectors.thresholds import Thresholds
 from licmon.domain.detectors.usage import DeadKey, MachineSharing, SeatOveruse
 
 RaisedKey = tuple[str, int | None, str]
+# A replayed request is someone else's recording: its client_time and network say nothing of
+# the machine's clock or of a copy of it (the replay is flagged as such).
+REPLAY_BLIND = frozenset({FlagKind.CLOCK_TAMPERING, FlagKind.CLONED_MACHINE})
 
 
 class DetectorSet:
@@ -29,8 +33,9 @@ class DetectorSet:
             Territory(),
             Anonymizer(),
             DeadKey(thresholds),
-            ClockTampering(thresholds),
             ReplayedNonce(thresholds),
+            ClockTampering(thresholds),
+            ClonedMachine(thresholds),
             self.guessing,
         )
         self._raised: LruMap[RaisedKey, int] = LruMap(thresholds.detector_licenses)
@@ -41,9 +46,12 @@ class DetectorSet:
         return self.guessing.retry_after(host, network, machine, now, asn)
 
     def observe(self, event: CheckinEvent, now: int) -> list[FlagDraft]:
-        drafts = []
+        drafts, replayed = [], False
         for detector in self.detectors:
+            if replayed and detector.kind in REPLAY_BLIND:
+                continue
             draft = detector.observe(event, now)
+            replayed = replayed or (draft is not None and draft.kind is FlagKind.REPLAYED_NONCE)
             if draft is not None and self._fresh(draft, now):
                 drafts.append(draft)
         return drafts

@@ -25,7 +25,8 @@ class _Spread:
 
 class NetworkSpread:
     """Too many distinct networks or ASNs for one license in a window, scaled by its seats.
-    Private and carrier-grade NAT ranges and anonymizer exits are not places."""
+    Private and carrier-grade NAT ranges, anonymizer exits and the organization's declared
+    places are not counted. Allowances grow as seats ** ``spread_seat_exponent``."""
 
     kind = FlagKind.NETWORK_SPREAD
 
@@ -36,7 +37,7 @@ class NetworkSpread:
     def observe(self, event: CheckinEvent, now: int) -> FlagDraft | None:
         if not (event.usable and event.routable and event.license_id is not None):
             return None
-        if event.anonymizer is not None:
+        if event.anonymizer is not None or event.known_place is not None:
             return None
         cap = self.t.detector_machines_per_license
         spread = self._spread.setdefault(event.license_id, lambda: _Spread(RecentKeys(cap)))
@@ -66,8 +67,9 @@ class NetworkSpread:
 
     def _judge(self, spread: _Spread, event: CheckinEvent, now: int) -> FlagDraft | None:
         t = self.t
-        max_places = t.spread_networks_base + t.spread_networks_per_seat * event.seats
-        max_asns = t.spread_asns_base + t.spread_asns_per_seat * event.seats
+        scale = event.seats**t.spread_seat_exponent  # sublinear: a big license hides nothing
+        max_places = int(t.spread_networks_base + t.spread_networks_per_seat * scale)
+        max_asns = int(t.spread_asns_base + t.spread_asns_per_seat * scale)
         if spread.places <= max_places and spread.asns <= max_asns:
             return None
         evidence = {
@@ -127,6 +129,8 @@ class ImpossibleTravel:
 
     def _point(self, event: CheckinEvent, now: int) -> _Point | None:
         if not event.usable or event.anonymizer is not None or not event.routable:
+            return None
+        if event.known_place is not None:  # a declared office or VPN egress
             return None
         if event.latitude is None or event.longitude is None:
             return None

@@ -1,0 +1,88 @@
+"""Issue 15 in the domain: retries across networks, clones in one city, learned clock
+offsets, sublinear allowances, declared places."""
+
+from licmon.domain.detectors import DetectorSet, Thresholds
+from tests.abuse.events import T0, event
+
+T = Thresholds()
+
+
+def kinds(d: DetectorSet, *events: object) -> list[str]:
+    found = []
+    for e in events:
+        found += [x.kind.value for x in d.observe(e, e.at)]  # type: ignore[attr-defined]
+    return found
+
+
+def test_a_retry_over_another_network_is_not_a_replay_but_another_machine_is() -> None:
+    d = DetectorSet(T)
+    first = event(T0, "198.51.100.7", nonce="n" * 22)
+    retry = event(T0 + 40, "203.0.113.9", nonce="n" * 22)
+    assert kinds(d, first, retry) == []
+    other = event(T0 + 60, "203.0.113.9", nonce="n" * 22, machine="machine-0002")
+    assert kinds(d, other) == ["replayed_nonce"]
+
+
+def test_one_machine_renewing_from_two_networks_interleaved_is_a_clone() -> None:
+    d = DetectorSet(T)
+    here, there = ("198.51.100.7", 3320), ("203.0.113.9", 7922)
+    found = []
+    for n in range(4):
+        address, asn = (here, there)[n % 2]
+        found += kinds(d, event(T0 + n * 600, address, asn=asn, lease_seconds=3600))
+    assert found == ["cloned_machine"]
+
+
+def test_a_commuter_and_a_retry_across_networks_are_not_clones() -> None:
+    d = DetectorSet(T)
+    found = []
+    for n in range(12):  # home in the morning, office all day, home at night
+        address = "198.51.100.7" if n < 2 or n > 9 else "203.0.113.9"
+        found += kinds(d, event(T0 + n * 1800, address, asn=3320 if n < 2 or n > 9 else 7922))
+    for n in range(4):  # a time-out resent over the other network: same nonce
+        address = ("198.51.100.7", "203.0.113.9")[n % 2]
+        found += kinds(d, event(T0 + 86400 + n * 30, address, nonce=f"nonce-{n // 2:018d}"))
+    assert found == []
+
+
+def test_a_declared_vpn_egress_is_no_clone_no_spread_no_travel() -> None:
+    d = DetectorSet(T)
+    found = []
+    for n in range(8):
+        at = T0 + n * 300
+        if n % 2:
+            e = event(at, "203.0.113.9", known_place="vpn", latitude=40.7, longitude=-74.0)
+        else:
+            e = event(at, "198.51.100.7", latitude=52.5, longitude=13.4, accuracy_km=20)
+        found += kinds(d, e)
+    assert found == []
+
+
+def test_a_machine_clock_jumping_away_from_its_usual_offset_is_flagged() -> None:
+    d = DetectorSet(T)
+    found = []
+    for n in range(5):  # a time zone set wrong: five hours ahead, every time
+        at = T0 + n * 1800
+        found += kinds(d, event(at, client_time=at + 5 * 3600))
+    assert found == []
+    at = T0 + 6 * 1800
+    found += kinds(d, event(at, client_time=at - 23 * 3600))  # inside the absolute bound
+    assert found == ["clock_tampering"]
+
+
+def test_a_clock_put_right_is_not_a_jump() -> None:
+    d = DetectorSet(T)
+    found = []
+    for n in range(5):
+        at = T0 + n * 1800
+        found += kinds(d, event(at, client_time=at + 5 * 3600))
+    found += kinds(d, event(T0 + 6 * 1800, client_time=T0 + 6 * 1800))
+    assert found == []
+
+
+def test_network_spread_allowances_grow_sublinearly_with_seats() -> None:
+    d = DetectorSet(T)
+    found = []
+    for n in range(60):  # a 100-seat license from sixty networks of sixty ASNs
+        found += kinds(d, event(T0 + n, f"198.{n}.100.7", asn=64000 + n, seats=100))
+    assert "network_spread" in found
