@@ -86,3 +86,19 @@ def test_network_spread_allowances_grow_sublinearly_with_seats() -> None:
     for n in range(60):  # a 100-seat license from sixty networks of sixty ASNs
         found += kinds(d, event(T0 + n, f"198.{n}.100.7", asn=64000 + n, seats=100))
     assert "network_spread" in found
+
+
+def test_anonymizer_severity_rises_with_evasion_and_other_signals() -> None:
+    d = DetectorSet(T)
+    de = frozenset({"DE"})
+    privacy = d.observe(event(T0, anonymizer="vpn", country="NL", license_id=5), T0)
+    assert [(x.kind.value, x.severity.value) for x in privacy] == [("anonymizer", "low")]
+    d.observe(event(T0, country="RU", allowed_countries=de, license_id=6), T0)
+    evasion = d.observe(
+        event(T0 + 60, anonymizer="vpn", country="DE", allowed_countries=de, license_id=6), T0 + 60
+    )
+    assert [(x.kind.value, x.severity.value) for x in evasion] == [("anonymizer", "high")]
+    for n in range(4):  # machine sharing on license 7, then a VPN
+        d.observe(event(T0 + n, machine=f"m-{n}", license_id=7), T0 + n)
+    signalled = d.observe(event(T0 + 9, anonymizer="vpn", country="NL", license_id=7), T0 + 9)
+    assert ("anonymizer", "medium") in [(x.kind.value, x.severity.value) for x in signalled]

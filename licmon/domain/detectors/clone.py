@@ -9,6 +9,7 @@ renewal. The same kind, ``cloned_machine``, is raised from a forked lease chain.
 """
 
 from collections import deque
+from itertools import pairwise
 
 from licmon.domain.detectors.bounded import LruMap
 from licmon.domain.detectors.events import CheckinEvent, FlagDraft, FlagKind, Severity
@@ -48,7 +49,7 @@ class ClonedMachine:
     ) -> FlagDraft | None:
         for other in {p[1] for p in points} - {place}:
             pair = [p for p in points if p[1] in (place, other)]
-            switches = sum(a[1] != b[1] for a, b in zip(pair, pair[1:], strict=False))
+            switches = sum(a[1] != b[1] for a, b in pairwise(pair))
             if switches >= self.t.clone_min_switches:
                 networks = sorted({network_text(p[2]) for p in pair})
                 evidence = {

@@ -25,13 +25,14 @@ class DetectorSet:
     def __init__(self, thresholds: Thresholds) -> None:
         self.thresholds = thresholds
         self.guessing = KeyGuessing(thresholds)
+        self._by_license: LruMap[int, dict[str, int]] = LruMap(thresholds.detector_licenses)
         self.detectors: tuple[Detector, ...] = (
             SeatOveruse(thresholds),
             MachineSharing(thresholds),
             NetworkSpread(thresholds),
             ImpossibleTravel(thresholds),
             Territory(),
-            Anonymizer(),
+            Anonymizer(thresholds, self._signals),
             DeadKey(thresholds),
             ReplayedNonce(thresholds),
             ClockTampering(thresholds),
@@ -76,4 +77,11 @@ class DetectorSet:
         if last is not None and now - last < self.thresholds.flag_refire_seconds:
             return False
         self._raised.put(key, now)
+        if draft.license_id is not None and draft.kind is not FlagKind.ANONYMIZER:
+            self._by_license.setdefault(draft.license_id, dict)[draft.kind.value] = now
         return True
+
+    def _signals(self, license_id: int, since: int) -> int:
+        """Kinds of flag (other than anonymizer) drafted for the license since ``since``."""
+        kinds = self._by_license.get(license_id) or {}
+        return sum(at >= since for at in kinds.values())

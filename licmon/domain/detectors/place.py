@@ -1,6 +1,7 @@
 """Detectors of where a license is used: network spread, impossible travel, territory,
 anonymizers."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from licmon.domain.detectors.bounded import LruMap, RecentKeys
@@ -180,18 +181,38 @@ class Territory:
 
 
 class Anonymizer:
-    """A check-in through a VPN, Tor exit, public or residential proxy or hosting range:
-    informational, low severity."""
+    """A check-in through a VPN, Tor exit, public or residential proxy or hosting range. Low
+    severity alone (privacy); medium when the license raised other flags in the last
+    ``anonymizer_signal_seconds``; high when it looks like evasion: an exit inside the
+    license's allowed countries used by a machine first seen outside them."""
 
     kind = FlagKind.ANONYMIZER
 
+    def __init__(self, t: Thresholds, signals: Callable[[int, int], int] = lambda _l, _n: 0):
+        self.t = t
+        self.signals = signals
+        self._first_country: LruMap[tuple[int, str], str] = LruMap(t.detector_licenses)
+
     def observe(self, event: CheckinEvent, now: int) -> FlagDraft | None:
-        if event.anonymizer is None or event.license_id is None:
+        if event.license_id is None:
             return None
+        key = (event.license_id, event.machine)
+        if event.anonymizer is None:
+            if event.country is not None and self._first_country.get(key) is None:
+                self._first_country.put(key, event.country)
+            return None
+        first = self._first_country.get(key)
+        allowed = event.allowed_countries
+        evasion = bool(allowed) and event.country in allowed and first not in (None, *allowed)
+        others = self.signals(event.license_id, now - self.t.anonymizer_signal_seconds)
+        severity = Severity.HIGH if evasion else Severity.MEDIUM if others else Severity.LOW
         evidence = {
             "anonymizer": event.anonymizer,
             "network": network_text(event.network),
             "asn": event.asn,
             "country": event.country,
+            "first_country": first,
+            "evasion": evasion,
+            "other_flags": others,
         }
-        return FlagDraft(self.kind, Severity.LOW, event.license_id, now, evidence)
+        return FlagDraft(self.kind, severity, event.license_id, now, evidence)
