@@ -199,9 +199,12 @@ class Settings:
         4, "key_guessing: an address's budget of unknown keys while a campaign lasts."
     )
     spread_seat_exponent: float = setting(
-        0.75,
-        "network_spread: allowances grow with seats to this power (1: linearly; below 1: "
-        "sublinearly, so a big license cannot hide a leaked key).",
+        0.5,
+        "network_spread: past spread_seat_knee seats, allowances grow with seats to this "
+        "power (1: linearly; below 1: sublinearly, so a big license cannot hide a leaked key).",
+    )
+    spread_seat_knee: int = setting(
+        10, "network_spread: up to this many seats, allowances grow linearly."
     )
     clone_min_switches: int = setting(
         3,
@@ -218,11 +221,6 @@ class Settings:
     )
     clock_learn_samples: int = setting(
         3, "clock_tampering: check-ins before a machine's usual clock offset is trusted."
-    )
-    travel_confirm_seconds: int = setting(
-        7200,
-        "impossible_travel: an impossible hop of one machine is flagged only if it does not "
-        "turn into a back-and-forth between two stable places this soon.",
     )
     travel_pairs_per_license: int = setting(
         8, "impossible_travel: learned pairs of stable places kept per license."

@@ -102,3 +102,21 @@ def test_anonymizer_severity_rises_with_evasion_and_other_signals() -> None:
         d.observe(event(T0 + n, machine=f"m-{n}", license_id=7), T0 + n)
     signalled = d.observe(event(T0 + 9, anonymizer="vpn", country="NL", license_id=7), T0 + 9)
     assert ("anonymizer", "medium") in [(x.kind.value, x.severity.value) for x in signalled]
+
+
+def test_a_pair_of_places_visited_back_and_forth_is_learned_and_not_travel() -> None:
+    d = DetectorSet(T)
+    berlin = {"latitude": 52.5, "longitude": 13.4, "accuracy_km": 20, "country": "DE"}
+    new_york = {"latitude": 40.7, "longitude": -74.0, "accuracy_km": 20, "country": "US"}
+    found = []
+    for n in range(8):  # an undeclared VPN: home and its exit, two hours each
+        where = ("198.51.100.7", berlin) if n % 2 == 0 else ("203.0.113.9", new_york)
+        found += [k for k in kinds(d, event(T0 + n * 7200, where[0], **where[1]))]
+    assert found.count("impossible_travel") == 1  # the first hop only, then learned
+    two_people = DetectorSet(T)
+    found = []
+    for n in range(4):  # one seat, two machines on two continents: travel every time
+        where = ("198.51.100.7", berlin) if n % 2 == 0 else ("203.0.113.9", new_york)
+        e = event(T0 + n * 7200, where[0], machine=f"pc-{n % 2}", **where[1])
+        found += [k for k in kinds(two_people, e)]
+    assert "impossible_travel" in found

@@ -27,7 +27,8 @@ class _Spread:
 class NetworkSpread:
     """Too many distinct networks or ASNs for one license in a window, scaled by its seats.
     Private and carrier-grade NAT ranges, anonymizer exits and the organization's declared
-    places are not counted. Allowances grow as seats ** ``spread_seat_exponent``."""
+    places are not counted. Allowances grow with seats linearly up to ``spread_seat_knee``,
+    then as a power ``spread_seat_exponent`` below one."""
 
     kind = FlagKind.NETWORK_SPREAD
 
@@ -68,7 +69,7 @@ class NetworkSpread:
 
     def _judge(self, spread: _Spread, event: CheckinEvent, now: int) -> FlagDraft | None:
         t = self.t
-        scale = event.seats**t.spread_seat_exponent  # sublinear: a big license hides nothing
+        scale = seat_scale(event.seats, t.spread_seat_knee, t.spread_seat_exponent)
         max_places = int(t.spread_networks_base + t.spread_networks_per_seat * scale)
         max_asns = int(t.spread_asns_base + t.spread_asns_per_seat * scale)
         if spread.places <= max_places and spread.asns <= max_asns:
@@ -85,6 +86,14 @@ class NetworkSpread:
         return FlagDraft(self.kind, Severity.MEDIUM, event.license_id, now, evidence)
 
 
+def seat_scale(seats: int, knee: int, exponent: float) -> float:
+    """Seats as the allowances see them: linear up to ``knee``, then growing as a power below
+    one, so that a big license cannot hide a leaked key among its many networks."""
+    if seats <= knee:
+        return float(seats)
+    return float(knee * (seats / knee) ** exponent)
+
+
 @dataclass(frozen=True, slots=True)
 class _Point:
     at: int
@@ -93,19 +102,26 @@ class _Point:
     accuracy_km: int
     country: str | None
     network: int
+    machine: str = ""
 
 
 class ImpossibleTravel:
     """Two check-ins implying a speed above ``travel_max_kmh``: the distance less both
     accuracy radii, over the time between them. Single-seat licenses are followed as one
     traveller, others machine by machine (two seats in two cities are normal). Skipped for
-    anonymizer exits and for locations vaguer than ``travel_max_accuracy_km``."""
+    anonymizer exits, declared places and locations vaguer than ``travel_max_accuracy_km``.
+
+    Learned stable places: when one machine hops back over a pair of networks it hopped
+    over before (A to B, then B to A), the pair is a path effect (a VPN, a split tunnel),
+    not travel; hops between the pair are not flagged again (at most
+    ``travel_pairs_per_license`` pairs kept per license)."""
 
     kind = FlagKind.IMPOSSIBLE_TRAVEL
 
     def __init__(self, t: Thresholds) -> None:
         self.t = t
         self._last: LruMap[tuple[int, str], _Point] = LruMap(t.detector_licenses)
+        self._hops: LruMap[int, RecentKeys[tuple[int, int]]] = LruMap(t.detector_licenses)
 
     def observe(self, event: CheckinEvent, now: int) -> FlagDraft | None:
         point = self._point(event, now)
@@ -118,6 +134,8 @@ class ImpossibleTravel:
             return None
         speed, distance = self._speed(last, point)
         if speed <= self.t.travel_max_kmh or distance < self.t.travel_min_km:
+            return None
+        if last.machine == point.machine and self._stable(event.license_id, last, point, now):
             return None
         evidence = {
             "from": _place(last),
@@ -138,7 +156,23 @@ class ImpossibleTravel:
         accuracy = event.accuracy_km if event.accuracy_km is not None else 0
         if accuracy > self.t.travel_max_accuracy_km:
             return None
-        return _Point(now, event.latitude, event.longitude, accuracy, event.country, event.network)
+        return _Point(
+            now,
+            event.latitude,
+            event.longitude,
+            accuracy,
+            event.country,
+            event.network,
+            event.machine,
+        )
+
+    def _stable(self, license_id: int, a: _Point, b: _Point, now: int) -> bool:
+        """Record the hop a -> b; True when b -> a was hopped before (a learned pair)."""
+        cap = self.t.travel_pairs_per_license * 2
+        hops = self._hops.setdefault(license_id, lambda: RecentKeys(cap))
+        stable = (b.network, a.network) in hops
+        hops.touch((a.network, b.network), now)
+        return stable
 
     @staticmethod
     def _speed(a: _Point, b: _Point) -> tuple[float, float]:
