@@ -225,6 +225,10 @@ class Settings:
     travel_pairs_per_license: int = setting(
         8, "impossible_travel: learned pairs of stable places kept per license."
     )
+    geoip_default_accuracy_km: int = setting(
+        100,
+        "GeoIP: accuracy radius given to a City record without one (DB-IP Lite files, say).",
+    )
     anonymizer_signal_seconds: int = setting(
         86400, "anonymizer: other flags of the license this recent raise its severity."
     )

@@ -36,7 +36,7 @@ def geo_from(settings: Settings) -> Geo:
     }
     if not any(paths.values()):
         return NoGeo()
-    return MaxMindGeo(paths, settings.geoip_cache_networks)
+    return MaxMindGeo(paths, settings.geoip_cache_networks, settings.geoip_default_accuracy_km)
 
 
 async def geoip_ctx(app: web.Application) -> AsyncIterator[None]:
