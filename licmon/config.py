@@ -195,6 +195,62 @@ class Settings:
     def database_path(self) -> Path:
         return self.data_dir / "licmon.db"
 
+    # -- detection a vendor can act on (issue 15); see README "Abuse detection"
+    guess_shared_host_threshold: int = setting(
+        30,
+        "key_guessing: unknown keys from one shared (private, carrier-grade NAT) address in "
+        "the window before a 429, whatever the machine.",
+    )
+    guess_asn_threshold: int = setting(
+        400, "key_guessing: unknown keys from one ASN in the window before its guessers get 429."
+    )
+    guess_malformed_weight: int = setting(
+        3, "key_guessing: how many unknown keys a key failing its check character counts for."
+    )
+    guess_campaign_threshold: int = setting(
+        300, "guessing_campaign: unknown keys overall in the window that make a campaign..."
+    )
+    guess_campaign_networks: int = setting(
+        16, "guessing_campaign: ...when they come from at least this many networks."
+    )
+    guess_campaign_host_threshold: int = setting(
+        4, "key_guessing: an address's budget of unknown keys while a campaign lasts."
+    )
+    spread_seat_exponent: float = setting(
+        0.5,
+        "network_spread: past spread_seat_knee seats, allowances grow with seats to this "
+        "power (1: linearly; below 1: sublinearly, so a big license cannot hide a leaked key).",
+    )
+    spread_seat_knee: int = setting(
+        10, "network_spread: up to this many seats, allowances grow linearly."
+    )
+    clone_min_switches: int = setting(
+        3,
+        "cloned_machine: switches between two places of one machine within one lease period "
+        "(A, B, A, B is three).",
+    )
+    clone_max_window_seconds: int = setting(
+        86400, "cloned_machine: the lease period looked at is at most this long."
+    )
+    clock_jump_seconds: int = setting(
+        7200,
+        "clock_tampering: a machine's clock moving this much further from server time than "
+        "its learned usual offset is a jump.",
+    )
+    clock_learn_samples: int = setting(
+        3, "clock_tampering: check-ins before a machine's usual clock offset is trusted."
+    )
+    travel_pairs_per_license: int = setting(
+        8, "impossible_travel: learned pairs of stable places kept per license."
+    )
+    geoip_default_accuracy_km: int = setting(
+        100,
+        "GeoIP: accuracy radius given to a City record without one (DB-IP Lite files, say).",
+    )
+    anonymizer_signal_seconds: int = setting(
+        86400, "anonymizer: other flags of the license this recent raise its severity."
+    )
+
 
 SETTING_NAMES = tuple(f.name for f in dataclasses.fields(Settings))
 

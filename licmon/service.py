@@ -56,7 +56,7 @@ class CheckinService:
     async def _checkin(self, req: CheckinRequest, address: IPAddress) -> CheckinOutcome:
         lic = self.index.find(req.key)
         if lic is None:
-            await self._invalid_key(address, req.machine)
+            await self._invalid_key(address, req.machine, req.key)
             return CheckinOutcome(Outcome.INVALID_KEY)
         REQUEST_PRECISION.set(lic.org.ip_precision)
         now = int(self.clock())
@@ -89,7 +89,7 @@ class CheckinService:
         if lic is not None:
             REQUEST_PRECISION.set(lic.org.ip_precision)
         if lic is None:
-            await self._invalid_key(address, req.machine)
+            await self._invalid_key(address, req.machine, req.key)
             outcome = CheckinOutcome(Outcome.INVALID_KEY)
         elif lic.product != req.product:
             outcome = CheckinOutcome(Outcome.DENIED, lic, DenyReason.PRODUCT_MISMATCH)
@@ -104,12 +104,12 @@ class CheckinService:
         if self.abuse is not None:
             self.abuse.throttle(address, machine, int(self.clock()))
 
-    async def _invalid_key(self, address: IPAddress | None, machine: str) -> None:
+    async def _invalid_key(self, address: IPAddress | None, machine: str, key: str) -> None:
         # Answer no sooner than a known key would: after the writer's next commit.
         await self.store.check_writable()
         self.metrics.invalid_keys.inc()
         if self.abuse is not None and address is not None:
-            await self.abuse.invalid_key(address, machine, int(self.clock()))
+            await self.abuse.invalid_key(address, machine, int(self.clock()), key)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -5,15 +5,18 @@ import logging
 from collections.abc import Callable, Sequence
 
 from licmon.catalog import KeyIndex
+from licmon.domain import license_keys
 from licmon.domain.access import ReadContext, Role
 from licmon.domain.detectors import DetectorSet, FlagDraft
 from licmon.domain.detectors.ingest import checkin_event, history_event, invalid_key_event
-from licmon.domain.detectors.netkeys import caller_key, network_key
+from licmon.domain.detectors.known import KnownPlaces
+from licmon.domain.detectors.netkeys import host_key, network_key
 from licmon.domain.flags import FlagRaise, evidence_deadline
 from licmon.domain.models import CheckinRequest, GeoInfo, License, SeatResult
-from licmon.domain.network import IPAddress
+from licmon.domain.network import IPAddress, parse_ip
 from licmon.domain.purposes import ABUSE, PURPOSES
 from licmon.errors import Throttled
+from licmon.geo import Geo, NoGeo
 from licmon.metrics import Metrics
 from licmon.store.base import Store
 
@@ -34,25 +37,40 @@ class AbuseMonitor:
         store: Store,
         metrics: Metrics,
         locates: Callable[[], bool] = lambda: False,
+        geo: Geo | None = None,
     ) -> None:
         self.detectors = detectors
         self.store = store
         self.metrics = metrics
         self.locates = locates
+        self.geo: Geo = geo if geo is not None else NoGeo()
+        self.places = KnownPlaces()
 
     def throttle(self, address: IPAddress, machine: str, now: int) -> None:
-        """Raise Throttled (429) while this address or network is guessing keys."""
+        """Raise Throttled (429) while this address, its network or its ASN is guessing keys,
+        whatever machine the caller names."""
+        guessing = self.detectors.guessing
+        asn = self.geo.lookup(address).asn if guessing.asn_blocking(now) else None
         retry = self.detectors.retry_after(
-            caller_key(address, machine), network_key(address), machine, now
+            host_key(address), network_key(address), machine, now, asn
         )
         if retry is not None:
             self.metrics.throttled()
             raise Throttled(retry)
 
-    async def invalid_key(self, address: IPAddress, machine: str, now: int) -> None:
-        drafts = self.detectors.observe(invalid_key_event(address, machine, now), now)
+    async def invalid_key(
+        self, address: IPAddress, machine: str, now: int, key: str | None = None
+    ) -> None:
+        well_formed = key is None or license_keys.is_well_formed(key)
+        asn = self.geo.lookup(address).asn
+        event = invalid_key_event(address, machine, now, asn, well_formed)
+        drafts = self.detectors.observe(event, now)
         if drafts:
             await self._raise(drafts, None)
+
+    async def refresh_places(self) -> None:
+        """Read the organizations' declared networks again (a few rows)."""
+        self.places = KnownPlaces(await self.store.list_places())
 
     def checked_in(
         self,
@@ -64,8 +82,9 @@ class AbuseMonitor:
         now: int,
     ) -> list[FlagDraft]:
         """The detectors see one committed check-in; the flags to raise, rarely any."""
+        place = self.places.kind_of(lic.org.id, address)
         event = checkin_event(
-            lic, req, address, geo, result.outcome, result.reason, now, self.locates()
+            lic, req, address, geo, result.outcome, result.reason, now, self.locates(), place
         )
         return self.detectors.observe(event, now)
 
@@ -80,8 +99,9 @@ class AbuseMonitor:
             REBUILD_CONTEXT, now - t.longest_window, REBUILD_ROWS
         )
         located = self.locates()
+        await self.refresh_places()
         events = (
-            history_event(row, lic, located)
+            history_event(row, lic, located, self._place_of(lic, row))
             for row in rows
             if (lic := index.by_id(int(row["license_id"]))) is not None
         )
@@ -91,6 +111,10 @@ class AbuseMonitor:
         ):
             self.detectors.remember_raised(kind, license_id, "", last_seen)
         return replayed
+
+    def _place_of(self, lic: License, row: dict[str, object]) -> str | None:
+        address = parse_ip(str(row.get("address") or "").split("/", 1)[0])
+        return self.places.kind_of(lic.org.id, address) if address is not None else None
 
     async def refresh_open_flags(self) -> None:
         by_kind, by_severity = await self.store.open_flag_counts()

@@ -36,7 +36,7 @@ def geo_from(settings: Settings) -> Geo:
     }
     if not any(paths.values()):
         return NoGeo()
-    return MaxMindGeo(paths, settings.geoip_cache_networks)
+    return MaxMindGeo(paths, settings.geoip_cache_networks, settings.geoip_default_accuracy_km)
 
 
 async def geoip_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -61,7 +61,7 @@ def abuse_ctx(clock: Clock) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings, store = app[SETTINGS], app[STORE]
         detectors = DetectorSet(thresholds_from(settings))
-        monitor = AbuseMonitor(detectors, store, app[METRICS], app[GEO].locates)
+        monitor = AbuseMonitor(detectors, store, app[METRICS], app[GEO].locates, app[GEO])
         replayed = await monitor.rebuild(app[INDEX], int(clock()))
         log.info("detector windows rebuilt", extra={"connections": replayed})
         app[ABUSE] = monitor
@@ -69,9 +69,11 @@ def abuse_ctx(clock: Clock) -> Callable[[web.Application], AsyncIterator[None]]:
         gauges = asyncio.create_task(
             _every(settings.metrics_refresh_seconds, monitor.refresh_open_flags)
         )
+        places = asyncio.create_task(_every(settings.catalog_poll_seconds, monitor.refresh_places))
         yield
         app[SERVICE].abuse = None
         await stop_task(gauges)
+        await stop_task(places)
 
     return ctx
 
@@ -101,5 +103,5 @@ async def _every(seconds: float, action: Callable[[], Awaitable[None]]) -> None:
         try:
             await action()
         except Exception:
-            log.warning("open-flag gauges not refreshed", exc_info=True)
+            log.warning("periodic abuse refresh failed", extra={"task": action.__name__})
         await asyncio.sleep(seconds)

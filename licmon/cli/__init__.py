@@ -11,6 +11,7 @@ from licmon.cli.demo import demo
 from licmon.cli.flags_cmd import flags
 from licmon.cli.geoip_cmd import geoip
 from licmon.cli.ops import backup_command, restore_command
+from licmon.cli.places_cmd import place
 from licmon.cli.privacy import audit, dsr, hold, org_export_command, retention
 from licmon.cli.server import config_command, init, serve
 from licmon.cli.simulate_cmd import simulate
@@ -29,6 +30,7 @@ for command in (backup_command, restore_command):
 for command in (retention, dsr, hold, audit):
     main.add_command(command)
 org_export_command(org)
+org.add_command(place)  # known places (issue 15)
 main.add_command(checkin)
 main.add_command(demo)
 for command in (flags, geoip, simulate):  # abuse detection (issue 5)

@@ -54,7 +54,8 @@ def lookup(address: str, config_file: Path | None, data_dir: Path | None, as_jso
     ip = parse_ip(address)
     if ip is None:
         raise BadRequest("That is not an IPv4 or IPv6 address.")
-    geo = MaxMindGeo(slot_paths(make_settings(config_file, data_dir=data_dir)))
+    settings = make_settings(config_file, data_dir=data_dir)
+    geo = MaxMindGeo(slot_paths(settings), default_accuracy_km=settings.geoip_default_accuracy_km)
     missing = geo.open()
     try:
         found = dataclasses.asdict(geo.lookup(ip))

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-import maxminddb
+import geoip2.database
+from geoip2.errors import AddressNotFoundError, GeoIP2Error
 from maxminddb.errors import InvalidDatabaseError
 
 from licmon.domain.detectors.bounded import LruMap
@@ -21,7 +22,7 @@ from licmon.domain.detectors.netkeys import network_key
 from licmon.domain.models import NO_GEO, GeoInfo
 from licmon.domain.network import IPAddress
 from licmon.errors import ConfigError
-from licmon.geoip.records import FIELDS
+from licmon.geoip.records import DEFAULT_ACCURACY_KM, FIELDS
 from licmon.geoip.slots import (
     ANONYMOUS,
     ASN,
@@ -55,10 +56,16 @@ SPLIT = _Split()
 
 
 class MaxMindGeo:
-    def __init__(self, paths: Mapping[str, str | Path], cache_size: int = 65536) -> None:
+    def __init__(
+        self,
+        paths: Mapping[str, str | Path],
+        cache_size: int = 65536,
+        default_accuracy_km: int = DEFAULT_ACCURACY_KM,
+    ) -> None:
+        self.default_accuracy_km = default_accuracy_km
         self.paths = {slot: Path(p) for slot, p in paths.items() if p and slot in SLOTS}
         self.metrics: GeoMetrics | None = None
-        self._readers: dict[str, maxminddb.Reader] = {}
+        self._readers: dict[str, geoip2.database.Reader] = {}
         self._info: dict[str, DatabaseInfo] = {}
         self._seen: dict[str, Signature | None] = {}
         self._cache_size = cache_size
@@ -149,17 +156,22 @@ class MaxMindGeo:
         widest = 24 if address.version == 4 else 48
         for slot, reader in self._readers.items():
             try:
-                record, prefix = reader.get_with_prefix_len(address)
-            except (InvalidDatabaseError, ValueError, TypeError):
+                model = _ask(reader, slot, self._info[slot].database_type, address)
+            except AddressNotFoundError as missing:
+                gap = missing.network
+                split = split or (gap is not None and gap.prefixlen > widest)
+                self._count(slot, "not_found")
+                continue
+            except (GeoIP2Error, InvalidDatabaseError, ValueError, TypeError):
                 self._count(slot, "error")
                 continue
-            split = split or prefix > widest
-            self._count(slot, "found" if record else "not_found")
-            if isinstance(record, dict):
-                fields.update(FIELDS[slot](record))
+            network = getattr(model, "network", None) or model.traits.network
+            split = split or (network is not None and network.prefixlen > widest)
+            self._count(slot, "found")
+            fields.update(FIELDS[slot](model, self.default_accuracy_km))
         return GeoInfo(**fields), split
 
-    def _swap(self, slot: str, reader: maxminddb.Reader, info: DatabaseInfo) -> None:
+    def _swap(self, slot: str, reader: geoip2.database.Reader, info: DatabaseInfo) -> None:
         old = self._readers.get(slot)
         self._readers[slot], self._info[slot] = reader, info
         self._clear_cache()
@@ -184,3 +196,13 @@ class MaxMindGeo:
             return f"missing ({DETECTORS_OF[slot]} off)"
         shown = info.as_dict()
         return f"loaded {shown['type']} built {shown['built']} nodes {shown['nodes']}"
+
+
+def _ask(reader: geoip2.database.Reader, slot: str, database_type: str, address: IPAddress) -> Any:
+    """The geoip2 model of the slot's database type for the address."""
+    if slot == CITY:
+        city = "City" in database_type or "Enterprise" in database_type
+        return reader.city(address) if city else reader.country(address)
+    if slot == ASN:
+        return reader.isp(address) if "ISP" in database_type else reader.asn(address)
+    return reader.anonymous_ip(address)

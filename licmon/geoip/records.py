@@ -1,8 +1,13 @@
-"""What licmon takes from MaxMind's record layouts (City/Country, ASN, Anonymous-IP)."""
+"""What licmon takes from geoip2's answers (City/Country, ASN/ISP, Anonymous-IP).
+
+A City record without ``accuracy_radius`` (DB-IP Lite files in MaxMind format, for one) gets
+``DEFAULT_ACCURACY_KM`` (the setting ``geoip_default_accuracy_km``): vague enough that
+impossible travel never rests on a point it cannot trust.
+"""
 
 from typing import Any
 
-Record = dict[str, Any]
+DEFAULT_ACCURACY_KM = 100
 
 # Most specific first: a Tor exit that is also a hosting range is reported as Tor.
 ANONYMIZER_KINDS = (
@@ -14,29 +19,37 @@ ANONYMIZER_KINDS = (
 )
 
 
-def place_fields(record: Record) -> dict[str, Any]:
-    country = record.get("country") or record.get("registered_country") or {}
-    location = record.get("location") or {}
-    names = (record.get("city") or {}).get("names") or {}
+def place_fields(model: Any, default_accuracy_km: int = DEFAULT_ACCURACY_KM) -> dict[str, Any]:
+    """From a geoip2 City or Country model."""
+    country = model.country.iso_code or model.registered_country.iso_code
+    city = getattr(model, "city", None)
+    location = getattr(model, "location", None)
+    latitude = location.latitude if location is not None else None
+    longitude = location.longitude if location is not None else None
+    accuracy = location.accuracy_radius if location is not None else None
+    if accuracy is None and latitude is not None:
+        accuracy = default_accuracy_km
     return {
-        "country": country.get("iso_code"),
-        "city": names.get("en"),
-        "latitude": location.get("latitude"),
-        "longitude": location.get("longitude"),
-        "accuracy_km": location.get("accuracy_radius"),
+        "country": country,
+        "city": city.names.get("en") if city is not None else None,
+        "latitude": latitude,
+        "longitude": longitude,
+        "accuracy_km": accuracy,
     }
 
 
-def asn_fields(record: Record) -> dict[str, Any]:
+def asn_fields(model: Any, _default: int = 0) -> dict[str, Any]:
+    """From a geoip2 ASN or ISP model."""
     return {
-        "asn": record.get("autonomous_system_number"),
-        "as_org": record.get("autonomous_system_organization"),
+        "asn": model.autonomous_system_number,
+        "as_org": model.autonomous_system_organization,
     }
 
 
-def anonymizer_fields(record: Record) -> dict[str, Any]:
-    kind = next((name for flag, name in ANONYMIZER_KINDS if record.get(flag)), None)
-    if kind is None and record.get("is_anonymous"):
+def anonymizer_fields(model: Any, _default: int = 0) -> dict[str, Any]:
+    """From a geoip2 Anonymous-IP model."""
+    kind = next((name for flag, name in ANONYMIZER_KINDS if getattr(model, flag, False)), None)
+    if kind is None and model.is_anonymous:
         kind = "anonymous"
     return {"anonymizer": kind}
 

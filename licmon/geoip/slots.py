@@ -1,4 +1,5 @@
-"""One MaxMind database file in its slot: opened, checked for its type, reopened when the
+"""One MaxMind database file in its slot, read through ``geoip2.database.Reader``: opened,
+checked for its type, reopened when the
 file on disk changes. A missing file is 'missing'; a corrupt or wrong-type file is a
 ``ConfigError`` naming it, never a traceback."""
 
@@ -8,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import maxminddb
+import geoip2.database
 from maxminddb.errors import InvalidDatabaseError
 
 from licmon.errors import ConfigError
@@ -59,11 +60,11 @@ def signature(path: Path) -> Signature | None:
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def open_reader(slot: str, path: Path) -> tuple[maxminddb.Reader, DatabaseInfo]:
+def open_reader(slot: str, path: Path) -> tuple[geoip2.database.Reader, DatabaseInfo]:
     """Open into memory (a file rewritten in place can never break a running reader) and
     check that its type fits the slot."""
     try:
-        reader = maxminddb.open_database(str(path), maxminddb.MODE_MEMORY)
+        reader = geoip2.database.Reader(str(path), mode=geoip2.database.MODE_MEMORY)
     except FileNotFoundError:
         raise ConfigError(f"GeoIP database {path} (geoip_{slot}) does not exist") from None
     except (InvalidDatabaseError, ValueError, OSError) as exc:
@@ -86,7 +87,7 @@ def describe_file(slot: str, path: Path) -> DatabaseInfo:
     return info
 
 
-def _info(slot: str, path: Path, reader: maxminddb.Reader) -> DatabaseInfo:
+def _info(slot: str, path: Path, reader: geoip2.database.Reader) -> DatabaseInfo:
     meta = reader.metadata()
     description = meta.description.get("en") or next(iter(meta.description.values()), "")
     return DatabaseInfo(

@@ -37,12 +37,31 @@ def machine_sharing(s: Scenario) -> None:
 def network_spread(s: Scenario) -> None:
     """One machine image (one fingerprint) cloned to eight sites across a city."""
     city = s.rng.choice(list(CITIES))
-    lic = s.license("cloned machine at many sites", ("network_spread",), seats=1, max_machines=2)
+    lic = s.license(
+        "cloned machine at many sites",
+        ("network_spread", "cloned_machine"),
+        seats=1,
+        max_machines=2,
+    )
     machine = s.machine("clone")
     sites = [s.geo.network(city, isp=site % 4) for site in range(8)]
     for day in range(s.days):
         for site in sites:
             s.session(lic, machine, at_home(site, 9), *s.workday(day), release=False)
+
+
+def clone_in_one_city(s: Scenario) -> None:
+    """Two copies of one installation (one fingerprint) in one city, on two ISPs, renewing
+    the one seat each on its own schedule: too close for travel, one machine, one seat."""
+    city = s.rng.choice(list(CITIES))
+    lic = s.license("cloned machine in one city", ("cloned_machine",), seats=1, max_machines=2)
+    machine = s.machine("clone-city")
+    sites = [s.geo.network(city, isp=0), s.geo.network(city, isp=2)]
+    for day in range(s.days):
+        start, end = s.workday(day)
+        for n, site in enumerate(sites):
+            offset = n * 11 * MINUTE
+            s.session(lic, machine, at_home(site, 12), start + offset, end, release=False)
 
 
 def impossible_travel(s: Scenario) -> None:
@@ -164,6 +183,7 @@ ABUSIVE = (
     seat_overuse,
     machine_sharing,
     network_spread,
+    clone_in_one_city,
     impossible_travel,
     territory,
     tor_user,

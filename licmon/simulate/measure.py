@@ -17,6 +17,7 @@ SCORED = (
     FlagKind.DEAD_KEY,
     FlagKind.CLOCK_TAMPERING,
     FlagKind.REPLAYED_NONCE,
+    FlagKind.CLONED_MACHINE,
 )
 
 

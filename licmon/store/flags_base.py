@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from licmon.domain.access import ReadContext
+from licmon.domain.detectors.known import KnownPlace
 from licmon.domain.flags import FlagRaise, FlagStatus
 
 
@@ -50,3 +51,17 @@ class FlagStore(abc.ABC):
         self, ctx: ReadContext, since: int, limit: int
     ) -> list[dict[str, Any]]:
         """Connection rows since ``since`` for the detectors' windows (gateway, audited)."""
+
+    @abc.abstractmethod
+    async def add_place(
+        self, org: str, network: str, kind: str, label: str = "", *, actor: str
+    ) -> KnownPlace:
+        """Declare a network (CIDR) of the organization as an office or VPN egress (audited)."""
+
+    @abc.abstractmethod
+    async def remove_place(self, org: str, network: str, *, actor: str) -> None:
+        """Withdraw a declared network (audited)."""
+
+    @abc.abstractmethod
+    async def list_places(self, org: str | None = None) -> list[KnownPlace]:
+        """Declared networks, of one organization or of all."""

@@ -4,6 +4,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from licmon.store.abuse_schema import ABUSE_SCHEMA
+from licmon.store.places_sql import SCHEMA as PLACES_SCHEMA
 from licmon.store.restriction_schema import RESTRICTION_SCHEMA
 from licmon.store.security_schema import SECURITY_SCHEMA
 from licmon.store.staff_schema import STAFF_SCHEMA
@@ -215,12 +216,18 @@ def m007_dsr_flags_erasure(db: Database) -> None:
     db.execute("ALTER TABLE flags ADD COLUMN erasure_requested_at INTEGER")
 
 
-
 @migrations()
 def m009_security(db: Database) -> None:
     """Known devices (login throttling that spares the owner), second factors, token
     scopes. The new tables are keyed by user and go with the account (ON DELETE CASCADE)."""
     for statement in SECURITY_SCHEMA:
+        db.execute(statement)
+
+
+@migrations()
+def m012_known_places(db: Database) -> None:
+    """An organization's declared networks (offices, VPN egresses), for the detectors."""
+    for statement in PLACES_SCHEMA:
         db.execute(statement)
 
 

@@ -6,8 +6,9 @@ from functools import partial
 from typing import Any
 
 from licmon.domain.access import ReadContext
+from licmon.domain.detectors.known import KnownPlace
 from licmon.domain.flags import FlagRaise, FlagStatus
-from licmon.store import flags_sql, vault
+from licmon.store import flags_sql, places_sql, vault
 from licmon.store.flags_base import FlagStore
 from licmon.store.sqlite_base import SqlitePlumbing
 
@@ -69,3 +70,26 @@ class SqliteFlags(FlagStore, SqlitePlumbing):
         )
         self._count_read(ctx)
         return rows
+
+    async def add_place(
+        self, org: str, network: str, kind: str, label: str = "", *, actor: str
+    ) -> KnownPlace:
+        return await self._write(
+            partial(
+                places_sql.add,
+                org=org,
+                network=network,
+                kind=kind,
+                label=label,
+                actor=actor,
+                now=self._now(),
+            )
+        )
+
+    async def remove_place(self, org: str, network: str, *, actor: str) -> None:
+        await self._write(
+            partial(places_sql.remove, org=org, network=network, actor=actor, now=self._now())
+        )
+
+    async def list_places(self, org: str | None = None) -> list[KnownPlace]:
+        return await self._read(partial(places_sql.list_all, org=org))

@@ -5,7 +5,7 @@ from dataclasses import replace
 from typing import Any
 
 from licmon.domain.detectors import CheckinEvent
-from licmon.domain.detectors.netkeys import caller_key, network_key, routable
+from licmon.domain.detectors.netkeys import host_key, network_key, routable
 from licmon.domain.models import DenyReason, Outcome
 
 T0 = 1_795_000_000
@@ -17,7 +17,7 @@ def event(at: int = T0, address: str = "198.51.100.7", **fields: Any) -> Checkin
         at=at,
         outcome=Outcome.RENEWED,
         network=network_key(ip),
-        host=caller_key(ip, fields.get("machine", "machine-0001")),
+        host=host_key(ip),
         license_id=1,
         machine="machine-0001",
         routable=routable(ip),

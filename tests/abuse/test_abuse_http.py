@@ -144,3 +144,15 @@ async def test_sighup_reloads_the_geoip_files(aworld: Abused, tmp_path: Path) ->
     status, body, _ = await aworld.checkin_from(key, "192.0.2.1", "machine-0003")
     assert (status, body["reason"]) == (403, "territory")
     assert aworld.client.app[INDEX] and aworld.client.app[STORE]
+
+
+async def test_rotating_machines_from_one_address_gets_429(aworld: Abused) -> None:
+    """A guesser behind one address changes its machine on every try: still one caller, on a
+    public address and on a shared (carrier-grade NAT) one, which has a larger budget."""
+    budget = aworld.settings.guess_shared_host_threshold if aworld.settings else 0
+    for address, allowed in (("203.0.113.5", 10), ("100.64.7.7", budget)):
+        statuses = [
+            (await aworld.checkin_from(license_keys.generate(), address, f"guesser-{n:04d}"))[0]
+            for n in range(allowed + 2)
+        ]
+        assert statuses[:allowed] == [403] * allowed and statuses[allowed:] == [429, 429]

@@ -139,9 +139,9 @@ def test_territory_reports_an_unknown_country_and_is_quiet_inside_the_territory(
 
 # -- anonymizer
 def test_anonymizer_is_informational_and_quiet_without_one() -> None:
-    (draft,) = fired(Anonymizer(), [event(anonymizer="tor")])
+    (draft,) = fired(Anonymizer(Thresholds()), [event(anonymizer="tor")])
     assert draft.severity is Severity.LOW and draft.evidence["anonymizer"] == "tor"
-    assert fired(Anonymizer(), [event()]) == []
+    assert fired(Anonymizer(Thresholds()), [event()]) == []
 
 
 # -- dead key

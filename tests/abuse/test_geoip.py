@@ -10,7 +10,7 @@ import maxminddb
 import pytest
 
 from licmon.errors import ConfigError
-from licmon.geoip import MaxMindGeo
+from licmon.geoip import MaxMindGeo, build
 from tests.abuse.geofiles import all_files, asn_file, city_file
 
 
@@ -134,3 +134,16 @@ async def test_a_database_that_appears_later_is_loaded(tmp_path: Path) -> None:
     asn_file(tmp_path / "asn.mmdb")
     assert await geo.reload() == ["asn"]
     assert geo.lookup(ip("81.2.0.1")).asn == 20712
+
+
+def test_a_city_record_without_accuracy_radius_gets_the_documented_default(
+    tmp_path: Path,
+) -> None:
+    record = build.city_record("AT", "Vienna", 48.21, 16.37, 5)
+    del record["location"]["accuracy_radius"]  # as DB-IP Lite files in MaxMind format
+    path = build.write_database(tmp_path / "dbip.mmdb", build.CITY_TYPE, [("192.0.2.0/24", record)])
+    geo = MaxMindGeo({"city": path}, default_accuracy_km=123)
+    assert geo.open() == []
+    found = geo.lookup(ip("192.0.2.9"))
+    geo.close()
+    assert found.country == "AT" and found.accuracy_km == 123

@@ -2,9 +2,10 @@
 persists; genuine licenses on the same network keep working."""
 
 import ipaddress
+from dataclasses import replace
 
-from licmon.domain.detectors import DetectorSet, FlagKind, Thresholds
-from licmon.domain.detectors.netkeys import caller_key, network_key
+from licmon.domain.detectors import CheckinEvent, DetectorSet, FlagKind, Thresholds
+from licmon.domain.detectors.netkeys import host_key, network_key
 from licmon.domain.models import Outcome
 from tests.abuse.events import T0, event, invalid
 
@@ -13,7 +14,7 @@ T = Thresholds()
 
 def retry_after(d: DetectorSet, address: str, now: int, machine: str = "guesser-01") -> int | None:
     ip = ipaddress.ip_address(address)
-    return d.retry_after(caller_key(ip, machine), network_key(ip), machine, now)
+    return d.retry_after(host_key(ip), network_key(ip), machine, now)
 
 
 def guess(d: DetectorSet, address: str, now: int, machine: str = "guesser-01") -> list:
@@ -79,9 +80,68 @@ def test_a_machine_granted_from_a_throttled_address_passes_until_it_guesses() ->
     assert retry_after(d, "203.0.113.9", T0 + 22, "office-pc") is not None
 
 
-def test_on_a_shared_address_the_throttle_holds_back_the_guessing_machine_only() -> None:
+def test_on_a_shared_address_a_granted_neighbour_keeps_working_through_a_throttle() -> None:
+    d = DetectorSet(T)
+    d.observe(event(T0, "100.64.1.1", outcome=Outcome.GRANTED, machine="neighbour-pc"), T0)
+    for i in range(T.guess_shared_host_threshold):
+        guess(d, "100.64.1.1", T0 + i, "guesser-01")
+    assert retry_after(d, "100.64.1.1", T0 + 50, "guesser-01") is not None
+    assert retry_after(d, "100.64.1.1", T0 + 50, "neighbour-pc") is None
+
+
+def test_rotating_machines_from_one_address_is_throttled() -> None:
     d = DetectorSet(T)
     for i in range(T.guess_host_threshold):
-        guess(d, "100.64.1.1", T0 + i, "guesser-01")
-    assert retry_after(d, "100.64.1.1", T0 + 20, "guesser-01") is not None
-    assert retry_after(d, "100.64.1.1", T0 + 20, "neighbour-pc") is None
+        guess(d, "203.0.113.5", T0 + i, f"guesser-{i:04d}")
+    assert retry_after(d, "203.0.113.5", T0 + 20, "guesser-9999") is not None
+
+
+def test_a_shared_address_has_a_larger_budget_but_rotating_machines_is_throttled() -> None:
+    d = DetectorSet(T)
+    assert T.guess_shared_host_threshold > T.guess_host_threshold
+    for i in range(T.guess_host_threshold):
+        guess(d, "100.64.1.1", T0 + i, f"guesser-{i:04d}")
+    assert retry_after(d, "100.64.1.1", T0 + 20, "neighbour-pc") is None  # an office
+    for i in range(T.guess_host_threshold, T.guess_shared_host_threshold):
+        guess(d, "100.64.1.1", T0 + i, f"guesser-{i:04d}")
+    assert retry_after(d, "100.64.1.1", T0 + 60, "guesser-9999") is not None
+
+
+def test_guessing_spread_over_the_networks_of_one_asn_throttles_its_guessers() -> None:
+    t = Thresholds(guess_asn_threshold=50, guess_campaign_threshold=10**6)
+    d = DetectorSet(t)
+    d.observe(event(T0, "198.51.100.9", outcome=Outcome.GRANTED, machine="office-pc"), T0)
+    for n in range(50):  # two keys from each address, each network far below its budget
+        address = f"203.0.{n}.7"
+        for i in range(2):
+            d.observe(invalid_from(address, T0 + n * 2 + i, asn=64500), T0 + n * 2 + i)
+    now = T0 + 120
+    ip = ipaddress.ip_address("203.0.3.7")
+    assert d.retry_after(host_key(ip), network_key(ip), "x", now, 64500) is not None
+    ip = ipaddress.ip_address("203.0.3.8")  # never guessed
+    assert d.retry_after(host_key(ip), network_key(ip), "x", now, 64500) is None
+
+
+def test_a_distributed_campaign_is_flagged_and_shrinks_every_address_budget() -> None:
+    t = Thresholds(guess_campaign_threshold=40, guess_campaign_networks=20)
+    d = DetectorSet(t)
+    drafts = []
+    for n in range(40):  # one key from each of forty networks of forty ASNs
+        drafts += d.observe(invalid_from(f"192.0.{n}.1", T0 + n, asn=64000 + n), T0 + n)
+    (campaign,) = drafts
+    assert campaign.kind is FlagKind.GUESSING_CAMPAIGN and campaign.license_id is None
+    assert campaign.evidence["networks"] == 40
+    for i in range(t.guess_campaign_host_threshold):
+        guess(d, "203.0.113.77", T0 + 60 + i)
+    assert retry_after(d, "203.0.113.77", T0 + 70) is not None
+
+
+def test_keys_failing_their_check_character_use_the_budget_faster() -> None:
+    d = DetectorSet(T)
+    for i in range(-(-T.guess_host_threshold // T.guess_malformed_weight)):
+        d.observe(invalid_from("203.0.113.5", T0 + i, well_formed=False), T0 + i)
+    assert retry_after(d, "203.0.113.5", T0 + 20) is not None
+
+
+def invalid_from(address: str, at: int, **fields: object) -> CheckinEvent:
+    return replace(invalid(at, address), **fields)  # type: ignore[arg-type]

@@ -3,7 +3,8 @@
 from collections.abc import Iterable
 
 from licmon.domain.detectors.bounded import LruMap
-from licmon.domain.detectors.events import CheckinEvent, Detector, FlagDraft
+from licmon.domain.detectors.clone import ClonedMachine
+from licmon.domain.detectors.events import CheckinEvent, Detector, FlagDraft, FlagKind
 from licmon.domain.detectors.guessing import KeyGuessing
 from licmon.domain.detectors.place import Anonymizer, ImpossibleTravel, NetworkSpread, Territory
 from licmon.domain.detectors.request import ClockTampering, ReplayedNonce
@@ -11,6 +12,9 @@ from licmon.domain.detectors.thresholds import Thresholds
 from licmon.domain.detectors.usage import DeadKey, MachineSharing, SeatOveruse
 
 RaisedKey = tuple[str, int | None, str]
+# A replayed request is someone else's recording: its client_time and network say nothing of
+# the machine's clock or of a copy of it (the replay is flagged as such).
+REPLAY_BLIND = frozenset({FlagKind.CLOCK_TAMPERING, FlagKind.CLONED_MACHINE})
 
 
 class DetectorSet:
@@ -21,27 +25,34 @@ class DetectorSet:
     def __init__(self, thresholds: Thresholds) -> None:
         self.thresholds = thresholds
         self.guessing = KeyGuessing(thresholds)
+        self._by_license: LruMap[int, dict[str, int]] = LruMap(thresholds.detector_licenses)
         self.detectors: tuple[Detector, ...] = (
             SeatOveruse(thresholds),
             MachineSharing(thresholds),
             NetworkSpread(thresholds),
             ImpossibleTravel(thresholds),
             Territory(),
-            Anonymizer(),
+            Anonymizer(thresholds, self._signals),
             DeadKey(thresholds),
-            ClockTampering(thresholds),
             ReplayedNonce(thresholds),
+            ClockTampering(thresholds),
+            ClonedMachine(thresholds),
             self.guessing,
         )
         self._raised: LruMap[RaisedKey, int] = LruMap(thresholds.detector_licenses)
 
-    def retry_after(self, host: int, network: int, machine: str, now: int) -> int | None:
-        return self.guessing.retry_after(host, network, machine, now)
+    def retry_after(
+        self, host: int, network: int, machine: str, now: int, asn: int | None = None
+    ) -> int | None:
+        return self.guessing.retry_after(host, network, machine, now, asn)
 
     def observe(self, event: CheckinEvent, now: int) -> list[FlagDraft]:
-        drafts = []
+        drafts, replayed = [], False
         for detector in self.detectors:
+            if replayed and detector.kind in REPLAY_BLIND:
+                continue
             draft = detector.observe(event, now)
+            replayed = replayed or (draft is not None and draft.kind is FlagKind.REPLAYED_NONCE)
             if draft is not None and self._fresh(draft, now):
                 drafts.append(draft)
         return drafts
@@ -66,4 +77,11 @@ class DetectorSet:
         if last is not None and now - last < self.thresholds.flag_refire_seconds:
             return False
         self._raised.put(key, now)
+        if draft.license_id is not None and draft.kind is not FlagKind.ANONYMIZER:
+            self._by_license.setdefault(draft.license_id, dict)[draft.kind.value] = now
         return True
+
+    def _signals(self, license_id: int, since: int) -> int:
+        """Kinds of flag (other than anonymizer) drafted for the license since ``since``."""
+        kinds = self._by_license.get(license_id) or {}
+        return sum(at >= since for at in kinds.values())

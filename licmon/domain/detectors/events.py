@@ -20,6 +20,8 @@ class FlagKind(StrEnum):
     DEAD_KEY = "dead_key"
     CLOCK_TAMPERING = "clock_tampering"
     REPLAYED_NONCE = "replayed_nonce"
+    GUESSING_CAMPAIGN = "guessing_campaign"
+    CLONED_MACHINE = "cloned_machine"
 
 
 class Severity(StrEnum):
@@ -57,6 +59,9 @@ class CheckinEvent:
     seats: int = 1
     max_machines: int = 1
     allowed_countries: frozenset[str] = frozenset()
+    well_formed: bool = True  # an unknown key that passed its check character
+    lease_seconds: int = 3600
+    known_place: str | None = None  # "office" or "vpn": declared by the organization
 
     @property
     def usable(self) -> bool:

@@ -1,10 +1,17 @@
-"""Key guessing: unknown keys counted per address and per network, throttled, then flagged.
+"""Key guessing: unknown keys counted per address, network, ASN and overall, whatever the
+machine (the client chooses it); throttled (429), then flagged.
 
-An address past ``guess_host_threshold`` unknown keys in a window is throttled (429) for a
-time that doubles with each strike up to ``guess_retry_max_seconds``; a network past
-``guess_network_threshold`` throttles its addresses that failed too. A flag is raised when
-it persists (``guess_flag_strikes``). Genuine licenses keep working: addresses of the
-network that did not fail pass, and a machine that was granted a lease from the network
+An address past its budget of unknown keys in the window (``guess_host_threshold``; on a
+shared address, private or carrier-grade NAT, ``guess_shared_host_threshold``) is throttled
+for a time that doubles with each strike up to ``guess_retry_max_seconds``. A network
+(``guess_network_threshold``) or an ASN (``guess_asn_threshold``) past its own budget
+throttles its addresses that failed too. A key that fails its check character (which the
+client library checks before it sends) counts ``guess_malformed_weight`` times. Unknown keys
+from many networks at once (``guess_campaign_threshold`` keys from at least
+``guess_campaign_networks`` networks) are a distributed campaign: a ``guessing_campaign``
+flag, and while it lasts every address's budget shrinks to ``guess_campaign_host_threshold``.
+A flag is raised when guessing persists (``guess_flag_strikes``). Genuine licenses keep
+working: addresses that did not fail pass, and a machine granted a lease from the network
 passes even from a throttled address (one unknown key from it withdraws that).
 """
 
@@ -17,6 +24,7 @@ from licmon.domain.detectors.thresholds import Thresholds
 from licmon.domain.models import Outcome
 
 VOUCHED_PER_NETWORK = 64
+CAMPAIGN_NETWORKS_KEPT = 4096
 
 
 @dataclass(slots=True)
@@ -38,12 +46,27 @@ class KeyGuessing:
         self.t = t
         self._hosts: LruMap[int, _Failures] = LruMap(t.detector_licenses)
         self._networks: LruMap[int, _Failures] = LruMap(t.detector_licenses)
+        self._asns: LruMap[int, _Failures] = LruMap(t.detector_licenses)
         self._vouched: LruMap[int, RecentKeys[str]] = LruMap(t.detector_licenses)
+        self._overall = _Failures()
+        self._campaign_networks: RecentKeys[int] = RecentKeys(CAMPAIGN_NETWORKS_KEPT)
+        self.campaign_until = 0
+        self._asn_block_until = 0
 
-    def retry_after(self, host: int, network: int, machine: str, now: int) -> int | None:
+    def asn_blocking(self, now: int) -> bool:
+        """Some ASN is throttled: the caller's ASN is worth looking up before the key."""
+        return self._asn_block_until > now
+
+    def retry_after(
+        self, host: int, network: int, machine: str, now: int, asn: int | None = None
+    ) -> int | None:
         """Seconds the caller must wait before its key is even looked at; None: go on."""
-        h, n = self._hosts.get(host), self._networks.get(network)
-        if h is None or (h.blocked_until <= now and (n is None or n.blocked_until <= now)):
+        h = self._hosts.get(host)
+        if h is None:
+            return None
+        groups = [self._networks.get(network), self._asns.get(asn) if asn is not None else None]
+        blocked = [g.blocked_until for g in groups if g is not None and g.blocked_until > now]
+        if h.blocked_until <= now and not blocked:
             return None
         vouched = self._vouched.get(network)
         if vouched is not None and machine in vouched:
@@ -51,8 +74,8 @@ class KeyGuessing:
         if h.blocked_until > now:
             h.failures += 1  # not looked at, but a guess all the same
             return h.blocked_until - now
-        if n is not None and h.recent(now, self.t.guess_window_seconds) > 0:
-            return n.blocked_until - now
+        if blocked and h.recent(now, self.t.guess_window_seconds) > 0:
+            return max(blocked) - now
         return None
 
     def observe(self, event: CheckinEvent, now: int) -> FlagDraft | None:
@@ -62,24 +85,68 @@ class KeyGuessing:
         if event.outcome is not Outcome.INVALID_KEY:
             return None
         self._unvouch(event)
-        host = self._hosts.setdefault(event.host, _Failures)
-        network = self._networks.setdefault(event.network, _Failures)
-        host_struck = self._fail(host, now, self.t.guess_host_threshold)
-        network_struck = self._fail(network, now, self.t.guess_network_threshold)
-        if host_struck and host.strikes >= self.t.guess_flag_strikes:
-            return self._draft(event, host, "address", now)
-        if network_struck and network.strikes >= self.t.guess_flag_strikes:
-            return self._draft(event, network, "network", now)
-        return None
+        weight = 1 if event.well_formed else self.t.guess_malformed_weight
+        campaign = self._campaign(event, now, weight)
+        levels = [
+            ("address", self._hosts, event.host, self._host_budget(event, now)),
+            ("network", self._networks, event.network, self.t.guess_network_threshold),
+        ]
+        if event.asn is not None:
+            levels.append(("asn", self._asns, event.asn, self.t.guess_asn_threshold))
+        drafts = []
+        for level, counters, key, budget in levels:
+            counter = counters.setdefault(key, _Failures)
+            if not self._fail(counter, now, budget, weight):
+                continue
+            if level == "asn":
+                self._asn_block_until = max(self._asn_block_until, counter.blocked_until)
+            if counter.strikes >= self.t.guess_flag_strikes:
+                drafts.append(self._draft(event, counter, level, now))
+        return campaign or (drafts[0] if drafts else None)
 
-    def _fail(self, c: _Failures, now: int, threshold: int) -> bool:
+    def _host_budget(self, event: CheckinEvent, now: int) -> int:
+        t = self.t
+        budget = t.guess_host_threshold if event.routable else t.guess_shared_host_threshold
+        if now < self.campaign_until:
+            budget = min(budget, t.guess_campaign_host_threshold)
+        return budget
+
+    def _campaign(self, event: CheckinEvent, now: int, weight: int) -> FlagDraft | None:
+        """Count the key overall; a draft when a campaign over many networks starts."""
+        t = self.t
+        window = t.guess_window_seconds
+        self._campaign_networks.touch(event.network, now)
+        self._campaign_networks.drop_expired(now - window)
+        overall = self._overall
+        if now - overall.window_start >= window:
+            overall.window_start, overall.failures = now, 0
+        overall.failures += weight
+        spread = len(self._campaign_networks)
+        if overall.failures < t.guess_campaign_threshold or spread < t.guess_campaign_networks:
+            return None
+        fresh = now >= self.campaign_until
+        self.campaign_until = now + t.guess_retry_max_seconds
+        if not fresh:
+            return None
+        evidence = {
+            "level": "global",
+            "unknown_keys": overall.failures,
+            "networks": spread,
+            "window_seconds": window,
+            "host_budget": t.guess_campaign_host_threshold,
+        }
+        return FlagDraft(
+            FlagKind.GUESSING_CAMPAIGN, Severity.HIGH, None, now, evidence, scope="global"
+        )
+
+    def _fail(self, c: _Failures, now: int, threshold: int, weight: int = 1) -> bool:
         """Count one unknown key; True when it makes a new strike (and a longer block)."""
         t = self.t
         if now - c.last_failure > 2 * t.guess_retry_max_seconds:
             c.strikes = 0
         if now - c.window_start >= t.guess_window_seconds:
             c.window_start, c.failures = now, 0
-        c.failures += 1
+        c.failures += weight
         c.last_failure = now
         if c.failures < threshold:
             return False
@@ -108,4 +175,7 @@ class KeyGuessing:
             "strikes": c.strikes,
             "blocked_seconds": c.blocked_until - now,
         }
-        return FlagDraft(self.kind, Severity.MEDIUM, None, now, evidence, scope=network)
+        scope = f"AS{event.asn}" if level == "asn" else network
+        if level == "asn":
+            evidence["asn"] = event.asn
+        return FlagDraft(self.kind, Severity.MEDIUM, None, now, evidence, scope=scope)

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from licmon.domain.detectors.events import CheckinEvent
-from licmon.domain.detectors.netkeys import caller_key, network_key, routable
+from licmon.domain.detectors.netkeys import host_key, network_key, routable
 from licmon.domain.models import (
     CheckinRequest,
     DenyReason,
@@ -24,13 +24,14 @@ def checkin_event(
     reason: DenyReason | None,
     now: int,
     located: bool,
+    known_place: str | None = None,
 ) -> CheckinEvent:
     public = routable(address)
     return CheckinEvent(
         at=now,
         outcome=outcome,
         network=network_key(address),
-        host=caller_key(address, req.machine, not public),
+        host=host_key(address),
         license_id=lic.id,
         machine=req.machine,
         reason=reason,
@@ -47,22 +48,31 @@ def checkin_event(
         seats=lic.terms.seats,
         max_machines=lic.terms.max_machines,
         allowed_countries=lic.terms.allowed_countries,
+        lease_seconds=lic.terms.lease_seconds,
+        known_place=known_place,
     )
 
 
-def invalid_key_event(address: IPAddress, machine: str, now: int) -> CheckinEvent:
-    public = routable(address)
+def invalid_key_event(
+    address: IPAddress, machine: str, now: int, asn: int | None = None, well_formed: bool = True
+) -> CheckinEvent:
+    """An unknown key: counted against the address (whatever the machine), its network and
+    its ASN."""
     return CheckinEvent(
         at=now,
         outcome=Outcome.INVALID_KEY,
         network=network_key(address),
-        host=caller_key(address, machine, not public),
+        host=host_key(address),
         machine=machine,
-        routable=public,
+        routable=routable(address),
+        asn=asn,
+        well_formed=well_formed,
     )
 
 
-def history_event(row: Mapping[str, Any], lic: License, located: bool) -> CheckinEvent:
+def history_event(
+    row: Mapping[str, Any], lic: License, located: bool, known_place: str | None = None
+) -> CheckinEvent:
     """A connection-log row (one license, machine, address and day) as the renewal it last
     recorded. A row kept without an address (precision ``none``) has no network."""
     address = parse_ip(str(row["address"] or "").split("/", 1)[0])
@@ -83,4 +93,6 @@ def history_event(row: Mapping[str, Any], lic: License, located: bool) -> Checki
         seats=lic.terms.seats,
         max_machines=lic.terms.max_machines,
         allowed_countries=lic.terms.allowed_countries,
+        lease_seconds=lic.terms.lease_seconds,
+        known_place=known_place,
     )

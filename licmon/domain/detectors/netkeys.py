@@ -36,15 +36,6 @@ def host_key(address: IPAddress) -> int:
     return value if address.version == 4 else V6_OFFSET + (value >> 64)
 
 
-def caller_key(address: IPAddress, machine: str, shared: bool | None = None) -> int:
-    """Who a throttle holds back: the host, or on a shared address (private, carrier-grade
-    NAT, loopback: many people behind one address) the host's machine."""
-    host = host_key(address)
-    if shared is None:
-        shared = not routable(address)
-    return hash((host, machine)) if shared else host
-
-
 def routable(address: IPAddress) -> bool:
     """False for private, carrier-grade NAT, loopback and link-local addresses."""
     value = int(address)

@@ -1,6 +1,7 @@
 """Detectors of where a license is used: network spread, impossible travel, territory,
 anonymizers."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from licmon.domain.detectors.bounded import LruMap, RecentKeys
@@ -25,7 +26,9 @@ class _Spread:
 
 class NetworkSpread:
     """Too many distinct networks or ASNs for one license in a window, scaled by its seats.
-    Private and carrier-grade NAT ranges and anonymizer exits are not places."""
+    Private and carrier-grade NAT ranges, anonymizer exits and the organization's declared
+    places are not counted. Allowances grow with seats linearly up to ``spread_seat_knee``,
+    then as a power ``spread_seat_exponent`` below one."""
 
     kind = FlagKind.NETWORK_SPREAD
 
@@ -36,7 +39,7 @@ class NetworkSpread:
     def observe(self, event: CheckinEvent, now: int) -> FlagDraft | None:
         if not (event.usable and event.routable and event.license_id is not None):
             return None
-        if event.anonymizer is not None:
+        if event.anonymizer is not None or event.known_place is not None:
             return None
         cap = self.t.detector_machines_per_license
         spread = self._spread.setdefault(event.license_id, lambda: _Spread(RecentKeys(cap)))
@@ -66,8 +69,9 @@ class NetworkSpread:
 
     def _judge(self, spread: _Spread, event: CheckinEvent, now: int) -> FlagDraft | None:
         t = self.t
-        max_places = t.spread_networks_base + t.spread_networks_per_seat * event.seats
-        max_asns = t.spread_asns_base + t.spread_asns_per_seat * event.seats
+        scale = seat_scale(event.seats, t.spread_seat_knee, t.spread_seat_exponent)
+        max_places = int(t.spread_networks_base + t.spread_networks_per_seat * scale)
+        max_asns = int(t.spread_asns_base + t.spread_asns_per_seat * scale)
         if spread.places <= max_places and spread.asns <= max_asns:
             return None
         evidence = {
@@ -82,6 +86,14 @@ class NetworkSpread:
         return FlagDraft(self.kind, Severity.MEDIUM, event.license_id, now, evidence)
 
 
+def seat_scale(seats: int, knee: int, exponent: float) -> float:
+    """Seats as the allowances see them: linear up to ``knee``, then growing as a power below
+    one, so that a big license cannot hide a leaked key among its many networks."""
+    if seats <= knee:
+        return float(seats)
+    return float(knee * (seats / knee) ** exponent)
+
+
 @dataclass(frozen=True, slots=True)
 class _Point:
     at: int
@@ -90,19 +102,26 @@ class _Point:
     accuracy_km: int
     country: str | None
     network: int
+    machine: str = ""
 
 
 class ImpossibleTravel:
     """Two check-ins implying a speed above ``travel_max_kmh``: the distance less both
     accuracy radii, over the time between them. Single-seat licenses are followed as one
     traveller, others machine by machine (two seats in two cities are normal). Skipped for
-    anonymizer exits and for locations vaguer than ``travel_max_accuracy_km``."""
+    anonymizer exits, declared places and locations vaguer than ``travel_max_accuracy_km``.
+
+    Learned stable places: when one machine hops back over a pair of networks it hopped
+    over before (A to B, then B to A), the pair is a path effect (a VPN, a split tunnel),
+    not travel; hops between the pair are not flagged again (at most
+    ``travel_pairs_per_license`` pairs kept per license)."""
 
     kind = FlagKind.IMPOSSIBLE_TRAVEL
 
     def __init__(self, t: Thresholds) -> None:
         self.t = t
         self._last: LruMap[tuple[int, str], _Point] = LruMap(t.detector_licenses)
+        self._hops: LruMap[int, RecentKeys[tuple[int, int]]] = LruMap(t.detector_licenses)
 
     def observe(self, event: CheckinEvent, now: int) -> FlagDraft | None:
         point = self._point(event, now)
@@ -116,6 +135,8 @@ class ImpossibleTravel:
         speed, distance = self._speed(last, point)
         if speed <= self.t.travel_max_kmh or distance < self.t.travel_min_km:
             return None
+        if last.machine == point.machine and self._stable(event.license_id, last, point, now):
+            return None
         evidence = {
             "from": _place(last),
             "to": _place(point),
@@ -128,12 +149,30 @@ class ImpossibleTravel:
     def _point(self, event: CheckinEvent, now: int) -> _Point | None:
         if not event.usable or event.anonymizer is not None or not event.routable:
             return None
+        if event.known_place is not None:  # a declared office or VPN egress
+            return None
         if event.latitude is None or event.longitude is None:
             return None
         accuracy = event.accuracy_km if event.accuracy_km is not None else 0
         if accuracy > self.t.travel_max_accuracy_km:
             return None
-        return _Point(now, event.latitude, event.longitude, accuracy, event.country, event.network)
+        return _Point(
+            now,
+            event.latitude,
+            event.longitude,
+            accuracy,
+            event.country,
+            event.network,
+            event.machine,
+        )
+
+    def _stable(self, license_id: int, a: _Point, b: _Point, now: int) -> bool:
+        """Record the hop a -> b; True when b -> a was hopped before (a learned pair)."""
+        cap = self.t.travel_pairs_per_license * 2
+        hops = self._hops.setdefault(license_id, lambda: RecentKeys(cap))
+        stable = (b.network, a.network) in hops
+        hops.touch((a.network, b.network), now)
+        return stable
 
     @staticmethod
     def _speed(a: _Point, b: _Point) -> tuple[float, float]:
@@ -176,18 +215,38 @@ class Territory:
 
 
 class Anonymizer:
-    """A check-in through a VPN, Tor exit, public or residential proxy or hosting range:
-    informational, low severity."""
+    """A check-in through a VPN, Tor exit, public or residential proxy or hosting range. Low
+    severity alone (privacy); medium when the license raised other flags in the last
+    ``anonymizer_signal_seconds``; high when it looks like evasion: an exit inside the
+    license's allowed countries used by a machine first seen outside them."""
 
     kind = FlagKind.ANONYMIZER
 
+    def __init__(self, t: Thresholds, signals: Callable[[int, int], int] = lambda _l, _n: 0):
+        self.t = t
+        self.signals = signals
+        self._first_country: LruMap[tuple[int, str], str] = LruMap(t.detector_licenses)
+
     def observe(self, event: CheckinEvent, now: int) -> FlagDraft | None:
-        if event.anonymizer is None or event.license_id is None:
+        if event.license_id is None:
             return None
+        key = (event.license_id, event.machine)
+        if event.anonymizer is None:
+            if event.country is not None and self._first_country.get(key) is None:
+                self._first_country.put(key, event.country)
+            return None
+        first = self._first_country.get(key)
+        allowed = event.allowed_countries
+        evasion = bool(allowed) and event.country in allowed and first not in (None, *allowed)
+        others = self.signals(event.license_id, now - self.t.anonymizer_signal_seconds)
+        severity = Severity.HIGH if evasion else Severity.MEDIUM if others else Severity.LOW
         evidence = {
             "anonymizer": event.anonymizer,
             "network": network_text(event.network),
             "asn": event.asn,
             "country": event.country,
+            "first_country": first,
+            "evasion": evasion,
+            "other_flags": others,
         }
-        return FlagDraft(self.kind, Severity.LOW, event.license_id, now, evidence)
+        return FlagDraft(self.kind, severity, event.license_id, now, evidence)

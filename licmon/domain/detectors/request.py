@@ -2,27 +2,46 @@
 
 from collections import OrderedDict
 
+from licmon.domain.detectors.bounded import LruMap
 from licmon.domain.detectors.events import CheckinEvent, FlagDraft, FlagKind, Severity
 from licmon.domain.detectors.netkeys import network_text
 from licmon.domain.detectors.thresholds import Thresholds
 
 
 class ClockTampering:
-    """``client_time`` further from the server's time than ``clock_tolerance_seconds``
-    (the default, a day, absorbs time zones set wrong, drift and retried requests)."""
+    """``client_time`` further from server time than ``clock_tolerance_seconds`` (a wide
+    absolute bound), or a machine's clock jumping ``clock_jump_seconds`` further from server
+    time than its learned usual offset (after ``clock_learn_samples`` check-ins). A clock
+    constantly off (a time zone set wrong) is learned; a clock put right is no jump."""
 
     kind = FlagKind.CLOCK_TAMPERING
 
     def __init__(self, t: Thresholds) -> None:
         self.t = t
+        self._usual: LruMap[tuple[int, str], tuple[float, int]] = LruMap(t.detector_licenses)
 
     def observe(self, event: CheckinEvent, now: int) -> FlagDraft | None:
         if event.client_time is None or event.license_id is None:
             return None
         skew = event.client_time - now
-        if abs(skew) <= self.t.clock_tolerance_seconds:
-            return None
-        evidence = {"skew_seconds": skew, "tolerance_seconds": self.t.clock_tolerance_seconds}
+        key = (event.license_id, event.machine)
+        usual, samples = self._usual.get(key) or (float(skew), 0)
+        self._usual.put(key, (usual + (skew - usual) / min(samples + 1, 8), samples + 1))
+        if abs(skew) > self.t.clock_tolerance_seconds:
+            return self._draft(event, now, skew, None)
+        jumped = abs(skew - usual) > self.t.clock_jump_seconds and abs(skew) > abs(usual)
+        if samples >= self.t.clock_learn_samples and jumped:
+            return self._draft(event, now, skew, usual)
+        return None
+
+    def _draft(self, event: CheckinEvent, now: int, skew: int, usual: float | None) -> FlagDraft:
+        evidence: dict[str, object] = {
+            "skew_seconds": skew,
+            "tolerance_seconds": self.t.clock_tolerance_seconds,
+        }
+        if usual is not None:
+            evidence["usual_skew_seconds"] = round(usual)
+            evidence["jump_seconds"] = round(skew - usual)
         return FlagDraft(self.kind, Severity.MEDIUM, event.license_id, now, evidence)
 
 
@@ -31,8 +50,9 @@ _Seen = tuple[int, str, int]
 
 
 class ReplayedNonce:
-    """A nonce seen before for the same license. The same machine sending it again from the
-    same network within ``nonce_retry_seconds`` is a retry after a time-out, not a replay.
+    """A nonce seen before for the same license. The same machine sending it again within
+    ``nonce_retry_seconds``, from whatever network, is a retry after a time-out (a client
+    that resends over another connection), not a replay; another machine presenting it is.
 
     Memory: at most ``nonce_memory`` nonces, for at most ``nonce_window_seconds``.
     """
@@ -65,12 +85,8 @@ class ReplayedNonce:
         return FlagDraft(self.kind, Severity.HIGH, event.license_id, now, evidence)
 
     def _is_retry(self, first: _Seen, event: CheckinEvent, now: int) -> bool:
-        at, machine, network = first
-        return (
-            machine == event.machine
-            and network == event.network
-            and now - at <= self.t.nonce_retry_seconds
-        )
+        at, machine, _network = first
+        return machine == event.machine and now - at <= self.t.nonce_retry_seconds
 
     def _evict(self, now: int) -> None:
         oldest = now - self.t.nonce_window_seconds

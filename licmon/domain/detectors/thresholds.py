@@ -36,6 +36,20 @@ class Thresholds:
     detector_licenses: int = 100_000
     detector_machines_per_license: int = 256
     flag_refire_seconds: int = HOUR
+    guess_shared_host_threshold: int = 30
+    guess_asn_threshold: int = 400
+    guess_malformed_weight: int = 3
+    guess_campaign_threshold: int = 300
+    guess_campaign_networks: int = 16
+    guess_campaign_host_threshold: int = 4
+    spread_seat_exponent: float = 0.5
+    spread_seat_knee: int = 10
+    clone_min_switches: int = 3
+    clone_max_window_seconds: int = DAY
+    clock_jump_seconds: int = 2 * HOUR
+    clock_learn_samples: int = 3
+    travel_pairs_per_license: int = 8
+    anonymizer_signal_seconds: int = DAY
 
     @property
     def longest_window(self) -> int:
