@@ -27,6 +27,7 @@ from licmon.store import sqlite_seats as seats
 from licmon.store.base import CatalogSnapshot, LicenseUsage, Store, StoreGauges, WriterHealth
 from licmon.store.personal import LicmonConnection, install_authorizer, privileged
 from licmon.store.sqlite_flags import SqliteFlags
+from licmon.store.sqlite_listing import SqliteListing
 from licmon.store.sqlite_privacy import SqlitePrivacy
 from licmon.store.sqlite_staff import SqliteStaff
 from licmon.store.writer import Writer, WriterClosed
@@ -68,7 +69,7 @@ def prepare_database(path: Path) -> None:
         conn.close()
 
 
-class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, Store):
+class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, SqliteListing, Store):
     def __init__(
         self,
         path: Path,

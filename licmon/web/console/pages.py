@@ -7,8 +7,9 @@ from aiohttp import web
 
 from licmon.domain.access import ReadContext
 from licmon.domain.ids import NOT_HERE, parse_id
-from licmon.domain.models import License
+from licmon.domain.models import License, LicenseStatus
 from licmon.domain.network import network_of, parse_ip
+from licmon.domain.paging import search_text
 from licmon.domain.staff import Permission, StaffUser, check_scope
 from licmon.domain.subjects import Subject
 from licmon.errors import Forbidden, NotFound
@@ -16,10 +17,12 @@ from licmon.keys import STAFF_AUTH, STORE
 from licmon.web.console import charts
 from licmon.web.console.auth import USER, staff_page
 from licmon.web.console.flagdata import open_flags_by_kind
+from licmon.web.console.listing import page_links, page_of
 from licmon.web.console.render import render, see_other
 
 routes = web.RouteTableDef()
 DAY_HOURS, WEEK_HOURS = 24, 168
+LICENSE_STATUSES = tuple(status.value for status in LicenseStatus)
 
 
 def now_of(request: web.Request) -> int:
@@ -60,8 +63,15 @@ async def dashboard_context(request: web.Request, user: StaffUser) -> dict[str, 
 @routes.get("/staff/licenses")
 @staff_page(Permission.LICENSES)
 async def licenses(request: web.Request) -> web.StreamResponse:
-    rows = await request.config_dict[STORE].license_rows(request[USER].org_id)
-    return render(request, "licenses.html", {"licenses": rows})
+    search = search_text(request.query.get("q"))
+    status = request.query.get("status", "")
+    status = status if status in LICENSE_STATUSES else ""
+    listed = await request.config_dict[STORE].license_page(
+        request[USER].org_id, search, status, page_of(request)
+    )
+    context = {"licenses": listed.rows, "pages": page_links(request, listed)}
+    context.update(search=search, status=status, statuses=LICENSE_STATUSES)
+    return render(request, "licenses.html", context)
 
 
 async def visible_license(request: web.Request) -> License:
