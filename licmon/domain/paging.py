@@ -8,7 +8,7 @@ from typing import Generic, TypeVar
 
 from licmon.errors import BadRequest
 
-T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_SEARCH = 100
@@ -21,10 +21,10 @@ class PageRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class Listed(Generic[T]):
+class Listed(Generic[T_co]):
     """One page of a list, and how many items the whole list holds."""
 
-    rows: Sequence[T]
+    rows: Sequence[T_co]
     total: int
     page: PageRequest
 

@@ -32,7 +32,8 @@ async def flag_list(request: web.Request) -> web.StreamResponse:
     kind = query.get("kind") if query.get("kind") in kinds else None
     listed = await store.flag_page(org, status, kind, license_id, page_of(request))
     filters = {"status": status or "", "kind": kind or "", "license": license_text[:12]}
-    context = {"flags": listed.rows, "kinds": kinds, "statuses": STATUSES, "filters": filters}
+    context: dict[str, Any] = {"flags": listed.rows, "kinds": kinds, "statuses": STATUSES}
+    context["filters"] = filters
     context["pages"] = page_links(request, listed)
     context["orgs"] = [] if user.org_id is not None else await store.list_orgs()
     context["org_filter"] = query.get("org", "")
