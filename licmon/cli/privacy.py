@@ -126,10 +126,14 @@ def dsr_export(
 
 
 def _dsr_change(
-    name: str, action: Callable[[Store, ReadContext, Subject], Any], help_text: str
+    name: str,
+    action: Callable[[Store, ReadContext, Subject], Any],
+    help_text: str,
+    confirm: str = "",
 ) -> None:
     @dsr.command(name, help=help_text)
     @subject_options
+    @click.option("--yes", "assume_yes", is_flag=True, hidden=not confirm, help="Do not ask.")
     @settings_options
     @json_option
     def command(
@@ -137,11 +141,16 @@ def _dsr_change(
         license: str | None,
         machine: str | None,
         address: str | None,
+        assume_yes: bool,
         config_file: Path | None,
         data_dir: Path | None,
         as_json: bool,
     ) -> None:
         subject = pick_subject(license, machine, address)
+        if confirm and not assume_yes:
+            click.confirm(
+                confirm.format(subject=f"{subject.kind.value} {subject.value}"), abort=True
+            )
         settings = make_settings(config_file, data_dir=data_dir)
         ctx = operator_context(justification)
         emit(with_store(settings, lambda s: action(s, ctx, subject)), as_json)
@@ -151,6 +160,8 @@ _dsr_change(
     "erase",
     lambda s, c, subj: s.dsr_erase(c, subj),
     "Erase a subject's data; what a legal hold keeps is restricted and erased later.",
+    confirm="Erase every record about {subject} (what a legal hold keeps is restricted and "
+    "erased when the hold ends)? This cannot be undone.",
 )
 _dsr_change(
     "restrict",

@@ -146,8 +146,14 @@ class Store(StaffStore, FlagStore, ListingStore, abc.ABC):
 
     @abc.abstractmethod
     async def set_license_status(
-        self, license_id: int, status: LicenseStatus, *, actor: str = SYSTEM_ACTOR
-    ) -> License: ...
+        self,
+        license_id: int,
+        status: LicenseStatus,
+        *,
+        actor: str = SYSTEM_ACTOR,
+        reason: str = "",
+    ) -> License:
+        """``reason``: why, in the audit entry (free text, addresses redacted)."""
 
     @abc.abstractmethod
     async def license_usage(self, license_id: int) -> LicenseUsage: ...

@@ -210,7 +210,12 @@ class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, SqliteListing, Store)
         return await self._read(partial(catalog.list_licenses, org=org))
 
     async def set_license_status(
-        self, license_id: int, status: LicenseStatus, *, actor: str = SYSTEM_ACTOR
+        self,
+        license_id: int,
+        status: LicenseStatus,
+        *,
+        actor: str = SYSTEM_ACTOR,
+        reason: str = "",
     ) -> License:
         return await self._write(
             partial(
@@ -219,6 +224,7 @@ class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, SqliteListing, Store)
                 status=status,
                 now=self._now(),
                 actor=actor,
+                reason=reason,
             )
         )
 

@@ -147,6 +147,7 @@ def set_license_status(
     status: LicenseStatus,
     now: int,
     actor: str = SYSTEM_ACTOR,
+    reason: str = "",
 ) -> License:
     before = license_by_id(conn, license_id)
     check_status_change(before, status)
@@ -160,7 +161,8 @@ def set_license_status(
         actor,
         "license.status",
         f"license:{license_id}",
-        {"from": before.status.value, "to": status.value},
+        {"from": before.status.value, "to": status.value}
+        | ({"reason": audit_sql.redact(reason.strip())} if reason.strip() else {}),
     )
     return license_by_id(conn, license_id)
 
