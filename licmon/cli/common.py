@@ -22,12 +22,27 @@ F = TypeVar("F", bound=Callable[..., Any])
 ROW_ID = click.IntRange(1, MAX_ID)  # a row id; past SQLite's INTEGER it is an OverflowError
 
 
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a reader that went away
+
+
+def _quiet_stdout() -> None:
+    """The reader (``| head``) left: point stdout at /dev/null so that the interpreter's
+    last flush finds nowhere to fail (Python's documented recipe for SIGPIPE)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 class LicmonGroup(click.Group):
     """Turns every licmon error into one plain line and a non-zero exit."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a closed pipe shows here, not at exit
+            return result
+        except BrokenPipeError:
+            _quiet_stdout()
+            raise SystemExit(EXIT_BROKEN_PIPE) from None
         except LicmonError as exc:
             raise click.ClickException(exc.message) from None
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):

@@ -77,12 +77,27 @@ async def dsr_submit(request: web.Request) -> web.StreamResponse:
     """Export, erase or restrict one subject's data, for the purpose dsr (audited)."""
     form = await request.post()
     action = str(form.get("action", ""))
+    if action == "erase" and form.get("confirmed") != "1":
+        return _confirm_erase(request, form)
     try:
         result = await _run_dsr(request, action, form)
     except (BadRequest, Forbidden) as exc:
         context = {"result": None, "action": action, "message": exc.message}
         return render(request, "dsr.html", context, exc.status)
     return render(request, "dsr.html", {"result": result, "action": action, "message": ""})
+
+
+def _confirm_erase(request: web.Request, form: Any) -> web.Response:
+    """The second step: what will go, named, before anything is erased."""
+    fields = {k: str(form.get(k, ""))[:500] for k in ("kind", "value", "justification")}
+    try:
+        subject = Subject.parse(fields["kind"], fields["value"][:200])
+    except BadRequest as exc:
+        context = {"result": None, "action": "erase", "message": exc.message}
+        return render(request, "dsr.html", context, exc.status)
+    named = f"{subject.kind.value} {subject.value}"
+    context = {"result": None, "action": "erase", "message": "", "confirm": fields}
+    return render(request, "dsr.html", {**context, "named": named})
 
 
 async def _run_dsr(request: web.Request, action: str, form: Any) -> dict[str, Any]:
