@@ -96,7 +96,8 @@ def _confirm_erase(request: web.Request, form: Any) -> web.Response:
         context = {"result": None, "action": "erase", "message": exc.message}
         return render(request, "dsr.html", context, exc.status)
     named = f"{subject.kind.value} {subject.value}"
-    context = {"result": None, "action": "erase", "message": "", "confirm": fields}
+    context: dict[str, Any] = {"result": None, "action": "erase", "message": ""}
+    context["confirm"] = fields
     return render(request, "dsr.html", {**context, "named": named})
 
 
