@@ -93,12 +93,12 @@ def _confirm_erase(request: web.Request, form: Any) -> web.Response:
     try:
         subject = Subject.parse(fields["kind"], fields["value"][:200])
     except BadRequest as exc:
-        context = {"result": None, "action": "erase", "message": exc.message}
-        return render(request, "dsr.html", context, exc.status)
+        refused = {"result": None, "action": "erase", "message": exc.message}
+        return render(request, "dsr.html", refused, exc.status)
     named = f"{subject.kind.value} {subject.value}"
     context: dict[str, Any] = {"result": None, "action": "erase", "message": ""}
-    context["confirm"] = fields
-    return render(request, "dsr.html", {**context, "named": named})
+    context.update(confirm=fields, named=named)
+    return render(request, "dsr.html", context)
 
 
 async def _run_dsr(request: web.Request, action: str, form: Any) -> dict[str, Any]:
