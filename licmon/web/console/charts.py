@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 HOUR, DAY = 3600, 86400
-LEFT, BOTTOM, TOP = 40, 18, 8
+LEFT, BOTTOM, TOP = 40, 18, 20
 
 
 @dataclass(frozen=True, slots=True)
