@@ -1,0 +1,20 @@
+"""Small things people read: no "Valid — to —", the flag's checkbox beside its label, the
+evidence purpose of an investigation preselected (not dsr)."""
+
+import re
+
+from licmon.domain.detectors.events import FlagKind
+from tests.staff.conftest import StaffWorld
+from tests.staff.fixtures import raise_flag
+
+
+async def test_license_and_flag_pages(sworld: StaffWorld) -> None:
+    _, lic = await sworld.add_license(org="acme")
+    flag_id = await raise_flag(sworld, lic.id, FlagKind.TERRITORY)
+    await sworld.add_user("root", "admin,dpo")
+    admin = await sworld.logged_in("root")
+    page = await (await admin.get(f"/staff/licenses/{lic.id}")).text()
+    assert "no time limit" in page and "— to —" not in page
+    flag = await (await admin.get(f"/staff/flags/{flag_id}")).text()
+    assert re.search(r'<option value="license.enforcement.abuse" selected>', flag)
+    assert '<label class="check"><input type="checkbox" name="suspend"' in flag
