@@ -15,6 +15,7 @@ from licmon.app import open_store
 from licmon.config import Settings, load_settings
 from licmon.domain.ids import MAX_ID
 from licmon.errors import LicmonError
+from licmon.timetext import iso
 from licmon.store.base import Store
 
 T = TypeVar("T")
@@ -99,7 +100,7 @@ def emit(data: Any, as_json: bool, columns: Sequence[str] = ()) -> None:
         _table(data, columns)
     else:
         for name, value in data.items():
-            click.echo(f"{name}: {_cell(value)}")
+            click.echo(f"{name}: {_cell(value, name)}")
 
 
 def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
@@ -107,16 +108,23 @@ def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
         click.echo("(none)")
         return
     columns = columns or list(rows[0])
-    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    cells = [[_cell(row.get(c), c) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     click.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
     for row in cells:
         click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
 
 
-def _cell(value: Any) -> str:
+def _is_time(column: str) -> bool:
+    """Columns holding epoch seconds, printed for people as ISO 8601 UTC."""
+    return column == "at" or column.endswith(("_at", "_until", "_seen"))
+
+
+def _cell(value: Any, column: str = "") -> str:
     if value is None:
         return "-"
+    if _is_time(column) and isinstance(value, int) and not isinstance(value, bool):
+        return iso(value)
     if isinstance(value, list | tuple):
         return ",".join(map(str, value)) or "-"
     return str(value)
