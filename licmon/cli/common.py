@@ -15,8 +15,8 @@ from licmon.app import open_store
 from licmon.config import Settings, load_settings
 from licmon.domain.ids import MAX_ID
 from licmon.errors import LicmonError
-from licmon.timetext import iso
 from licmon.store.base import Store
+from licmon.timetext import iso
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
