@@ -1,7 +1,9 @@
 """Small things people read: no "Valid — to —", the flag's checkbox beside its label, the
 evidence purpose of an investigation preselected (not dsr)."""
 
+import json
 import re
+from pathlib import Path
 
 from licmon.domain.detectors.events import FlagKind
 from tests.staff.conftest import StaffWorld
@@ -18,3 +20,11 @@ async def test_license_and_flag_pages(sworld: StaffWorld) -> None:
     flag = await (await admin.get(f"/staff/flags/{flag_id}")).text()
     assert re.search(r'<option value="license.enforcement.abuse" selected>', flag)
     assert '<label class="check"><input type="checkbox" name="suspend"' in flag
+
+
+def test_grafana_server_errors_stat_shows_zero_without_errors() -> None:
+    """With no 5xx series at all, ``sum(rate(...))`` is empty: "No data" instead of 0."""
+    path = Path(__file__).resolve().parents[2] / "deploy/grafana/dashboards/licmon.json"
+    (panel,) = [p for p in json.loads(path.read_text())["panels"] if p["title"] == "Server errors"]
+    (target,) = panel["targets"]
+    assert "or vector(0)" in target["expr"]
