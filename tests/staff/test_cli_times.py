@@ -38,3 +38,11 @@ def test_tables_and_receipts_print_iso_times(tmp_path: Path) -> None:
         assert not EPOCH.search(out), (args, out)
         assert ISO.search(out), (args, out)
     assert "2999-01-01T00:00:00Z" in runner.invoke(main, ["hold", "list"]).output
+
+
+def test_init_prints_next_steps(tmp_path: Path) -> None:
+    env = {"LICMON_DATA_DIR": str(tmp_path / "data"), "LICMON_CONFIG": ""}
+    out = CliRunner(env=env).invoke(main, ["init"]).output
+    assert "Next steps:" in out
+    for step in ("licmon org add", "licmon license add", "licmon user add", "licmon serve"):
+        assert step in out
