@@ -28,3 +28,12 @@ def test_grafana_server_errors_stat_shows_zero_without_errors() -> None:
     (panel,) = [p for p in json.loads(path.read_text())["panels"] if p["title"] == "Server errors"]
     (target,) = panel["targets"]
     assert "or vector(0)" in target["expr"]
+
+
+async def test_a_favicon(sworld: StaffWorld) -> None:
+    await sworld.add_user("sue", "support")
+    page = await (await (await sworld.logged_in("sue")).get("/staff/licenses")).text()
+    found = re.search(r'<link rel="icon" type="image/svg\+xml" href="([^"]+)">', page)
+    assert found
+    icon = await sworld.client.get(found.group(1))
+    assert icon.status == 200 and (await icon.text()).startswith("<svg")
