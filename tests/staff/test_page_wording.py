@@ -37,3 +37,27 @@ async def test_a_favicon(sworld: StaffWorld) -> None:
     assert found
     icon = await sworld.client.get(found.group(1))
     assert icon.status == 200 and (await icon.text()).startswith("<svg")
+
+
+async def test_license_page_lists_flags_and_suspends_after_a_second_step(
+    sworld: StaffWorld,
+) -> None:
+    _, lic = await sworld.add_license(org="acme")
+    flag_id = await raise_flag(sworld, lic.id, FlagKind.TERRITORY)
+    await sworld.add_user("ann", "analyst")
+    analyst = await sworld.logged_in("ann")
+    page = await (await analyst.get(f"/staff/licenses/{lic.id}")).text()
+    assert f'href="/staff/flags/{flag_id}"' in page and "Suspend…" in page
+    path = f"/staff/licenses/{lic.id}/status"
+    asked = await analyst.post(path, {"status": "suspended", "reason": "overuse case 7"})
+    assert asked.status == 200 and f"Suspend license #{lic.id}?" in await asked.text()
+    assert (await sworld.store.get_license(lic.id)).status.value == "active"
+    no_reason = await analyst.post(path, {"status": "suspended", "reason": ""})
+    assert no_reason.status == 400
+    done = await analyst.post(
+        path, {"status": "suspended", "reason": "overuse case 7", "confirmed": "1"}
+    )
+    assert done.status == 303
+    assert (await sworld.store.get_license(lic.id)).status.value == "suspended"
+    (entry,) = await sworld.store.audit_recent(1, f"license:{lic.id}")
+    assert entry.entry.details["reason"] == "overuse case 7"
