@@ -131,6 +131,15 @@ def parse_since(text: str, now: int) -> int:
     raise BadRequest("--since is a period like 30d, 12h or 2w.")
 
 
+def check_period(since: int, until: int) -> tuple[int, int]:
+    """A period typed as two dates: in order, and no longer than a report covers."""
+    if since >= until:
+        raise BadRequest("The period's start is after its end.")
+    if until - since > MAX_PERIOD_DAYS * DAY:
+        raise BadRequest(f"A report covers at most {MAX_PERIOD_DAYS} days.")
+    return since, until
+
+
 def check_format(fmt: str) -> str:
     if fmt not in FORMATS:
         raise BadRequest(f"The format is one of {', '.join(FORMATS)}.")

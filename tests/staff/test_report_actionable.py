@@ -3,6 +3,7 @@ stands beside its limit, seats_exhausted refusals are counted, countries carry a
 suggested action fits the license's state, and the charts are in the page and the file."""
 
 import json
+import time
 import re
 
 from licmon.domain.detectors.events import FlagKind
@@ -78,3 +79,22 @@ def test_suggestions_fit_the_state() -> None:
     assert "already suspended" in suggest_action(_findings("suspended"))
     assert "revoked" in suggest_action(_findings("revoked"))
     assert "suspend" not in suggest_action(_findings("revoked"))
+
+
+async def test_report_cards_page_and_any_date_range(sworld: StaffWorld) -> None:
+    for _ in range(60):
+        _, lic = await sworld.add_license(org="acme")
+        await raise_flag(sworld, lic.id, FlagKind.TERRITORY)
+    await sworld.add_user("ann", "analyst")
+    analyst = await sworld.logged_in("ann")
+    first = await (await analyst.get("/staff/reports/abuse?limit=50")).text()
+    assert "showing 1-50 of 60" in first and first.count("<h2>License #") == 50
+    day = time.strftime("%Y-%m-%d", time.gmtime(sworld.clock.now))
+    ranged = await analyst.get(f"/staff/reports/abuse?from={day}&until={day}&format=json")
+    assert ranged.status == 200 and len(json.loads(await ranged.text())["licenses"]) == 60
+    before = await analyst.get("/staff/reports/abuse?from=2020-01-01&until=2020-01-31&format=json")
+    assert json.loads(await before.text())["licenses"] == []
+    wrong = await analyst.get("/staff/reports/abuse?from=2027-02-01&until=2027-01-01")
+    assert wrong.status == 400 and "start is after its end" in await wrong.text()
+    too_long = await analyst.get("/staff/reports/abuse?from=2020-01-01&until=2027-01-01")
+    assert too_long.status == 400 and "at most 400 days" in await too_long.text()
