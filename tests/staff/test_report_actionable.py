@@ -3,8 +3,8 @@ stands beside its limit, seats_exhausted refusals are counted, countries carry a
 suggested action fits the license's state, and the charts are in the page and the file."""
 
 import json
-import time
 import re
+import time
 
 from licmon.domain.detectors.events import FlagKind
 from licmon.domain.models import LicenseStatus
