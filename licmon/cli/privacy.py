@@ -21,6 +21,7 @@ from licmon.cli.common import (
     settings_options,
     with_store,
 )
+from licmon.cli.progress import counts_text, working
 from licmon.domain.access import ReadContext, Role
 from licmon.domain.purposes import DSR
 from licmon.domain.subjects import Subject
@@ -65,6 +66,9 @@ def write_json(data: Any, out: Path | None) -> None:
     click.echo(f"written to {out}", err=True)
 
 
+RETENTION_COUNTS = ("reduced", "folded", "erased", "held", "violations")
+
+
 @click.group()
 def retention() -> None:
     """The retention job: fold expired connection rows into anonymous aggregates."""
@@ -76,9 +80,11 @@ def retention() -> None:
 def retention_run(config_file: Path | None, data_dir: Path | None, as_json: bool) -> None:
     """Run the retention job now (idempotent)."""
     settings = make_settings(config_file, data_dir=data_dir)
-    report = with_store(
-        settings, lambda s: s.run_retention(cli_actor(), settings.retention_batch_rows)
-    )
+    with working("retention run") as job:
+        report = with_store(
+            settings, lambda s: s.run_retention(cli_actor(), settings.retention_batch_rows)
+        )
+        job.done(counts_text(report, RETENTION_COUNTS))
     emit(report, as_json)
 
 

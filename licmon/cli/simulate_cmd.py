@@ -5,6 +5,7 @@ import json
 
 import click
 
+from licmon.cli.progress import working
 from licmon.simulate.plan import build_scenario
 from licmon.simulate.report import lines, scores, summary
 from licmon.simulate.runner import run
@@ -26,7 +27,9 @@ def simulate(days: int, licenses: int, seed: int, as_json: bool) -> None:
     abuse pattern — through a real licmon on 127.0.0.1, then print each detector's
     precision and recall and the check-ins per second. Downloads nothing."""
     scenario = build_scenario(seed, days, licenses)
-    outcome = asyncio.run(run(scenario))
+    with working("simulate") as job:
+        outcome = asyncio.run(run(scenario))
+        job.done(f"{days} day(s) of traffic for {licenses:,} licenses")
     results = scores(scenario, outcome)
     if as_json:
         report = {**summary(scenario, outcome), "detectors": [s.as_dict() for s in results]}
