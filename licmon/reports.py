@@ -11,12 +11,15 @@ from licmon.domain.reports import (
     AbuseReport,
     FlagSummary,
     LicenseFindings,
+    UsagePoint,
     as_csv,
     as_json,
+    bucket_for,
+    peak_of,
     with_actions,
 )
 from licmon.store.base import Store
-from licmon.timetext import day_of, when
+from licmon.web.console.templating import add_helpers
 
 TEMPLATES = Path(__file__).resolve().parent / "web" / "templates"
 STYLE = Path(__file__).resolve().parent / "web" / "static" / "console.css"
@@ -31,7 +34,9 @@ async def abuse_report(
     store: Store, since: int, until: int, org: tuple[int, str] | None, *, detailed: bool
 ) -> AbuseReport:
     """``org``: (id, slug) to limit the report to one organization."""
-    rows = await store.abuse_report_data(since, until, org[0] if org else None)
+    rows = await store.abuse_report_data(
+        since, until, org[0] if org else None, bucket_for(since, until)
+    )
     findings = with_actions([_findings(row) for row in rows])
     return AbuseReport(since, until, org[1] if org else None, detailed, findings)
 
@@ -57,12 +62,18 @@ def _findings(row: dict[str, Any]) -> LicenseFindings:
         product=row["product"],
         status=row["status"],
         seats=row["seats"],
-        peak_seats=row["peak_seats"],
+        peak_seats=peak_of(row["peak_seats"], row["seats_in_use"]),
         seats_in_use=row["seats_in_use"],
         machines_seen=row["machines_seen"],
         allowed_countries=allowed,
         countries={str(c): int(n) for c, n in row["countries"].items()},
         flags=flags,
+        max_machines=row["max_machines"],
+        refusals=int(row["refusals"]),
+        series=tuple(
+            UsagePoint(p["start"], p["peak_seats"], p["checkins"], p["refusals"])
+            for p in row["series"]
+        ),
     )
 
 
@@ -81,6 +92,6 @@ def standalone_html(report: AbuseReport) -> str:
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.filters.update({"when": when, "day": day_of})
+    add_helpers(env)
     template = env.get_template("staff/report_file.html")
     return template.render(report=report, style=STYLE.read_text())

@@ -84,9 +84,15 @@ def test_status_changes_and_final_revocation(run: Any) -> None:
     run("org", "add", "acme")
     run("product", "add", "viewer")
     lic = _json(run("license", "add", "--org", "acme", "--product", "viewer", "--json"))["id"]
-    assert _json(run("license", "suspend", str(lic), "--json"))["status"] == "suspended"
+    assert (
+        _json(run("license", "suspend", str(lic), "--reason", "test", "--yes", "--json"))["status"]
+        == "suspended"
+    )
     assert _json(run("license", "resume", str(lic), "--json"))["status"] == "active"
-    assert _json(run("license", "revoke", str(lic), "--json"))["status"] == "revoked"
+    assert (
+        _json(run("license", "revoke", str(lic), "--reason", "test", "--yes", "--json"))["status"]
+        == "revoked"
+    )
     result = run("license", "resume", str(lic))
     assert result.exit_code != 0 and "revocation is final" in result.output
 

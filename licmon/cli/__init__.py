@@ -10,6 +10,7 @@ from licmon.cli.console_cli import COMMANDS as CONSOLE_COMMANDS
 from licmon.cli.demo import demo
 from licmon.cli.flags_cmd import flags
 from licmon.cli.geoip_cmd import geoip
+from licmon.cli.health_cmd import healthcheck
 from licmon.cli.ops import backup_command, restore_command
 from licmon.cli.places_cmd import place
 from licmon.cli.privacy import audit, dsr, hold, org_export_command, retention
@@ -33,6 +34,7 @@ org_export_command(org)
 org.add_command(place)  # known places (issue 15)
 main.add_command(checkin)
 main.add_command(demo)
+main.add_command(healthcheck)
 for command in (flags, geoip, simulate):  # abuse detection (issue 5)
     main.add_command(command)
 for command in CONSOLE_COMMANDS:  # user, report (staff console)

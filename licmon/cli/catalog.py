@@ -242,17 +242,38 @@ def license_show(
     emit(with_store(settings, show), as_json)
 
 
+CONFIRM = {
+    LicenseStatus.REVOKED: "Revoke license {id} for good? Its key stops working at once; "
+    "revocation is final.",
+    LicenseStatus.SUSPENDED: "Suspend license {id}? Its check-ins are refused until resumed.",
+}
+
+
 def _status_command(name: str, status: LicenseStatus, help_text: str) -> None:
+    destructive = status in CONFIRM
+
     @license_group.command(name, help=help_text)
     @click.argument("license_id", type=ROW_ID)
+    @click.option("--reason", required=destructive, help="Why; recorded in the audit log.")
+    @click.option("--yes", "assume_yes", is_flag=True, hidden=not destructive, help="Do not ask.")
     @settings_options
     @json_option
     def change(
-        license_id: int, config_file: Path | None, data_dir: Path | None, as_json: bool
+        license_id: int,
+        reason: str | None,
+        assume_yes: bool,
+        config_file: Path | None,
+        data_dir: Path | None,
+        as_json: bool,
     ) -> None:
+        if destructive and not assume_yes:
+            click.confirm(CONFIRM[status].format(id=license_id), abort=True)
         settings = make_settings(config_file, data_dir=data_dir)
         changed = with_store(
-            settings, lambda s: s.set_license_status(license_id, status, actor=cli_actor())
+            settings,
+            lambda s: s.set_license_status(
+                license_id, status, actor=cli_actor(), reason=reason or ""
+            ),
         )
         emit(license_view(changed), as_json)
 

@@ -16,10 +16,21 @@ from licmon.config import Settings, load_settings
 from licmon.domain.ids import MAX_ID
 from licmon.errors import LicmonError
 from licmon.store.base import Store
+from licmon.timetext import iso
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 ROW_ID = click.IntRange(1, MAX_ID)  # a row id; past SQLite's INTEGER it is an OverflowError
+
+
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a reader that went away
+
+
+def _quiet_stdout() -> None:
+    """The reader (``| head``) left: point stdout at /dev/null so that the interpreter's
+    last flush finds nowhere to fail (Python's documented recipe for SIGPIPE)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 class LicmonGroup(click.Group):
@@ -27,7 +38,12 @@ class LicmonGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a closed pipe shows here, not at exit
+            return result
+        except BrokenPipeError:
+            _quiet_stdout()
+            raise SystemExit(EXIT_BROKEN_PIPE) from None
         except LicmonError as exc:
             raise click.ClickException(exc.message) from None
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
@@ -84,7 +100,7 @@ def emit(data: Any, as_json: bool, columns: Sequence[str] = ()) -> None:
         _table(data, columns)
     else:
         for name, value in data.items():
-            click.echo(f"{name}: {_cell(value)}")
+            click.echo(f"{name}: {_cell(value, name)}")
 
 
 def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
@@ -92,16 +108,23 @@ def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
         click.echo("(none)")
         return
     columns = columns or list(rows[0])
-    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    cells = [[_cell(row.get(c), c) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     click.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
     for row in cells:
         click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
 
 
-def _cell(value: Any) -> str:
+def _is_time(column: str) -> bool:
+    """Columns holding epoch seconds, printed for people as ISO 8601 UTC."""
+    return column == "at" or column.endswith(("_at", "_until", "_seen"))
+
+
+def _cell(value: Any, column: str = "") -> str:
     if value is None:
         return "-"
+    if _is_time(column) and isinstance(value, int) and not isinstance(value, bool):
+        return iso(value)
     if isinstance(value, list | tuple):
         return ",".join(map(str, value)) or "-"
     return str(value)

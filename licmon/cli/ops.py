@@ -5,6 +5,7 @@ from pathlib import Path
 import click
 
 from licmon.cli.common import emit, json_option, make_settings, settings_options
+from licmon.cli.progress import working
 from licmon.datadir import DataDir
 from licmon.serverlock import ensure_not_serving
 from licmon.store import backup as backups
@@ -26,7 +27,9 @@ def backup_command(
     """Write a consistent copy of the database to DEST (a file, or a directory to put one in),
     while the server keeps serving."""
     settings = make_settings(config_file, data_dir=data_dir)
-    info = backups.backup(settings.database_path, dest, overwrite=force)
+    with working("backup") as job:
+        info = backups.backup(settings.database_path, dest, overwrite=force)
+        job.done(f"{info.size:,} bytes, {info.licenses:,} licenses")
     emit(_describe(info), as_json)
     if not as_json:
         click.echo(SECRETS_NOTE.format(data_dir=settings.data_dir), err=True)

@@ -21,6 +21,7 @@ from licmon.cli.common import (
     settings_options,
     with_store,
 )
+from licmon.cli.progress import counts_text, working
 from licmon.config import Settings
 from licmon.domain.access import ReadContext, Role
 from licmon.domain.purposes import DSR
@@ -99,6 +100,9 @@ def write_json(data: Any, out: Path | None) -> None:
     click.echo(f"written to {out}", err=True)
 
 
+RETENTION_COUNTS = ("reduced", "folded", "erased", "held", "violations")
+
+
 @click.group()
 def retention() -> None:
     """The retention job: fold expired connection rows into anonymous aggregates."""
@@ -110,9 +114,11 @@ def retention() -> None:
 def retention_run(config_file: Path | None, data_dir: Path | None, as_json: bool) -> None:
     """Run the retention job now (idempotent)."""
     settings = make_settings(config_file, data_dir=data_dir)
-    report = with_store(
-        settings, lambda s: s.run_retention(cli_actor(), settings.retention_batch_rows)
-    )
+    with working("retention run") as job:
+        report = with_store(
+            settings, lambda s: s.run_retention(cli_actor(), settings.retention_batch_rows)
+        )
+        job.done(counts_text(report, RETENTION_COUNTS))
     emit(report, as_json)
 
 
@@ -161,10 +167,14 @@ def dsr_export(
 
 
 def _dsr_change(
-    name: str, action: Callable[[Store, ReadContext, Subject], Any], help_text: str
+    name: str,
+    action: Callable[[Store, ReadContext, Subject], Any],
+    help_text: str,
+    confirm: str = "",
 ) -> None:
     @dsr.command(name, help=help_text)
     @subject_options
+    @click.option("--yes", "assume_yes", is_flag=True, hidden=not confirm, help="Do not ask.")
     @settings_options
     @json_option
     def command(
@@ -173,11 +183,16 @@ def _dsr_change(
         machine: str | None,
         address: str | None,
         org: str | None,
+        assume_yes: bool,
         config_file: Path | None,
         data_dir: Path | None,
         as_json: bool,
     ) -> None:
         subject = pick_subject(license, machine, address)
+        if confirm and not assume_yes:
+            click.confirm(
+                confirm.format(subject=f"{subject.kind.value} {subject.value}"), abort=True
+            )
         settings = make_settings(config_file, data_dir=data_dir)
         emit(run_request(settings, justification, org, lambda s, c: action(s, c, subject)), as_json)
 
@@ -186,6 +201,8 @@ _dsr_change(
     "erase",
     lambda s, c, subj: s.dsr_erase(c, subj),
     "Erase a subject's data; what a legal hold keeps is restricted and erased later.",
+    confirm="Erase every record about {subject} (what a legal hold keeps is restricted and "
+    "erased when the hold ends)? This cannot be undone.",
 )
 _dsr_change(
     "restrict",

@@ -32,6 +32,17 @@ def init(config_file: Path | None, data_dir: Path | None) -> None:
     settings = make_settings(config_file, data_dir=data_dir)
     initialize(settings)
     click.echo(f"licmon data directory ready: {settings.data_dir}")
+    scheme = "https" if settings.tls_cert else "http"
+    click.echo(NEXT_STEPS.format(url=f"{scheme}://{settings.host}:{settings.port}/staff/"))
+
+
+NEXT_STEPS = """Next steps:
+  licmon org add acme --name "Acme Ltd"          an organization
+  licmon product add viewer                      a product
+  licmon license add --org acme --product viewer --seats 5
+                                                 a license (its key is printed once)
+  licmon user add ann --roles admin              a staff account for the console
+  licmon serve                                   then open {url}"""
 
 
 def initialize(settings: Settings) -> None:

@@ -5,6 +5,7 @@ import json
 
 import click
 
+from licmon.cli.progress import working
 from licmon.simulate import seeds as many
 from licmon.simulate.plan import build_scenario
 from licmon.simulate.report import lines, scores, summary
@@ -38,7 +39,9 @@ def simulate(days: int, licenses: int, seed: int, seeds: int, as_json: bool) -> 
         _several(days, licenses, seed, seeds, as_json)
         return
     scenario = build_scenario(seed, days, licenses)
-    outcome = asyncio.run(run(scenario))
+    with working("simulate") as job:
+        outcome = asyncio.run(run(scenario))
+        job.done(f"{days} day(s) of traffic for {licenses:,} licenses")
     results = scores(scenario, outcome)
     if as_json:
         report = {**summary(scenario, outcome), "detectors": [s.as_dict() for s in results]}

@@ -11,10 +11,12 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from licmon.errors import BadRequest
+from licmon.timetext import iso
 
 SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3}
 _SINCE = re.compile(r"(\d{1,4})([hdw])")
-_UNIT = {"h": 3600, "d": 86400, "w": 7 * 86400}
+HOUR, DAY = 3600, 86400
+_UNIT = {"h": HOUR, "d": DAY, "w": 7 * DAY}
 MAX_PERIOD_DAYS = 400
 FORMATS = ("html", "csv", "json")
 CSV_COLUMNS = (
@@ -26,6 +28,8 @@ CSV_COLUMNS = (
     "peak_seats",
     "seats_in_use",
     "machines_seen",
+    "max_machines",
+    "refusals",
     "flags",
     "kinds",
     "highest_severity",
@@ -47,6 +51,16 @@ class FlagSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class UsagePoint:
+    """One bucket (an hour or a day, UTC) of a license's use, for the report's charts."""
+
+    start: int
+    peak_seats: int
+    checkins: int
+    refusals: int
+
+
+@dataclass(frozen=True, slots=True)
 class LicenseFindings:
     license: int
     org: str
@@ -61,6 +75,9 @@ class LicenseFindings:
     countries: dict[str, int]  # country -> check-ins in the period ('' = unknown)
     flags: tuple[FlagSummary, ...]
     suggested_action: str = ""
+    max_machines: int = 0
+    refusals: int = 0  # check-ins refused for seats_exhausted in the period
+    series: tuple[UsagePoint, ...] = ()
 
     @property
     def outside_territory(self) -> list[str]:
@@ -93,6 +110,16 @@ class AbuseReport:
         return sum(len(lic.flags) for lic in self.licenses)
 
 
+def peak_of(sampled: int, live: int) -> int:
+    """A sample every few minutes can miss a peak; the seats in use now are a floor."""
+    return max(sampled, live)
+
+
+def bucket_for(since: int, until: int) -> int:
+    """Hours for a period of up to two days, days beyond."""
+    return HOUR if until - since <= 2 * DAY else DAY
+
+
 def parse_since(text: str, now: int) -> int:
     """The start of a period like '30d', '12h' or '2w' that ends ``now``."""
     found = _SINCE.fullmatch(text.strip())
@@ -102,6 +129,15 @@ def parse_since(text: str, now: int) -> int:
             raise BadRequest(f"A report covers at most {MAX_PERIOD_DAYS} days.")
         return now - seconds
     raise BadRequest("--since is a period like 30d, 12h or 2w.")
+
+
+def check_period(since: int, until: int) -> tuple[int, int]:
+    """A period typed as two dates: in order, and no longer than a report covers."""
+    if since >= until:
+        raise BadRequest("The period's start is after its end.")
+    if until - since > MAX_PERIOD_DAYS * DAY:
+        raise BadRequest(f"A report covers at most {MAX_PERIOD_DAYS} days.")
+    return since, until
 
 
 def check_format(fmt: str) -> str:
@@ -114,17 +150,37 @@ def suggest_action(findings: LicenseFindings) -> str:
     """The first rule that fits, from the most to the least serious."""
     live = [f for f in findings.flags if f.status != "dismissed"]
     kinds = {f.kind for f in live}
-    if not live:
-        return "none: every flag was dismissed"
+    settled = _nothing_to_do(findings, live)
+    if settled:
+        return settled
     if any(f.status == "confirmed" and SEVERITY_RANK[f.severity] >= 2 for f in live):
-        return "suspend the license (confirmed abuse) and contact the customer"
+        return _confirmed_abuse(findings.status)
     if kinds & {"dead_key", "key_guessing"}:
         return "check for a leaked or shared key; reissue it if needed"
-    if findings.peak_seats > findings.seats or kinds & {"seat_overuse", "machine_sharing"}:
+    if _over_demand(findings) or kinds & {"seat_overuse", "machine_sharing"}:
         return "contact the customer: usage exceeds the license; offer more seats"
     if findings.outside_territory or kinds & {"territory", "impossible_travel", "network_spread"}:
         return "review where the license is used with the customer"
     return "monitor: low-severity signals only"
+
+
+def _nothing_to_do(findings: LicenseFindings, live: list[FlagSummary]) -> str:
+    if not live:
+        return "none: every flag was dismissed"
+    if findings.status == "revoked":
+        return "none: the license is revoked; check that its key no longer checks in"
+    return ""
+
+
+def _confirmed_abuse(status: str) -> str:
+    if status == "suspended":
+        return "already suspended (confirmed abuse): contact the customer before resuming"
+    return "suspend the license (confirmed abuse) and contact the customer"
+
+
+def _over_demand(findings: LicenseFindings) -> bool:
+    over_machines = 0 < findings.max_machines < findings.machines_seen
+    return findings.peak_seats > findings.seats or findings.refusals > 0 or over_machines
 
 
 def with_actions(findings: Sequence[LicenseFindings]) -> tuple[LicenseFindings, ...]:
@@ -150,12 +206,13 @@ def as_json(report: AbuseReport) -> dict[str, Any]:
 
 
 def _license_json(lic: LicenseFindings, detailed: bool) -> dict[str, Any]:
-    data = {k: v for k, v in asdict(lic).items() if k != "flags"}
+    data = {k: v for k, v in asdict(lic).items() if k not in ("flags", "series")}
     data.update(
         kinds=lic.kinds,
         highest_severity=lic.highest_severity,
         outside_territory=lic.outside_territory,
         allowed_countries=list(lic.allowed_countries),
+        series=[{**asdict(point), "start": iso(point.start)} for point in lic.series],
     )
     if detailed:
         data["flags"] = [asdict(flag) for flag in lic.flags]
@@ -181,6 +238,8 @@ def _csv_row(lic: LicenseFindings) -> list[Any]:
         lic.peak_seats,
         lic.seats_in_use,
         lic.machines_seen,
+        lic.max_machines,
+        lic.refusals,
         len(lic.flags),
         " ".join(f"{kind}:{count}" for kind, count in lic.kinds.items()),
         lic.highest_severity,

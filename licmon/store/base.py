@@ -19,6 +19,7 @@ from licmon.domain.models import (
 )
 from licmon.domain.subjects import Subject
 from licmon.store.flags_base import FlagStore
+from licmon.store.listing_base import ListingStore
 from licmon.store.staff_base import StaffStore
 
 
@@ -56,7 +57,7 @@ class StoreGauges:
     database_bytes: int = 0
 
 
-class Store(StaffStore, FlagStore, abc.ABC):
+class Store(StaffStore, FlagStore, ListingStore, abc.ABC):
     """Every method is a coroutine and never blocks the event loop."""
 
     on_personal_read: Callable[[str], None] | None = None  # told each gateway read's purpose
@@ -145,8 +146,14 @@ class Store(StaffStore, FlagStore, abc.ABC):
 
     @abc.abstractmethod
     async def set_license_status(
-        self, license_id: int, status: LicenseStatus, *, actor: str = SYSTEM_ACTOR
-    ) -> License: ...
+        self,
+        license_id: int,
+        status: LicenseStatus,
+        *,
+        actor: str = SYSTEM_ACTOR,
+        reason: str = "",
+    ) -> License:
+        """``reason``: why, in the audit entry (free text, addresses redacted)."""
 
     @abc.abstractmethod
     async def license_usage(self, license_id: int) -> LicenseUsage: ...

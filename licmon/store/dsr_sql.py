@@ -5,6 +5,7 @@ from typing import Any
 
 from licmon.domain.access import ReadContext, check_request
 from licmon.domain.audit import AuditEntry
+from licmon.domain.licenses import check_hold_expiry
 from licmon.domain.purposes import DSR
 from licmon.domain.subjects import Subject, SubjectKind
 from licmon.errors import BadRequest, Conflict, NotFound
@@ -174,6 +175,7 @@ def add_hold(
 ) -> dict[str, Any]:
     if not reason.strip() or not citation.strip():
         raise BadRequest("A legal hold needs a reason and a citation.")
+    check_hold_expiry(expires_at, now)
     scope_id = _scope_id(conn, scope, ref)
     cursor = conn.execute(
         "INSERT INTO legal_holds (scope, scope_id, reason, citation, created_by, created_at, "

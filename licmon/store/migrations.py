@@ -231,5 +231,12 @@ def m012_known_places(db: Database) -> None:
         db.execute(statement)
 
 
+@migrations()
+def m013_usage_refusals(db: Database) -> None:
+    """Check-ins refused for seats_exhausted, per license and hour: the abuse report's
+    over-demand signal and its chart (counts, no machine, no address)."""
+    db.execute("ALTER TABLE usage_hourly ADD COLUMN refusals INTEGER NOT NULL DEFAULT 0")
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)

@@ -27,6 +27,7 @@ from licmon.store import sqlite_seats as seats
 from licmon.store.base import CatalogSnapshot, LicenseUsage, Store, StoreGauges, WriterHealth
 from licmon.store.personal import LicmonConnection, install_authorizer, privileged
 from licmon.store.sqlite_flags import SqliteFlags
+from licmon.store.sqlite_listing import SqliteListing
 from licmon.store.sqlite_privacy import SqlitePrivacy
 from licmon.store.sqlite_staff import SqliteStaff
 from licmon.store.writer import Writer, WriterClosed
@@ -68,7 +69,7 @@ def prepare_database(path: Path) -> None:
         conn.close()
 
 
-class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, Store):
+class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, SqliteListing, Store):
     def __init__(
         self,
         path: Path,
@@ -209,7 +210,12 @@ class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, Store):
         return await self._read(partial(catalog.list_licenses, org=org))
 
     async def set_license_status(
-        self, license_id: int, status: LicenseStatus, *, actor: str = SYSTEM_ACTOR
+        self,
+        license_id: int,
+        status: LicenseStatus,
+        *,
+        actor: str = SYSTEM_ACTOR,
+        reason: str = "",
     ) -> License:
         return await self._write(
             partial(
@@ -218,6 +224,7 @@ class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, Store):
                 status=status,
                 now=self._now(),
                 actor=actor,
+                reason=reason,
             )
         )
 

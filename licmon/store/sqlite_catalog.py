@@ -8,7 +8,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from licmon.domain.audit import SYSTEM_ACTOR, AuditEntry
-from licmon.domain.licenses import check_status_change
+from licmon.domain.licenses import check_status_change, check_terms
 from licmon.domain.models import (
     IpPrecision,
     License,
@@ -118,6 +118,7 @@ def insert_license(
     now: int,
     actor: str = SYSTEM_ACTOR,
 ) -> License:
+    check_terms(terms)
     row = {
         "org_id": org_by_slug(conn, org).id,
         "product_id": product_by_code(conn, product).id,
@@ -146,6 +147,7 @@ def set_license_status(
     status: LicenseStatus,
     now: int,
     actor: str = SYSTEM_ACTOR,
+    reason: str = "",
 ) -> License:
     before = license_by_id(conn, license_id)
     check_status_change(before, status)
@@ -159,7 +161,8 @@ def set_license_status(
         actor,
         "license.status",
         f"license:{license_id}",
-        {"from": before.status.value, "to": status.value},
+        {"from": before.status.value, "to": status.value}
+        | ({"reason": audit_sql.redact(reason.strip())} if reason.strip() else {}),
     )
     return license_by_id(conn, license_id)
 

@@ -7,6 +7,7 @@ from licmon.domain.checkin import decide_seat
 from licmon.domain.models import (
     CheckinCommand,
     ConnectionRecord,
+    DenyReason,
     GeoInfo,
     Outcome,
     SeatResult,
@@ -15,6 +16,7 @@ from licmon.domain.models import (
 from licmon.domain.purposes import DAY
 from licmon.store import restriction_sql
 from licmon.store.personal import privileged
+from licmon.store.staff_schema import HOUR
 
 UPSERT_MACHINE = """
 INSERT INTO machines (license_id, fingerprint, first_seen, last_seen, retain_until)
@@ -44,6 +46,15 @@ ON CONFLICT (license_id, machine_id, day, address) DO UPDATE SET
     checkins = checkins + excluded.checkins,
     denials = denials + excluded.denials"""
 
+# Hourly counts for the console and the abuse report (no machine, no address): the live
+# peak when a new seat is granted, and the refusals for seats_exhausted.
+HOURLY_PEAK = f"""
+INSERT INTO usage_hourly (license_id, hour, peak_seats) VALUES (?, ? - ? % {HOUR}, ?)
+ON CONFLICT (license_id, hour) DO UPDATE SET peak_seats = max(peak_seats, excluded.peak_seats)"""
+HOURLY_REFUSAL = f"""
+INSERT INTO usage_hourly (license_id, hour, refusals) VALUES (?, ? - ? % {HOUR}, 1)
+ON CONFLICT (license_id, hour) DO UPDATE SET refusals = refusals + 1"""
+
 RELEASE = """
 DELETE FROM seats WHERE license_id = ? AND machine_id =
     (SELECT id FROM machines WHERE license_id = ? AND fingerprint = ?)"""
@@ -64,6 +75,7 @@ def apply_checkin(conn: sqlite3.Connection, cmd: CheckinCommand) -> SeatResult:
         result = decide_seat(cmd.license, SeatState(bool(holds), in_use))
     if result.outcome is not Outcome.DENIED:
         conn.execute(UPSERT_SEAT, (lic_id, machine_id, cmd.now, cmd.lease_expires))
+    _count_hourly(conn, lic_id, cmd.now, result)
     _log_connection(
         conn, cmd, machine_id, denied=result.outcome is Outcome.DENIED, restricted=restricted
     )
@@ -74,6 +86,13 @@ def machine_deadline(cmd: CheckinCommand) -> int:
     """``retention_days`` after the machine was last seen, or after the lease it may hold."""
     last = cmd.now if cmd.denial is not None else max(cmd.now, cmd.lease_expires)
     return last + DAY * cmd.license.org.retention_days
+
+
+def _count_hourly(conn: sqlite3.Connection, lic_id: int, now: int, result: SeatResult) -> None:
+    if result.outcome is Outcome.GRANTED:
+        conn.execute(HOURLY_PEAK, (lic_id, now, now, result.seats_in_use))
+    elif result.reason is DenyReason.SEATS_EXHAUSTED:
+        conn.execute(HOURLY_REFUSAL, (lic_id, now, now))
 
 
 def _log_connection(

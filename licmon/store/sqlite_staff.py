@@ -268,9 +268,11 @@ class SqliteStaff(StaffStore, SqlitePlumbing):
         return await self._read(partial(report_sql.flag_kinds, org=org))
 
     async def abuse_report_data(
-        self, since: int, until: int, org: int | None
+        self, since: int, until: int, org: int | None, bucket: int = 86400
     ) -> list[dict[str, Any]]:
-        return await self._read(partial(report_sql.report_data, since=since, until=until, org=org))
+        return await self._read(
+            partial(report_sql.report_data, since=since, until=until, org=org, bucket=bucket)
+        )
 
 
 def _session_and_user(

@@ -170,6 +170,7 @@ class StaffStore(abc.ABC):
 
     @abc.abstractmethod
     async def abuse_report_data(
-        self, since: int, until: int, org: int | None
+        self, since: int, until: int, org: int | None, bucket: int = 86400
     ) -> list[dict[str, Any]]:
-        """Per license flagged in the period: license, flags, peak seats, countries."""
+        """Per license flagged in the period: license, flags, peak seats, refusals,
+        countries, and seat use, check-ins and refusals per ``bucket`` seconds."""

@@ -96,6 +96,7 @@ def test_hold_erase_release_flow(run: Any) -> None:
             run(
                 "dsr",
                 "erase",
+                "--yes",
                 "--machine",
                 "machine-0002",
                 "--justification",
@@ -153,6 +154,7 @@ def test_org_set_export_and_erase(run: Any, tmp_path: Path) -> None:
             run(
                 "org",
                 "erase",
+                "--yes",
                 "acme",
                 "--justification",
                 "customer leaving, ticket 9",

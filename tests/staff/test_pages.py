@@ -92,7 +92,10 @@ async def test_data_subject_requests_and_holds(sworld: StaffWorld) -> None:
         },
     )
     assert held.status == 303
-    erased = await (await dpo.post("/staff/dsr", {**form, "action": "erase"})).text()
+    asked = await (await dpo.post("/staff/dsr", {**form, "action": "erase"})).text()
+    assert "Yes, erase license" in asked and "litigation" not in asked  # nothing erased yet
+    confirmed = {**form, "action": "erase", "confirmed": "1"}
+    erased = await (await dpo.post("/staff/dsr", confirmed)).text()
     assert "litigation" in erased  # the receipt names the hold that keeps the rows
     (hold,) = await sworld.store.list_holds()
     assert hold["created_by"] == sworld.users["dpo"].actor

@@ -56,6 +56,13 @@ PAGES = [
         form=lambda s: {"purpose": ABUSE, "justification": WHY},
         then=200,
     ),
+    Route(
+        "POST",
+        "/staff/licenses/{license_id}/status",
+        lambda s: f"/staff/licenses/{s.acme_license}/status",
+        Permission.FLAG_ACTIONS,
+        form=lambda s: {"status": "suspended", "reason": "checking the role"},  # asks first
+    ),
     Route("GET", "/staff/flags", lambda s: "/staff/flags?status=open", Permission.FLAGS),
     Route(
         "GET",

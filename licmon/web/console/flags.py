@@ -12,11 +12,11 @@ from licmon.domain.staff import Permission, StaffUser, check_scope
 from licmon.errors import BadRequest, Forbidden, NotFound
 from licmon.keys import SETTINGS, STORE
 from licmon.web.console.auth import USER, staff_page
+from licmon.web.console.listing import page_links, page_of
 from licmon.web.console.render import render, see_other
 
 routes = web.RouteTableDef()
 STATUSES = tuple(status.value for status in FlagStatus)
-LIST_LIMIT = 200
 
 
 @routes.get("/staff/flags")
@@ -30,9 +30,11 @@ async def flag_list(request: web.Request) -> web.StreamResponse:
     org = user.org_id if user.org_id is not None else await _org_filter(request)
     kinds = await store.flag_kinds(org)
     kind = query.get("kind") if query.get("kind") in kinds else None
-    rows = await store.flag_rows(org, status, kind, license_id, LIST_LIMIT)
+    listed = await store.flag_page(org, status, kind, license_id, page_of(request))
     filters = {"status": status or "", "kind": kind or "", "license": license_text[:12]}
-    context = {"flags": rows, "kinds": kinds, "statuses": STATUSES, "filters": filters}
+    context: dict[str, Any] = {"flags": listed.rows, "kinds": kinds, "statuses": STATUSES}
+    context["filters"] = filters
+    context["pages"] = page_links(request, listed)
     context["orgs"] = [] if user.org_id is not None else await store.list_orgs()
     context["org_filter"] = query.get("org", "")
     return render(request, "flags.html", context)

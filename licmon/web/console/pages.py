@@ -7,19 +7,23 @@ from aiohttp import web
 
 from licmon.domain.access import ReadContext
 from licmon.domain.ids import NOT_HERE, parse_id
-from licmon.domain.models import License
+from licmon.domain.models import License, LicenseStatus
 from licmon.domain.network import network_of, parse_ip
+from licmon.domain.paging import search_text
 from licmon.domain.staff import Permission, StaffUser, check_scope
 from licmon.domain.subjects import Subject
-from licmon.errors import Forbidden, NotFound
+from licmon.errors import BadRequest, Forbidden, NotFound
 from licmon.keys import STAFF_AUTH, STORE
 from licmon.web.console import charts
 from licmon.web.console.auth import USER, staff_page
 from licmon.web.console.flagdata import open_flags_by_kind
+from licmon.web.console.listing import page_links, page_of
 from licmon.web.console.render import render, see_other
 
 routes = web.RouteTableDef()
 DAY_HOURS, WEEK_HOURS = 24, 168
+LICENSE_STATUSES = tuple(status.value for status in LicenseStatus)
+MIN_REASON = 3
 
 
 def now_of(request: web.Request) -> int:
@@ -60,8 +64,15 @@ async def dashboard_context(request: web.Request, user: StaffUser) -> dict[str, 
 @routes.get("/staff/licenses")
 @staff_page(Permission.LICENSES)
 async def licenses(request: web.Request) -> web.StreamResponse:
-    rows = await request.config_dict[STORE].license_rows(request[USER].org_id)
-    return render(request, "licenses.html", {"licenses": rows})
+    search = search_text(request.query.get("q"))
+    status = request.query.get("status", "")
+    status = status if status in LICENSE_STATUSES else ""
+    listed = await request.config_dict[STORE].license_page(
+        request[USER].org_id, search, status, page_of(request)
+    )
+    context = {"licenses": listed.rows, "pages": page_links(request, listed)}
+    context.update(search=search, status=status, statuses=LICENSE_STATUSES)
+    return render(request, "licenses.html", context)
 
 
 async def visible_license(request: web.Request) -> License:
@@ -88,8 +99,12 @@ async def license_context(request: web.Request, lic: License) -> dict[str, Any]:
     activity = await store.license_activity(lic.id, now - WEEK_HOURS * charts.HOUR)
     peaks = {row["hour"]: row["peak_seats"] for row in activity["seat_use"]}
     seat_points = charts.hourly(peaks, now, WEEK_HOURS)
+    user: StaffUser = request[USER]
     return {
         "lic": lic,
+        "flags": await store.flag_rows(user.org_id, license_id=lic.id, limit=50),
+        "may_act": user.may(Permission.FLAG_ACTIONS) and user.org_id is None,
+        "confirm": None,
         "usage": await store.license_usage(lic.id),
         "seat_chart": charts.bar_chart(seat_points, line=lic.terms.seats, ticks=7),
         "machines": activity["machines"],
@@ -99,6 +114,43 @@ async def license_context(request: web.Request, lic: License) -> dict[str, Any]:
         "networks": None,
         "message": "",
     }
+
+
+STATUS_CHANGES = {
+    "suspended": (
+        LicenseStatus.SUSPENDED,
+        "Suspend license #{id}? Its check-ins are refused until it is resumed.",
+    ),
+    "revoked": (
+        LicenseStatus.REVOKED,
+        "Revoke license #{id} for good? Its key stops working at once; revocation is final.",
+    ),
+    "active": (LicenseStatus.ACTIVE, "Resume license #{id}? Its check-ins are granted again."),
+}
+
+
+@routes.post("/staff/licenses/{license_id}/status")
+@staff_page(Permission.FLAG_ACTIONS)
+async def license_status(request: web.Request) -> web.StreamResponse:
+    """Suspend, revoke or resume, with a reason (audited), after a second step."""
+    lic = await visible_license(request)
+    if request[USER].org_id is not None:
+        raise NotFound(NOT_HERE)
+    form = await request.post()
+    wanted, reason = str(form.get("status", "")), str(form.get("reason", "")).strip()[:500]
+    if wanted not in STATUS_CHANGES:
+        raise BadRequest("Choose suspended, revoked or active.")
+    if len(reason) < MIN_REASON:
+        raise BadRequest(f"Give a reason of at least {MIN_REASON} characters.")
+    status, question = STATUS_CHANGES[wanted]
+    if form.get("confirmed") != "1":
+        context = await license_context(request, lic)
+        context["confirm"] = {"status": wanted, "reason": reason, "question": question}
+        return render(request, "license.html", context)
+    await request.config_dict[STORE].set_license_status(
+        lic.id, status, actor=request[USER].actor, reason=reason
+    )
+    return see_other(f"/staff/licenses/{lic.id}")
 
 
 @routes.post("/staff/licenses/{license_id}/addresses")

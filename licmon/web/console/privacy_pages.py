@@ -1,22 +1,26 @@
 """Audit log, data-subject requests and legal holds (admin and dpo)."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
 from licmon.domain.access import ReadContext
 from licmon.domain.ids import parse_id
-from licmon.domain.purposes import DSR
+from licmon.domain.paging import AuditFilter, check_period, search_text
+from licmon.domain.purposes import DAY, DSR
 from licmon.domain.staff import Permission, StaffUser
 from licmon.domain.subjects import Subject
 from licmon.errors import BadRequest, Forbidden, LicmonError
 from licmon.keys import STORE
 from licmon.timetext import parse_when
 from licmon.web.console.auth import USER, staff_page
+from licmon.web.console.listing import page_links, page_of
 from licmon.web.console.render import render, see_other
 
 routes = web.RouteTableDef()
-AUDIT_LIMIT = 200
+AUDIT_FIELDS = ("actor", "action", "target", "since", "until")
+DATE_LENGTH = len("2026-12-01")
 DSR_ACTIONS = ("export", "erase", "restrict")
 
 
@@ -24,19 +28,40 @@ DSR_ACTIONS = ("export", "erase", "restrict")
 @staff_page(Permission.AUDIT)
 async def audit(request: web.Request) -> web.StreamResponse:
     store = request.config_dict[STORE]
-    target = request.query.get("target", "").strip()[:100] or None
+    wanted = audit_filter(request.query)
     checked, broken = await store.audit_verify()
+    listed = await store.audit_page(wanted, page_of(request))
     return render(
         request,
         "audit.html",
         {
-            "entries": await store.audit_recent(AUDIT_LIMIT, target),
-            "target": target or "",
+            "entries": listed.rows,
+            "names": await store.user_names(
+                {s.entry.actor for s in listed.rows} | {s.entry.target for s in listed.rows}
+            ),
+            "pages": page_links(request, listed),
+            "filters": {k: request.query.get(k, "")[:100] for k in AUDIT_FIELDS},
             "checked": checked,
             "broken": broken,
             "attempts": await store.login_attempts(50),
             "runs": await store.retention_runs(10),
         },
+    )
+
+
+def audit_filter(query: Mapping[str, str]) -> AuditFilter:
+    """Actor, action, target and a period (ISO dates or times, UTC) as typed."""
+    since = parse_when(query.get("since", "").strip(), "The start")
+    until = parse_when(query.get("until", "").strip(), "The end")
+    if until is not None and len(query.get("until", "").strip()) <= DATE_LENGTH:
+        until += DAY - 1  # a date as the end: the whole of that day
+    check_period(since, until)
+    return AuditFilter(
+        actor=search_text(query.get("actor")),
+        action=search_text(query.get("action")),
+        target=search_text(query.get("target")),
+        since=since,
+        until=until,
     )
 
 
@@ -52,12 +77,28 @@ async def dsr_submit(request: web.Request) -> web.StreamResponse:
     """Export, erase or restrict one subject's data, for the purpose dsr (audited)."""
     form = await request.post()
     action = str(form.get("action", ""))
+    if action == "erase" and form.get("confirmed") != "1":
+        return _confirm_erase(request, form)
     try:
         result = await _run_dsr(request, action, form)
     except (BadRequest, Forbidden) as exc:
         context = {"result": None, "action": action, "message": exc.message}
         return render(request, "dsr.html", context, exc.status)
     return render(request, "dsr.html", {"result": result, "action": action, "message": ""})
+
+
+def _confirm_erase(request: web.Request, form: Any) -> web.Response:
+    """The second step: what will go, named, before anything is erased."""
+    fields = {k: str(form.get(k, ""))[:500] for k in ("kind", "value", "justification")}
+    try:
+        subject = Subject.parse(fields["kind"], fields["value"][:200])
+    except BadRequest as exc:
+        refused = {"result": None, "action": "erase", "message": exc.message}
+        return render(request, "dsr.html", refused, exc.status)
+    named = f"{subject.kind.value} {subject.value}"
+    context: dict[str, Any] = {"result": None, "action": "erase", "message": ""}
+    context.update(confirm=fields, named=named)
+    return render(request, "dsr.html", context)
 
 
 async def _run_dsr(request: web.Request, action: str, form: Any) -> dict[str, Any]:

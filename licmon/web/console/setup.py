@@ -17,7 +17,6 @@ from licmon.catalog import stop_task
 from licmon.domain.challenge import challenge_key
 from licmon.keys import METRICS, PEPPER, SETTINGS, STAFF_AUTH, STORE, TRUSTED_PROXIES
 from licmon.staff_login import StaffAuth
-from licmon.timetext import day_of, when
 from licmon.web.console import (
     api,
     flags,
@@ -31,6 +30,7 @@ from licmon.web.console import (
 )
 from licmon.web.console.errors import console_errors
 from licmon.web.console.render import staff_headers
+from licmon.web.console.templating import add_helpers
 
 log = logging.getLogger(__name__)
 WEB = Path(__file__).resolve().parents[1]
@@ -65,7 +65,7 @@ def console_app() -> web.Application:
         undefined=jinja2.StrictUndefined,
         default_helpers=False,
     )
-    env.filters.update({"when": when, "day": day_of})
+    add_helpers(env)
     for routes in ROUTE_TABLES:
         console.router.add_routes(list(_relative(routes)))
     console.router.add_static("/static", WEB / "static", name="staff_static")
