@@ -11,7 +11,7 @@ from licmon import retention
 from licmon.abuse.wiring import abuse_ctx, geo_from, geoip_ctx
 from licmon.catalog import KeyIndex, stop_task
 from licmon.config import Settings
-from licmon.datadir import open_data_dir
+from licmon.datadir import open_initialized
 from licmon.domain.network import TrustedProxies
 from licmon.errors import ConfigError
 from licmon.gauges import GaugeRefresher
@@ -90,7 +90,7 @@ def _trusted(settings: Settings) -> TrustedProxies:
 
 
 async def _secrets_ctx(app: web.Application) -> AsyncIterator[None]:
-    data_dir = await asyncio.to_thread(open_data_dir, app[SETTINGS])
+    data_dir = await asyncio.to_thread(open_initialized, app[SETTINGS])
     app[KEYRING] = await asyncio.to_thread(data_dir.keyring)
     app[PEPPER] = await asyncio.to_thread(data_dir.pepper)
     app[INDEX] = KeyIndex(app[PEPPER])

@@ -54,18 +54,27 @@ def connect(path: Path, synchronous: str = "FULL") -> LicmonConnection:
 
 def prepare_database(path: Path) -> None:
     """Create the file owner-only, switch it to WAL and apply pending migrations."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if not path.exists():
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-    conn = connect(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not path.exists():
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        conn = connect(path)
+    except (OSError, sqlite3.Error) as exc:
+        raise ConfigError(f"database {path} cannot be opened: {_cause(exc)}") from None
     try:
         conn.execute("PRAGMA journal_mode = WAL")
         with privileged(conn):  # schema statements name the personal columns
             migrations.apply(catalog.db_of(conn))
     except sqlite3.DatabaseError as exc:
-        raise ConfigError(f"database {path} cannot be opened: {exc}") from None
+        raise ConfigError(f"database {path} cannot be opened: {_cause(exc)}") from None
     finally:
         conn.close()
+
+
+def _cause(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return str(exc) or type(exc).__name__
 
 
 class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, Store):
