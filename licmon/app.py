@@ -34,6 +34,7 @@ from licmon.signing import BatchSigner
 from licmon.store.base import Store
 from licmon.store.sqlite import SqliteStore
 from licmon.web import api, health, metrics_web
+from licmon.web.admission import ADMISSION, Admission
 from licmon.web.console import setup as console
 from licmon.web.middlewares import error_middleware
 from licmon.web.observe import observe_middleware
@@ -49,10 +50,12 @@ def create_app(
     registry: CollectorRegistry | None = None,
     clock: Clock = time.time,
 ) -> web.Application:
+    admission = Admission(settings.max_inflight_checkins)
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[observe_middleware(settings), error_middleware],
+        middlewares=[observe_middleware(settings), admission.middleware(), error_middleware],
     )
+    app[ADMISSION] = admission
     app[SETTINGS] = settings
     app[STORE] = store or open_store(settings, clock)
     app[GEO] = geo or geo_from(settings)

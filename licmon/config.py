@@ -364,6 +364,14 @@ class Settings:
         "its counts move to a coarser cell (see README, Personal data).",
     )
 
+    # -- fail safe (issue 11); see README "Fail safe"
+    max_inflight_checkins: int = setting(
+        1024,
+        "Check-ins and releases handled at once; beyond it 503 with Retry-After before any work.",
+        at_least=1,
+        at_most=1_000_000,
+    )
+
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             problem = f.metadata.get("valid", Valid()).problem(getattr(self, f.name))

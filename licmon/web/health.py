@@ -6,6 +6,7 @@ import contextlib
 from aiohttp import web
 
 from licmon.keys import GEO, INDEX, KEYRING, SETTINGS, STORE
+from licmon.web.admission import ADMISSION
 from licmon.web.jsonio import json_response
 from licmon.web.openapi import OPENAPI
 
@@ -38,6 +39,8 @@ async def _store_state(request: web.Request) -> str:
         return "writer_stopped"
     if health.queue_depth > request.app[SETTINGS].ready_queue_max:
         return "backlogged"
+    if request.app[ADMISSION].shedding:
+        return "shedding"
     with contextlib.suppress(Exception):
         await asyncio.wait_for(store.check_writable(), WRITE_CHECK_SECONDS)
         return "writable"
