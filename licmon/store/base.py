@@ -38,6 +38,7 @@ class LicenseUsage:
 class WriterHealth:
     alive: bool
     queue_depth: int
+    storage_failing: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from licmon.store.personal import LicmonConnection, install_authorizer, privileg
 from licmon.store.sqlite_flags import SqliteFlags
 from licmon.store.sqlite_privacy import SqlitePrivacy
 from licmon.store.sqlite_staff import SqliteStaff
+from licmon.store.faults import StorageFaults, is_storage_fault
 from licmon.store.writer import Writer, WriterClosed
 
 T = TypeVar("T")
@@ -96,6 +97,7 @@ class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, Store):
         self._synchronous = synchronous.upper()
         self._clock = clock
         self._writer = Writer(partial(connect, path, self._synchronous), batch_max)
+        self.faults = StorageFaults(path)
 
     @property
     def writer(self) -> Writer:
@@ -116,9 +118,16 @@ class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, Store):
         self, operation: Callable[[sqlite3.Connection], T], *, bulk: bool = False
     ) -> T:
         try:
-            return await self._writer.submit(operation, bulk=bulk)
+            result = await self._writer.submit(operation, bulk=bulk)
         except WriterClosed:
             raise Unavailable("The store is not accepting writes (shutting down).") from None
+        except sqlite3.OperationalError as exc:
+            if not is_storage_fault(exc):
+                raise
+            raise self.faults.failed(exc) from None
+        if operation is not _noop:  # a probe commits nothing: it proves no free space
+            self.faults.succeeded()
+        return result
 
     async def _read(self, operation: Callable[[sqlite3.Connection], T]) -> T:
         return await asyncio.to_thread(self._read_sync, operation)
@@ -152,7 +161,7 @@ class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, Store):
         await self._write(_noop)
 
     def writer_health(self) -> WriterHealth:
-        return WriterHealth(self._writer.alive, self._writer.depth)
+        return WriterHealth(self._writer.alive, self._writer.depth, self.faults.failing)
 
     async def gauges(self, now: int) -> StoreGauges:
         return await self._read(partial(sqlite_gauges.read_gauges, path=self.path, now=now))

@@ -37,6 +37,8 @@ async def _store_state(request: web.Request) -> str:
     health = store.writer_health()
     if not health.alive:
         return "writer_stopped"
+    if health.storage_failing:
+        return "storage_full"
     if health.queue_depth > request.app[SETTINGS].ready_queue_max:
         return "backlogged"
     if request.app[ADMISSION].shedding:
