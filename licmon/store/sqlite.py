@@ -25,11 +25,11 @@ from licmon.store import migrations, sqlite_gauges
 from licmon.store import sqlite_catalog as catalog
 from licmon.store import sqlite_seats as seats
 from licmon.store.base import CatalogSnapshot, LicenseUsage, Store, StoreGauges, WriterHealth
+from licmon.store.faults import StorageFaults, is_storage_fault
 from licmon.store.personal import LicmonConnection, install_authorizer, privileged
 from licmon.store.sqlite_flags import SqliteFlags
 from licmon.store.sqlite_privacy import SqlitePrivacy
 from licmon.store.sqlite_staff import SqliteStaff
-from licmon.store.faults import StorageFaults, is_storage_fault
 from licmon.store.writer import Writer, WriterClosed
 
 T = TypeVar("T")
