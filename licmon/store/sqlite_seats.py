@@ -44,6 +44,9 @@ ON CONFLICT (license_id, machine_id, day, address) DO UPDATE SET
     checkins = checkins + excluded.checkins,
     denials = denials + excluded.denials"""
 
+CAP_SEATS = """
+UPDATE seats SET expires_at = ? WHERE license_id = ? AND expires_at > ?"""
+
 RELEASE = """
 DELETE FROM seats WHERE license_id = ? AND machine_id =
     (SELECT id FROM machines WHERE license_id = ? AND fingerprint = ?)"""
@@ -60,6 +63,7 @@ def apply_checkin(conn: sqlite3.Connection, cmd: CheckinCommand) -> SeatResult:
     if cmd.denial is not None:
         result = SeatResult(Outcome.DENIED, 0, cmd.denial)
     else:
+        _cap_seats(conn, cmd)
         in_use, holds = conn.execute(SEAT_STATE, (machine_id, lic_id, cmd.now)).fetchone()
         result = decide_seat(cmd.license, SeatState(bool(holds), in_use))
     if result.outcome is not Outcome.DENIED:
@@ -74,6 +78,13 @@ def machine_deadline(cmd: CheckinCommand) -> int:
     """``retention_days`` after the machine was last seen, or after the lease it may hold."""
     last = cmd.now if cmd.denial is not None else max(cmd.now, cmd.lease_expires)
     return last + DAY * cmd.license.org.retention_days
+
+
+def _cap_seats(conn: sqlite3.Connection, cmd: CheckinCommand) -> None:
+    """A seat never outlives ``now + lease`` as seen now: seats taken while the clock ran
+    ahead end one lease from now, not at their future expiry (an index range, mostly empty)."""
+    cap = cmd.now + cmd.license.terms.lease_seconds
+    conn.execute(CAP_SEATS, (cap, cmd.license.id, cap))
 
 
 def _log_connection(
