@@ -40,6 +40,7 @@ from licmon.web.middlewares import error_middleware
 from licmon.web.observe import observe_middleware
 
 Clock = Callable[[], float]
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 
 
 def create_app(
@@ -57,6 +58,7 @@ def create_app(
     )
     app[ADMISSION] = admission
     app[SETTINGS] = settings
+    app[CLOCK] = clock
     app[STORE] = store or open_store(settings, clock)
     app[GEO] = geo or geo_from(settings)
     app[METRICS] = Metrics(registry or CollectorRegistry())
@@ -137,6 +139,8 @@ async def _retention_ctx(app: web.Application) -> AsyncIterator[None]:
             settings.retention_interval_seconds,
             settings.retention_batch_rows,
             app[METRICS],
+            settings.retention_max_clock_ahead_seconds,
+            app[CLOCK],
         )
     )
     yield

@@ -371,6 +371,13 @@ class Settings:
         at_least=1,
         at_most=1_000_000,
     )
+    retention_max_clock_ahead_seconds: int = setting(
+        7 * DAY,
+        "Retention refuses to run while the clock is further ahead of the newest stored row "
+        "(a clock jump would fold every log row); 0: no guard.",
+        at_least=0,
+        at_most=3650 * DAY,
+    )
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

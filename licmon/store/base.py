@@ -194,6 +194,10 @@ class Store(StaffStore, FlagStore, abc.ABC):
     @abc.abstractmethod
     async def release_hold(self, hold_id: int, actor: str) -> dict[str, Any]: ...
 
+    async def newest_row_at(self) -> int | None:
+        """The time of the newest committed row, for the clock guards (None: empty)."""
+        return None
+
     @abc.abstractmethod
     async def run_retention(
         self, actor: str = SYSTEM_ACTOR, batch_size: int = 1000, pause: float = 0.0

@@ -156,6 +156,9 @@ class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, Store):
     async def catalog_version(self) -> int:
         return await self._read(catalog.catalog_version)
 
+    async def newest_row_at(self) -> int | None:
+        return await self._read(_newest_row_at)
+
     # -- health
     async def check_writable(self) -> None:
         await self._write(_noop)
@@ -241,6 +244,22 @@ class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, Store):
 
     async def license_usage(self, license_id: int) -> LicenseUsage:
         return await self._read(partial(_usage, license_id=license_id, now=self._now()))
+
+
+NEWEST_ROWS = """
+SELECT max(t) FROM (
+    SELECT max(at) AS t FROM (SELECT at FROM audit ORDER BY id DESC LIMIT 1)
+    UNION ALL SELECT max(started_at) FROM (
+        SELECT started_at FROM retention_runs ORDER BY id DESC LIMIT 1)
+    UNION ALL SELECT max(last_seen) FROM (
+        SELECT last_seen FROM connections ORDER BY rowid DESC LIMIT 100))"""
+
+
+def _newest_row_at(conn: sqlite3.Connection) -> int | None:
+    """The newest time written (audit, retention runs, the newest connection rows): each
+    an index walk from the end, never a scan."""
+    (newest,) = conn.execute(NEWEST_ROWS).fetchone()
+    return None if newest is None else int(newest)
 
 
 def _noop(conn: sqlite3.Connection) -> Any:
