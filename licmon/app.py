@@ -5,7 +5,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Gauge
 
 from licmon import retention
 from licmon.abuse.wiring import abuse_ctx, geo_from, geoip_ctx
@@ -109,7 +109,15 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     if isinstance(store, SqliteStore):
         store.writer.stats.observe = metrics.observe_batch
         metrics.queue_depth.set_function(lambda: store.writer.depth)
+        wal = store.wal
+        Gauge(
+            "licmon_store_wal_bytes", "Size of the SQLite WAL file.", registry=metrics.registry
+        ).set_function(lambda: wal.wal_bytes)
+        await asyncio.to_thread(wal.checkpoint)
+        checkpoints = asyncio.create_task(wal.run_every(app[SETTINGS].wal_checkpoint_seconds))
     yield
+    if isinstance(store, SqliteStore):
+        await stop_task(checkpoints)
     await store.close()
 
 

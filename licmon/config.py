@@ -378,6 +378,12 @@ class Settings:
         at_least=0,
         at_most=3650 * DAY,
     )
+    wal_checkpoint_seconds: float = setting(
+        30.0,
+        "How often the WAL is checkpointed (and its size measured for /readyz and /metrics).",
+        at_least=0.05,
+        at_most=3600.0,
+    )
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

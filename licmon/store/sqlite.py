@@ -30,10 +30,12 @@ from licmon.store.personal import LicmonConnection, install_authorizer, privileg
 from licmon.store.sqlite_flags import SqliteFlags
 from licmon.store.sqlite_privacy import SqlitePrivacy
 from licmon.store.sqlite_staff import SqliteStaff
+from licmon.store.wal import WalWatch
 from licmon.store.writer import Writer, WriterClosed
 
 T = TypeVar("T")
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+JOURNAL_SIZE_LIMIT = 16 << 20  # the WAL file is cut back to this after a full checkpoint
 
 
 def connect(path: Path, synchronous: str = "FULL") -> LicmonConnection:
@@ -50,6 +52,7 @@ def connect(path: Path, synchronous: str = "FULL") -> LicmonConnection:
     conn.execute(f"PRAGMA synchronous = {synchronous}")
     conn.execute("PRAGMA secure_delete = ON")
     conn.execute("PRAGMA cache_size = -65536")
+    conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
     return conn
 
 
@@ -98,6 +101,7 @@ class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, Store):
         self._clock = clock
         self._writer = Writer(partial(connect, path, self._synchronous), batch_max)
         self.faults = StorageFaults(path)
+        self.wal = WalWatch(path, JOURNAL_SIZE_LIMIT)
 
     @property
     def writer(self) -> Writer:

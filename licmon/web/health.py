@@ -25,6 +25,10 @@ async def readyz(request: web.Request) -> web.Response:
     checks = {"store": await _store_state(request), **request.app[GEO].status()}
     checks["write_queue"] = str(request.app[STORE].writer_health().queue_depth)
     checks["licenses"] = str(len(request.app[INDEX]))
+    wal = getattr(request.app[STORE], "wal", None)
+    if wal is not None:
+        checks["wal_bytes"] = str(wal.wal_bytes)
+        checks["wal"] = "pinned_by_a_reader" if wal.pinned else "ok"
     ready = checks["store"] == "writable"
     return json_response(
         {"status": "ready" if ready else "not_ready", "checks": checks},
