@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry, Gauge
 from licmon import retention
 from licmon.abuse.wiring import abuse_ctx, geo_from, geoip_ctx
 from licmon.catalog import KeyIndex, stop_task
+from licmon.clockguard import ClockWatch
 from licmon.config import Settings
 from licmon.datadir import open_initialized
 from licmon.domain.network import TrustedProxies
@@ -115,7 +116,11 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
         ).set_function(lambda: wal.wal_bytes)
         await asyncio.to_thread(wal.checkpoint)
         checkpoints = asyncio.create_task(wal.run_every(app[SETTINGS].wal_checkpoint_seconds))
+    watch = ClockWatch(store, app[CLOCK], metrics.registry)
+    await watch.check()
+    clock_checks = asyncio.create_task(watch.run_every(app[SETTINGS].wal_checkpoint_seconds))
     yield
+    await stop_task(clock_checks)
     if isinstance(store, SqliteStore):
         await stop_task(checkpoints)
     await store.close()
