@@ -127,7 +127,7 @@ class Settings:
         3600.0,
         "How often `licmon serve` runs the retention job (hourly by default).",
         at_least=1.0,
-        at_most=DAY,
+        at_most=1e10,
     )
     retention_batch_rows: int = setting(
         100,
