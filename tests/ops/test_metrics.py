@@ -185,7 +185,7 @@ def test_bad_metrics_settings_are_clear_errors(
 
 @pytest.mark.parametrize("port", [-1, 70000])
 def test_a_metrics_port_out_of_range_is_refused(tmp_path: Path, port: int) -> None:
-    with pytest.raises(ConfigError, match="setting metrics_port .* is out of range"):
+    with pytest.raises(ConfigError, match=r"setting metrics_port .* is out of range"):
         busy_settings(tmp_path, metrics_port=port)
 
 
