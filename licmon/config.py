@@ -362,6 +362,8 @@ class Settings:
         3,
         "usage_daily publishes no (day, product, country) cell fed by fewer organizations: "
         "its counts move to a coarser cell (see README, Personal data).",
+        at_least=1,
+        at_most=1_000_000,
     )
 
     # -- fail safe (issue 11); see README "Fail safe"
