@@ -5,13 +5,14 @@ import time
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Gauge
 
 from licmon import retention
 from licmon.abuse.wiring import abuse_ctx, geo_from, geoip_ctx
 from licmon.catalog import KeyIndex, stop_task
+from licmon.clockguard import ClockWatch
 from licmon.config import Settings
-from licmon.datadir import open_data_dir
+from licmon.datadir import open_initialized
 from licmon.domain.network import TrustedProxies
 from licmon.errors import ConfigError
 from licmon.gauges import GaugeRefresher
@@ -34,11 +35,13 @@ from licmon.signing import BatchSigner
 from licmon.store.base import Store
 from licmon.store.sqlite import SqliteStore
 from licmon.web import api, health, metrics_web
+from licmon.web.admission import ADMISSION, Admission
 from licmon.web.console import setup as console
 from licmon.web.middlewares import error_middleware
 from licmon.web.observe import observe_middleware
 
 Clock = Callable[[], float]
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 
 
 def create_app(
@@ -49,11 +52,14 @@ def create_app(
     registry: CollectorRegistry | None = None,
     clock: Clock = time.time,
 ) -> web.Application:
+    admission = Admission(settings.max_inflight_checkins)
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[observe_middleware(settings), error_middleware],
+        middlewares=[observe_middleware(settings), admission.middleware(), error_middleware],
     )
+    app[ADMISSION] = admission
     app[SETTINGS] = settings
+    app[CLOCK] = clock
     app[STORE] = store or open_store(settings, clock)
     app[GEO] = geo or geo_from(settings)
     app[METRICS] = Metrics(registry or CollectorRegistry())
@@ -90,7 +96,7 @@ def _trusted(settings: Settings) -> TrustedProxies:
 
 
 async def _secrets_ctx(app: web.Application) -> AsyncIterator[None]:
-    data_dir = await asyncio.to_thread(open_data_dir, app[SETTINGS])
+    data_dir = await asyncio.to_thread(open_initialized, app[SETTINGS])
     app[KEYRING] = await asyncio.to_thread(data_dir.keyring)
     app[PEPPER] = await asyncio.to_thread(data_dir.pepper)
     app[INDEX] = KeyIndex(app[PEPPER])
@@ -104,7 +110,19 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     if isinstance(store, SqliteStore):
         store.writer.stats.observe = metrics.observe_batch
         metrics.queue_depth.set_function(lambda: store.writer.depth)
+        wal = store.wal
+        Gauge(
+            "licmon_store_wal_bytes", "Size of the SQLite WAL file.", registry=metrics.registry
+        ).set_function(lambda: wal.wal_bytes)
+        await asyncio.to_thread(wal.checkpoint)
+        checkpoints = asyncio.create_task(wal.run_every(app[SETTINGS].wal_checkpoint_seconds))
+    watch = ClockWatch(store, app[CLOCK], metrics.registry)
+    await watch.check()
+    clock_checks = asyncio.create_task(watch.run_every(app[SETTINGS].wal_checkpoint_seconds))
     yield
+    await stop_task(clock_checks)
+    if isinstance(store, SqliteStore):
+        await stop_task(checkpoints)
     await store.close()
 
 
@@ -134,6 +152,8 @@ async def _retention_ctx(app: web.Application) -> AsyncIterator[None]:
             settings.retention_interval_seconds,
             settings.retention_batch_rows,
             app[METRICS],
+            settings.retention_max_clock_ahead_seconds,
+            app[CLOCK],
         )
     )
     yield

@@ -4,6 +4,7 @@ Precedence: defaults < TOML file < ``LICMON_*`` environment variables < command-
 """
 
 import dataclasses
+import math
 import os
 import tomllib
 import typing
@@ -18,8 +19,59 @@ ENV_PREFIX = "LICMON_"
 MASK = "********"
 
 
-def setting(default: Any, help: str, *, secret: bool = False) -> Any:
-    return field(default=default, metadata={"help": help, "secret": secret})
+MIB = 1 << 20
+DAY = 86400
+
+
+def setting(
+    default: Any,
+    help: str,
+    *,
+    secret: bool = False,
+    at_least: float | None = None,
+    at_most: float | None = None,
+    one_of: tuple[str, ...] = (),
+    fold_case: bool = False,
+) -> Any:
+    """A setting; numbers declare their range (``at_least``/``at_most``), words their
+    choices (``one_of``, compared case-blind with ``fold_case``): start-up refuses others."""
+    valid = Valid(at_least, at_most, one_of, fold_case)
+    return field(default=default, metadata={"help": help, "secret": secret, "valid": valid})
+
+
+@dataclass(frozen=True)
+class Valid:
+    at_least: float | None = None
+    at_most: float | None = None
+    one_of: tuple[str, ...] = ()
+    fold_case: bool = False
+
+    def problem(self, value: Any) -> str | None:
+        """What is wrong with ``value``, as the end of a sentence; None when it is valid."""
+        if self.one_of:
+            word = str(value).upper() if self.fold_case else str(value)
+            choices = [c.upper() if self.fold_case else c for c in self.one_of]
+            return None if word in choices else f"must be one of {', '.join(self.one_of)}"
+        low = -math.inf if self.at_least is None else self.at_least
+        high = math.inf if self.at_most is None else self.at_most
+        if isinstance(value, int | float) and not low <= value <= high:
+            return f"must be {self.describe()}"
+        return None
+
+    def describe(self) -> str:
+        if self.one_of:
+            return "one of " + ", ".join(self.one_of)
+        if self.at_least is not None and self.at_most is not None:
+            return f"between {_number(self.at_least)} and {_number(self.at_most)}"
+        if self.at_least is not None:
+            return f"at least {_number(self.at_least)}"
+        if self.at_most is not None:
+            return f"at most {_number(self.at_most)}"
+        return "any value"
+
+
+def _number(value: float) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 @dataclass(frozen=True)
@@ -29,7 +81,7 @@ class Settings:
         "Directory for the database, signing keys and key pepper (created owner-only).",
     )
     host: str = setting("127.0.0.1", "Address the server listens on.")
-    port: int = setting(8080, "Port the server listens on.")
+    port: int = setting(8080, "Port the server listens on.", at_least=0, at_most=65535)
     server_id: str = setting("licmon", "Issuer (`iss`) written into every lease.")
     trusted_proxies: tuple[str, ...] = setting(
         (),
@@ -39,35 +91,69 @@ class Settings:
     proxy_header: str = setting(
         "X-Forwarded-For",
         "The one header trusted proxies set, X-Forwarded-For or Forwarded; the other is ignored.",
+        one_of=("X-Forwarded-For", "Forwarded"),
     )
-    max_body_bytes: int = setting(16384, "Largest request body accepted (413 above).")
-    write_batch_max: int = setting(1024, "Most commands the single writer commits at once.")
+    max_body_bytes: int = setting(
+        16384, "Largest request body accepted (413 above).", at_least=256, at_most=16 * MIB
+    )
+    write_batch_max: int = setting(
+        1024, "Most commands the single writer commits at once.", at_least=1, at_most=100_000
+    )
     sqlite_synchronous: str = setting(
-        "FULL", "SQLite `synchronous` mode: FULL survives power loss, NORMAL a crash."
+        "FULL",
+        "SQLite `synchronous` mode: FULL survives power loss, NORMAL a crash.",
+        one_of=("OFF", "NORMAL", "FULL", "EXTRA"),
+        fold_case=True,
     )
     catalog_poll_seconds: float = setting(
-        1.0, "How often a running server looks for license changes made by the CLI."
+        1.0,
+        "How often a running server looks for license changes made by the CLI.",
+        at_least=0.05,
+        at_most=DAY,
     )
     shutdown_timeout: float = setting(
-        10.0, "Seconds SIGTERM waits for in-flight requests before closing."
+        10.0,
+        "Seconds SIGTERM waits for in-flight requests before closing.",
+        at_least=0.0,
+        at_most=3600.0,
     )
-    log_level: str = setting("INFO", "Lowest level written to the log.")
+    log_level: str = setting(
+        "INFO",
+        "Lowest level written to the log.",
+        one_of=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+        fold_case=True,
+    )
     retention_interval_seconds: float = setting(
-        3600.0, "How often `licmon serve` runs the retention job (hourly by default)."
+        3600.0,
+        "How often `licmon serve` runs the retention job (hourly by default).",
+        at_least=1.0,
+        at_most=1e10,
     )
     retention_batch_rows: int = setting(
-        100, "Rows the retention job folds per writer batch (small keeps check-ins fast)."
+        100,
+        "Rows the retention job folds per writer batch (small keeps check-ins fast).",
+        at_least=1,
+        at_most=100_000,
     )
     # -- operations (metrics, health, logs, TLS)
     metrics_port: int = setting(
-        0, "Serve /metrics on this port only (0: on the main port, beside the API)."
+        0,
+        "Serve /metrics on this port only (0: on the main port, beside the API).",
+        at_least=0,
+        at_most=65535,
     )
     metrics_host: str = setting("", "Address of the metrics port (empty: the same as `host`).")
     metrics_refresh_seconds: float = setting(
-        5.0, "How often the database-backed gauges (seats per product) are recomputed."
+        5.0,
+        "How often the database-backed gauges (seats per product) are recomputed.",
+        at_least=0.1,
+        at_most=DAY,
     )
     ready_queue_max: int = setting(
-        10000, "/readyz answers 503 while more writes than this wait for the writer."
+        10000,
+        "/readyz answers 503 while more writes than this wait for the writer.",
+        at_least=1,
+        at_most=10_000_000,
     )
     access_log: bool = setting(False, "Write one JSON access-log line per HTTP request.")
     log_addresses: bool = setting(
@@ -77,28 +163,52 @@ class Settings:
     tls_key: str = setting("", "PEM private key of `tls_cert` (keep it owner-only).")
     # -- staff console (sessions, login throttling)
     staff_session_idle_seconds: int = setting(
-        1800, "A console session ends after this long without a request."
+        1800,
+        "A console session ends after this long without a request.",
+        at_least=60,
+        at_most=DAY,
     )
     staff_session_max_seconds: int = setting(
-        43200, "A console session ends this long after login, however active."
+        43200,
+        "A console session ends this long after login, however active.",
+        at_least=60,
+        at_most=30 * DAY,
     )
     staff_login_form_seconds: int = setting(
-        600, "How long a login form (its single-use challenge) stays valid."
+        600,
+        "How long a login form (its single-use challenge) stays valid.",
+        at_least=10,
+        at_most=DAY,
     )
     staff_login_max_failures: int = setting(
-        5, "Failed logins on one account within the window before it is locked."
+        5,
+        "Failed logins on one account within the window before it is locked.",
+        at_least=1,
+        at_most=1000,
     )
     staff_login_address_max_failures: int = setting(
-        20, "Failed logins from one address (IPv6: /64) within the window before it is throttled."
+        20,
+        "Failed logins from one address (IPv6: /64) within the window before it is throttled.",
+        at_least=1,
+        at_most=100_000,
     )
     staff_login_window_seconds: int = setting(
-        900, "The window (and lock-out time) for the two failure limits above."
+        900,
+        "The window (and lock-out time) for the two failure limits above.",
+        at_least=1,
+        at_most=30 * DAY,
     )
     staff_login_retention_days: int = setting(
-        30, "Days a login attempt (with its address, purpose security.authn) is kept; at most 90."
+        30,
+        "Days a login attempt (with its address, purpose security.authn) is kept; at most 90.",
+        at_least=1,
+        at_most=90,
     )
     staff_seat_sample_seconds: float = setting(
-        300.0, "How often the seats in use per license are sampled for the console's charts."
+        300.0,
+        "How often the seats in use per license are sampled for the console's charts.",
+        at_least=1.0,
+        at_most=DAY,
     )
 
     # -- abuse detection and GeoIP (issue 5); see README "Abuse detection"
@@ -106,66 +216,142 @@ class Settings:
     geoip_asn: str = setting("", "MaxMind ASN database file (empty: none).")
     geoip_anonymous: str = setting("", "MaxMind Anonymous-IP database file (empty: none).")
     geoip_check_seconds: float = setting(
-        5.0, "How often the GeoIP files are checked for a new version (0: only on SIGHUP)."
+        5.0,
+        "How often the GeoIP files are checked for a new version (0: only on SIGHUP).",
+        at_least=0.0,
+        at_most=DAY,
     )
-    geoip_cache_networks: int = setting(65536, "GeoIP answers cached (per /24 or /48).")
+    geoip_cache_networks: int = setting(
+        65536, "GeoIP answers cached (per /24 or /48).", at_least=0, at_most=10_000_000
+    )
     seat_overuse_refusals: int = setting(
-        3, "Distinct machines refused for seats_exhausted in the window that raise seat_overuse."
+        3,
+        "Distinct machines refused for seats_exhausted in the window that raise seat_overuse.",
+        at_least=1,
+        at_most=1_000_000,
     )
-    seat_overuse_window_seconds: int = setting(3600, "Window of seat_overuse.")
+    seat_overuse_window_seconds: int = setting(
+        3600, "Window of seat_overuse.", at_least=1, at_most=365 * DAY
+    )
     machine_sharing_window_seconds: int = setting(
-        86400, "Window in which distinct machines above max_machines raise machine_sharing."
+        86400,
+        "Window in which distinct machines above max_machines raise machine_sharing.",
+        at_least=1,
+        at_most=365 * DAY,
     )
-    spread_window_seconds: int = setting(86400, "Window of network_spread.")
-    spread_networks_base: int = setting(4, "network_spread: places allowed to any license.")
-    spread_networks_per_seat: int = setting(2, "network_spread: more places allowed per seat.")
+    spread_window_seconds: int = setting(
+        86400, "Window of network_spread.", at_least=1, at_most=365 * DAY
+    )
+    spread_networks_base: int = setting(
+        4, "network_spread: places allowed to any license.", at_least=0, at_most=1_000_000
+    )
+    spread_networks_per_seat: int = setting(
+        2, "network_spread: more places allowed per seat.", at_least=0, at_most=1_000_000
+    )
     spread_networks_per_asn: int = setting(
-        3, "network_spread: networks of one ASN counted at most as this many places."
+        3,
+        "network_spread: networks of one ASN counted at most as this many places.",
+        at_least=1,
+        at_most=1_000_000,
     )
-    spread_asns_base: int = setting(4, "network_spread: ASNs allowed to any license.")
-    spread_asns_per_seat: int = setting(1, "network_spread: more ASNs allowed per seat.")
-    travel_max_kmh: float = setting(900.0, "impossible_travel: fastest plausible speed.")
+    spread_asns_base: int = setting(
+        4, "network_spread: ASNs allowed to any license.", at_least=0, at_most=1_000_000
+    )
+    spread_asns_per_seat: int = setting(
+        1, "network_spread: more ASNs allowed per seat.", at_least=0, at_most=1_000_000
+    )
+    travel_max_kmh: float = setting(
+        900.0, "impossible_travel: fastest plausible speed.", at_least=1.0, at_most=1_000_000.0
+    )
     travel_max_accuracy_km: int = setting(
-        200, "impossible_travel: locations vaguer than this radius are not compared."
+        200,
+        "impossible_travel: locations vaguer than this radius are not compared.",
+        at_least=0,
+        at_most=20_000,
     )
     travel_min_km: float = setting(
-        300.0, "impossible_travel: shorter distances are never impossible (GeoIP error)."
+        300.0,
+        "impossible_travel: shorter distances are never impossible (GeoIP error).",
+        at_least=0.0,
+        at_most=20_000.0,
     )
     clock_tolerance_seconds: int = setting(
-        86400, "clock_tampering: largest accepted gap between client_time and server time."
+        86400,
+        "clock_tampering: largest accepted gap between client_time and server time.",
+        at_least=1,
+        at_most=365 * DAY,
     )
     nonce_retry_seconds: int = setting(
-        300, "replayed_nonce: a nonce resent by its machine from its network this soon is a retry."
+        300,
+        "replayed_nonce: a nonce resent by its machine from its network this soon is a retry.",
+        at_least=0,
+        at_most=DAY,
     )
-    nonce_window_seconds: int = setting(86400, "replayed_nonce: how long nonces are remembered.")
-    nonce_memory: int = setting(500000, "replayed_nonce: most nonces remembered.")
+    nonce_window_seconds: int = setting(
+        86400, "replayed_nonce: how long nonces are remembered.", at_least=1, at_most=365 * DAY
+    )
+    nonce_memory: int = setting(
+        500000, "replayed_nonce: most nonces remembered.", at_least=1, at_most=100_000_000
+    )
     dead_key_attempts: int = setting(
-        6, "dead_key: attempts of a revoked, suspended or expired key that raise it."
+        6,
+        "dead_key: attempts of a revoked, suspended or expired key that raise it.",
+        at_least=1,
+        at_most=1_000_000,
     )
-    dead_key_window_seconds: int = setting(86400, "Window of dead_key.")
+    dead_key_window_seconds: int = setting(
+        86400, "Window of dead_key.", at_least=1, at_most=365 * DAY
+    )
     dead_key_retry_seconds: int = setting(
-        600, "dead_key: one machine's attempts this close together count once."
+        600,
+        "dead_key: one machine's attempts this close together count once.",
+        at_least=0,
+        at_most=DAY,
     )
     guess_host_threshold: int = setting(
-        10, "key_guessing: unknown keys from one address in the window before a 429."
+        10,
+        "key_guessing: unknown keys from one address in the window before a 429.",
+        at_least=1,
+        at_most=1_000_000,
     )
     guess_network_threshold: int = setting(
-        40, "key_guessing: unknown keys from one /24 or /48 in the window before a 429."
+        40,
+        "key_guessing: unknown keys from one /24 or /48 in the window before a 429.",
+        at_least=1,
+        at_most=1_000_000,
     )
-    guess_window_seconds: int = setting(600, "Window of key_guessing.")
-    guess_retry_base_seconds: int = setting(60, "key_guessing: first Retry-After (then doubled).")
-    guess_retry_max_seconds: int = setting(3600, "key_guessing: longest Retry-After.")
+    guess_window_seconds: int = setting(
+        600, "Window of key_guessing.", at_least=1, at_most=30 * DAY
+    )
+    guess_retry_base_seconds: int = setting(
+        60, "key_guessing: first Retry-After (then doubled).", at_least=1, at_most=DAY
+    )
+    guess_retry_max_seconds: int = setting(
+        3600, "key_guessing: longest Retry-After.", at_least=1, at_most=30 * DAY
+    )
     guess_flag_strikes: int = setting(
-        2, "key_guessing: throttles in a row before a flag is raised."
+        2,
+        "key_guessing: throttles in a row before a flag is raised.",
+        at_least=1,
+        at_most=1000,
     )
     detector_licenses: int = setting(
-        100000, "Licenses (and addresses, networks) each detector keeps state for (LRU)."
+        100000,
+        "Licenses (and addresses, networks) each detector keeps state for (LRU).",
+        at_least=1,
+        at_most=100_000_000,
     )
     detector_machines_per_license: int = setting(
-        256, "Machines or networks a detector keeps per license."
+        256,
+        "Machines or networks a detector keeps per license.",
+        at_least=1,
+        at_most=1_000_000,
     )
     flag_refire_seconds: int = setting(
-        3600, "A pattern that persists counts on its flag again at most this often."
+        3600,
+        "A pattern that persists counts on its flag again at most this often.",
+        at_least=0,
+        at_most=30 * DAY,
     )
     suspend_on_confirm: bool = setting(
         False,
@@ -176,6 +362,8 @@ class Settings:
         3,
         "usage_daily publishes no (day, product, country) cell fed by fewer organizations: "
         "its counts move to a coarser cell (see README, Personal data).",
+        at_least=1,
+        at_most=1_000_000,
     )
     # -- security hardening (issue 17); see README "Sessions and security"
     api_token_days: int = setting(
@@ -190,6 +378,34 @@ class Settings:
     header_timeout_seconds: float = setting(
         10.0, "A connection that has not sent a whole request head this long is closed."
     )
+
+    # -- fail safe (issue 11); see README "Fail safe"
+    max_inflight_checkins: int = setting(
+        1024,
+        "Check-ins and releases handled at once; beyond it 503 with Retry-After before any work.",
+        at_least=1,
+        at_most=1_000_000,
+    )
+    retention_max_clock_ahead_seconds: int = setting(
+        7 * DAY,
+        "Retention refuses to run while the clock is further ahead of the newest stored row "
+        "(a clock jump would fold every log row); 0: no guard.",
+        at_least=0,
+        at_most=3650 * DAY,
+    )
+    wal_checkpoint_seconds: float = setting(
+        30.0,
+        "How often the WAL is checkpointed (and its size measured for /readyz and /metrics).",
+        at_least=0.05,
+        at_most=3600.0,
+    )
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            problem = f.metadata.get("valid", Valid()).problem(getattr(self, f.name))
+            if problem is not None:
+                value = getattr(self, f.name)
+                raise ConfigError(f"setting {f.name} = {value!r} is out of range: it {problem}")
 
     @property
     def database_path(self) -> Path:

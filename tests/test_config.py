@@ -90,3 +90,41 @@ def test_readme_documents_every_setting() -> None:
         name for name in SETTING_NAMES if not re.search(rf"`{name}`.*`{env_name(name)}`", text)
     ]
     assert not missing, f"README misses settings: {missing}"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            "write_batch_max = 0",
+            "setting write_batch_max = 0 is out of range: it must be between 1",
+        ),
+        ("nonce_memory = -1", "setting nonce_memory = -1 is out of range: it must be between 1"),
+        ("port = 70000", "setting port = 70000 is out of range"),
+        ("shutdown_timeout = -1.0", "setting shutdown_timeout = -1.0 is out of range"),
+        ("proxy_header = 'X-Real-IP'", "must be one of X-Forwarded-For, Forwarded"),
+        ("log_level = 'LOUD'", "setting log_level = 'LOUD' is out of range"),
+    ],
+)
+def test_a_setting_outside_its_range_is_one_clear_error(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    config = tmp_path / "range.toml"
+    config.write_text(content)
+    with pytest.raises(ConfigError, match=message):
+        load_settings(config, environ={})
+
+
+def test_every_number_setting_declares_its_range() -> None:
+    undeclared = [
+        f.name
+        for f in dataclasses.fields(Settings)
+        if f.type in (int, float, "int", "float")
+        and f.metadata["valid"].at_least is None
+        and f.metadata["valid"].at_most is None
+    ]
+    assert undeclared == []
+
+
+def test_case_folded_choices_accept_any_case() -> None:
+    assert load_settings(environ={"LICMON_SQLITE_SYNCHRONOUS": "normal"}).sqlite_synchronous

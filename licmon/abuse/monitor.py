@@ -1,6 +1,7 @@
 """The detectors beside the check-in path: throttle before the key is looked at, observe
 after the store answered, write flags only when one is drafted."""
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 
@@ -105,7 +106,7 @@ class AbuseMonitor:
             for row in rows
             if (lic := index.by_id(int(row["license_id"]))) is not None
         )
-        replayed = self.detectors.replay(events)
+        replayed = await asyncio.to_thread(self.detectors.replay, events)  # off the loop
         for kind, license_id, last_seen in await self.store.active_flags_since(
             now - t.flag_refire_seconds
         ):

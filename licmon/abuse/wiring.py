@@ -21,6 +21,7 @@ from licmon.keys import ABUSE, GEO, INDEX, METRICS, SERVICE, SETTINGS, STORE
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], float]
+REBUILD_WAIT_SECONDS = 1.0  # start-up waits this long for the detector windows, no longer
 
 
 def thresholds_from(settings: Settings) -> Thresholds:
@@ -62,20 +63,32 @@ def abuse_ctx(clock: Clock) -> Callable[[web.Application], AsyncIterator[None]]:
         settings, store = app[SETTINGS], app[STORE]
         detectors = DetectorSet(thresholds_from(settings))
         monitor = AbuseMonitor(detectors, store, app[METRICS], app[GEO].locates, app[GEO])
-        replayed = await monitor.rebuild(app[INDEX], int(clock()))
-        log.info("detector windows rebuilt", extra={"connections": replayed})
         app[ABUSE] = monitor
-        app[SERVICE].abuse = monitor
+        rebuild = asyncio.create_task(_rebuild_then_attach(app, monitor, int(clock())))
+        await asyncio.wait({rebuild}, timeout=REBUILD_WAIT_SECONDS)  # then on in the background
         gauges = asyncio.create_task(
             _every(settings.metrics_refresh_seconds, monitor.refresh_open_flags)
         )
         places = asyncio.create_task(_every(settings.catalog_poll_seconds, monitor.refresh_places))
         yield
         app[SERVICE].abuse = None
+        await stop_task(rebuild)
         await stop_task(gauges)
         await stop_task(places)
 
     return ctx
+
+
+async def _rebuild_then_attach(app: web.Application, monitor: AbuseMonitor, now: int) -> None:
+    """In the background, so that a restart with a long log serves at once; the detectors
+    see live check-ins once their windows are refilled."""
+    try:
+        replayed = await monitor.rebuild(app[INDEX], now)
+    except Exception:
+        log.warning("detector windows not rebuilt; they fill from live traffic", exc_info=True)
+        replayed = 0
+    log.info("detector windows rebuilt", extra={"connections": replayed})
+    app[SERVICE].abuse = monitor
 
 
 def _on_sighup(reload: Callable[[], Awaitable[list[str]]]) -> bool:

@@ -31,6 +31,7 @@ from licmon.demo.seed import DemoLicense, seed, seed_staff
 from licmon.demo.simulate import simulate
 from licmon.errors import BadRequest, ConfigError
 from licmon.keys import STORE
+from licmon.serverlock import serving
 
 LOOPBACK = "127.0.0.1"
 
@@ -72,7 +73,9 @@ def demo(seconds: int, stay: int, port: int, data_dir: Path | None) -> None:
     directory = _fresh_directory(data_dir)
     options = DemoOptions(directory, data_dir is not None, port, seconds, stay)
     try:
-        asyncio.run(run_demo(options))
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with serving(directory):  # the same lock as `licmon serve`: one server per directory
+            asyncio.run(run_demo(options))
     except KeyboardInterrupt:
         click.echo("\nDemo stopped.", err=True)
         raise SystemExit(130) from None

@@ -6,6 +6,7 @@ data, and every action lands in the audit log under the operating-system user's 
 """
 
 import json
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,6 +28,7 @@ from licmon.domain.access import ReadContext, Role
 from licmon.domain.purposes import DSR
 from licmon.domain.subjects import Subject
 from licmon.errors import BadRequest, NotFound
+from licmon.retention import refuse_if_clock_ahead
 from licmon.signing import write_private_file
 from licmon.store.base import Store
 from licmon.timetext import parse_when
@@ -114,10 +116,13 @@ def retention() -> None:
 def retention_run(config_file: Path | None, data_dir: Path | None, as_json: bool) -> None:
     """Run the retention job now (idempotent)."""
     settings = make_settings(config_file, data_dir=data_dir)
+
+    async def run(store: Store) -> dict[str, Any]:
+        await refuse_if_clock_ahead(store, settings.retention_max_clock_ahead_seconds, time.time)
+        return await store.run_retention(cli_actor(), settings.retention_batch_rows)
+
     with working("retention run") as job:
-        report = with_store(
-            settings, lambda s: s.run_retention(cli_actor(), settings.retention_batch_rows)
-        )
+        report = with_store(settings, run)
         job.done(counts_text(report, RETENTION_COUNTS))
     emit(report, as_json)
 

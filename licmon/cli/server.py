@@ -13,7 +13,7 @@ from aiohttp import web
 from licmon.app import create_app
 from licmon.cli.common import emit, json_option, make_settings, settings_options
 from licmon.config import Settings, describe
-from licmon.datadir import open_data_dir
+from licmon.datadir import open_data_dir, open_initialized
 from licmon.errors import ConfigError
 from licmon.logs import setup_logging
 from licmon.serverlock import serving
@@ -46,10 +46,21 @@ NEXT_STEPS = """Next steps:
 
 
 def initialize(settings: Settings) -> None:
+    """Create whatever is missing (``licmon init``, or ``serve`` on a new directory)."""
     directory = open_data_dir(settings)
     directory.pepper()
     directory.keyring()
     prepare_database(settings.database_path)
+    directory.mark_initialized()
+
+
+def prepare_to_serve(settings: Settings) -> None:
+    """An initialized directory must still hold every required file; a new one is made."""
+    if open_data_dir(settings).initialized:
+        open_initialized(settings)
+        prepare_database(settings.database_path)
+    else:
+        initialize(settings)
 
 
 @click.command()
@@ -62,7 +73,7 @@ def serve(
     """Run the license server (initializing the data directory on first run)."""
     settings = make_settings(config_file, data_dir=data_dir, host=host, port=port)
     setup_logging(settings.log_level)
-    initialize(settings)
+    prepare_to_serve(settings)
     ssl_context = server_context(settings)
     log.info(
         "licmon starting",

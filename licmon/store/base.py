@@ -39,6 +39,7 @@ class LicenseUsage:
 class WriterHealth:
     alive: bool
     queue_depth: int
+    storage_failing: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +200,10 @@ class Store(StaffStore, FlagStore, ListingStore, abc.ABC):
 
     @abc.abstractmethod
     async def release_hold(self, hold_id: int, actor: str) -> dict[str, Any]: ...
+
+    async def newest_row_at(self) -> int | None:
+        """The time of the newest committed row, for the clock guards (None: empty)."""
+        return None
 
     @abc.abstractmethod
     async def run_retention(

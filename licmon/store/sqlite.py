@@ -25,15 +25,18 @@ from licmon.store import migrations, sqlite_gauges
 from licmon.store import sqlite_catalog as catalog
 from licmon.store import sqlite_seats as seats
 from licmon.store.base import CatalogSnapshot, LicenseUsage, Store, StoreGauges, WriterHealth
+from licmon.store.faults import StorageFaults, is_storage_fault
 from licmon.store.personal import LicmonConnection, install_authorizer, privileged
 from licmon.store.sqlite_flags import SqliteFlags
 from licmon.store.sqlite_listing import SqliteListing
 from licmon.store.sqlite_privacy import SqlitePrivacy
 from licmon.store.sqlite_staff import SqliteStaff
+from licmon.store.wal import WalWatch
 from licmon.store.writer import Writer, WriterClosed
 
 T = TypeVar("T")
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+JOURNAL_SIZE_LIMIT = 16 << 20  # the WAL file is cut back to this after a full checkpoint
 
 
 def connect(path: Path, synchronous: str = "FULL") -> LicmonConnection:
@@ -50,23 +53,33 @@ def connect(path: Path, synchronous: str = "FULL") -> LicmonConnection:
     conn.execute(f"PRAGMA synchronous = {synchronous}")
     conn.execute("PRAGMA secure_delete = ON")
     conn.execute("PRAGMA cache_size = -65536")
+    conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
     return conn
 
 
 def prepare_database(path: Path) -> None:
     """Create the file owner-only, switch it to WAL and apply pending migrations."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if not path.exists():
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-    conn = connect(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not path.exists():
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        conn = connect(path)
+    except (OSError, sqlite3.Error) as exc:
+        raise ConfigError(f"database {path} cannot be opened: {_cause(exc)}") from None
     try:
         conn.execute("PRAGMA journal_mode = WAL")
         with privileged(conn):  # schema statements name the personal columns
             migrations.apply(catalog.db_of(conn))
     except sqlite3.DatabaseError as exc:
-        raise ConfigError(f"database {path} cannot be opened: {exc}") from None
+        raise ConfigError(f"database {path} cannot be opened: {_cause(exc)}") from None
     finally:
         conn.close()
+
+
+def _cause(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return str(exc) or type(exc).__name__
 
 
 class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, SqliteListing, Store):
@@ -88,6 +101,8 @@ class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, SqliteListing, Store)
         self._synchronous = synchronous.upper()
         self._clock = clock
         self._writer = Writer(partial(connect, path, self._synchronous), batch_max)
+        self.faults = StorageFaults(path)
+        self.wal = WalWatch(path, JOURNAL_SIZE_LIMIT)
 
     @property
     def writer(self) -> Writer:
@@ -108,9 +123,16 @@ class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, SqliteListing, Store)
         self, operation: Callable[[sqlite3.Connection], T], *, bulk: bool = False
     ) -> T:
         try:
-            return await self._writer.submit(operation, bulk=bulk)
+            result = await self._writer.submit(operation, bulk=bulk)
         except WriterClosed:
             raise Unavailable("The store is not accepting writes (shutting down).") from None
+        except sqlite3.OperationalError as exc:
+            if not is_storage_fault(exc):
+                raise
+            raise self.faults.failed(exc) from None
+        if operation is not _noop:  # a probe commits nothing: it proves no free space
+            self.faults.succeeded()
+        return result
 
     async def _read(self, operation: Callable[[sqlite3.Connection], T]) -> T:
         return await asyncio.to_thread(self._read_sync, operation)
@@ -139,12 +161,15 @@ class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, SqliteListing, Store)
     async def catalog_version(self) -> int:
         return await self._read(catalog.catalog_version)
 
+    async def newest_row_at(self) -> int | None:
+        return await self._read(_newest_row_at)
+
     # -- health
     async def check_writable(self) -> None:
         await self._write(_noop)
 
     def writer_health(self) -> WriterHealth:
-        return WriterHealth(self._writer.alive, self._writer.depth)
+        return WriterHealth(self._writer.alive, self._writer.depth, self.faults.failing)
 
     async def gauges(self, now: int) -> StoreGauges:
         return await self._read(partial(sqlite_gauges.read_gauges, path=self.path, now=now))
@@ -230,6 +255,22 @@ class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, SqliteListing, Store)
 
     async def license_usage(self, license_id: int) -> LicenseUsage:
         return await self._read(partial(_usage, license_id=license_id, now=self._now()))
+
+
+NEWEST_ROWS = """
+SELECT max(t) FROM (
+    SELECT max(at) AS t FROM (SELECT at FROM audit ORDER BY id DESC LIMIT 1)
+    UNION ALL SELECT max(started_at) FROM (
+        SELECT started_at FROM retention_runs ORDER BY id DESC LIMIT 1)
+    UNION ALL SELECT max(last_seen) FROM (
+        SELECT last_seen FROM connections ORDER BY rowid DESC LIMIT 100))"""
+
+
+def _newest_row_at(conn: sqlite3.Connection) -> int | None:
+    """The newest time written (audit, retention runs, the newest connection rows): each
+    an index walk from the end, never a scan."""
+    (newest,) = conn.execute(NEWEST_ROWS).fetchone()
+    return None if newest is None else int(newest)
 
 
 def _noop(conn: sqlite3.Connection) -> Any:

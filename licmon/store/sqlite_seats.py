@@ -55,6 +55,9 @@ HOURLY_REFUSAL = f"""
 INSERT INTO usage_hourly (license_id, hour, refusals) VALUES (?, ? - ? % {HOUR}, 1)
 ON CONFLICT (license_id, hour) DO UPDATE SET refusals = refusals + 1"""
 
+CAP_SEATS = """
+UPDATE seats SET expires_at = ? WHERE license_id = ? AND expires_at > ?"""
+
 RELEASE = """
 DELETE FROM seats WHERE license_id = ? AND machine_id =
     (SELECT id FROM machines WHERE license_id = ? AND fingerprint = ?)"""
@@ -71,6 +74,7 @@ def apply_checkin(conn: sqlite3.Connection, cmd: CheckinCommand) -> SeatResult:
     if cmd.denial is not None:
         result = SeatResult(Outcome.DENIED, 0, cmd.denial)
     else:
+        _cap_seats(conn, cmd)
         in_use, holds = conn.execute(SEAT_STATE, (machine_id, lic_id, cmd.now)).fetchone()
         result = decide_seat(cmd.license, SeatState(bool(holds), in_use))
     if result.outcome is not Outcome.DENIED:
@@ -93,6 +97,13 @@ def _count_hourly(conn: sqlite3.Connection, lic_id: int, now: int, result: SeatR
         conn.execute(HOURLY_PEAK, (lic_id, now, now, result.seats_in_use))
     elif result.reason is DenyReason.SEATS_EXHAUSTED:
         conn.execute(HOURLY_REFUSAL, (lic_id, now, now))
+
+
+def _cap_seats(conn: sqlite3.Connection, cmd: CheckinCommand) -> None:
+    """A seat never outlives ``now + lease`` as seen now: seats taken while the clock ran
+    ahead end one lease from now, not at their future expiry (an index range, mostly empty)."""
+    cap = cmd.now + cmd.license.terms.lease_seconds
+    conn.execute(CAP_SEATS, (cap, cmd.license.id, cap))
 
 
 def _log_connection(

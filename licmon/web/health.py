@@ -6,6 +6,7 @@ import contextlib
 from aiohttp import web
 
 from licmon.keys import GEO, INDEX, KEYRING, SETTINGS, STORE
+from licmon.web.admission import ADMISSION
 from licmon.web.jsonio import json_response
 from licmon.web.openapi import OPENAPI
 
@@ -24,6 +25,10 @@ async def readyz(request: web.Request) -> web.Response:
     checks = {"store": await _store_state(request), **request.app[GEO].status()}
     checks["write_queue"] = str(request.app[STORE].writer_health().queue_depth)
     checks["licenses"] = str(len(request.app[INDEX]))
+    wal = getattr(request.app[STORE], "wal", None)
+    if wal is not None:
+        checks["wal_bytes"] = str(wal.wal_bytes)
+        checks["wal"] = "pinned_by_a_reader" if wal.pinned else "ok"
     ready = checks["store"] == "writable"
     return json_response(
         {"status": "ready" if ready else "not_ready", "checks": checks},
@@ -36,8 +41,12 @@ async def _store_state(request: web.Request) -> str:
     health = store.writer_health()
     if not health.alive:
         return "writer_stopped"
+    if health.storage_failing:
+        return "storage_full"
     if health.queue_depth > request.app[SETTINGS].ready_queue_max:
         return "backlogged"
+    if request.app[ADMISSION].shedding:
+        return "shedding"
     with contextlib.suppress(Exception):
         await asyncio.wait_for(store.check_writable(), WRITE_CHECK_SECONDS)
         return "writable"

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from licmon.errors import LicmonError, Throttled
+from licmon.errors import LicmonError
 from licmon.keys import METRICS
 from licmon.web.jsonio import json_response
 
@@ -38,8 +38,9 @@ def error_middleware_for(body: ErrorBody) -> Middleware:
             return await handler(request)
         except LicmonError as exc:
             response = _error(request, body, exc.status, exc.code, exc.message)
-            if isinstance(exc, Throttled):
-                response.headers["Retry-After"] = str(exc.retry_after)
+            retry_after = getattr(exc, "retry_after", None)
+            if retry_after is not None:
+                response.headers["Retry-After"] = str(retry_after)
             return response
         except web.HTTPException as exc:
             if exc.status < 400:

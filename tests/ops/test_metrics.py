@@ -173,7 +173,7 @@ async def test_the_scrape_passes_promtool_check_metrics(busy: Any) -> None:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"metrics_refresh_seconds": 0}, "metrics_refresh_seconds must be more than 0"),
+        ({"metrics_refresh_seconds": 0}, "setting metrics_refresh_seconds = 0 is out of range"),
     ],
 )
 def test_bad_metrics_settings_are_clear_errors(
@@ -183,7 +183,13 @@ def test_bad_metrics_settings_are_clear_errors(
         create_app(busy_settings(tmp_path, **changes))
 
 
-@pytest.mark.parametrize("port", [-1, 70000, "same"])
+@pytest.mark.parametrize("port", [-1, 70000])
+def test_a_metrics_port_out_of_range_is_refused(tmp_path: Path, port: int) -> None:
+    with pytest.raises(ConfigError, match=r"setting metrics_port .* is out of range"):
+        busy_settings(tmp_path, metrics_port=port)
+
+
+@pytest.mark.parametrize("port", ["same"])
 async def test_a_bad_metrics_port_stops_start_up(tmp_path: Path, port: Any) -> None:
     settings = busy_settings(tmp_path)
     port = settings.port if port == "same" else port

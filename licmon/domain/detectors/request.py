@@ -1,10 +1,9 @@
 """Detectors of the request itself: a tampered clock, a replayed nonce."""
 
-from collections import OrderedDict
-
 from licmon.domain.detectors.bounded import LruMap
 from licmon.domain.detectors.events import CheckinEvent, FlagDraft, FlagKind, Severity
 from licmon.domain.detectors.netkeys import network_text
+from licmon.domain.detectors.nonces import NonceMemory, Seen, machine_fingerprint
 from licmon.domain.detectors.thresholds import Thresholds
 
 
@@ -45,10 +44,6 @@ class ClockTampering:
         return FlagDraft(self.kind, Severity.MEDIUM, event.license_id, now, evidence)
 
 
-# (at, machine, network): a plain tuple, which the garbage collector stops tracking
-_Seen = tuple[int, str, int]
-
-
 class ReplayedNonce:
     """A nonce seen before for the same license. The same machine sending it again within
     ``nonce_retry_seconds``, from whatever network, is a retry after a time-out (a client
@@ -61,7 +56,7 @@ class ReplayedNonce:
 
     def __init__(self, t: Thresholds) -> None:
         self.t = t
-        self._seen: OrderedDict[tuple[int, str], _Seen] = OrderedDict()
+        self._seen = NonceMemory(t.nonce_memory)
 
     def observe(self, event: CheckinEvent, now: int) -> FlagDraft | None:
         if event.nonce is None or event.license_id is None:
@@ -69,8 +64,8 @@ class ReplayedNonce:
         key = (event.license_id, event.nonce)
         first = self._seen.get(key)
         if first is None:
-            self._seen[key] = (now, event.machine, event.network)
-            self._evict(now)
+            self._seen.expire(now - self.t.nonce_window_seconds)
+            self._seen.put(key, now, event.machine, event.network)
             return None
         if self._is_retry(first, event, now):
             return None
@@ -79,17 +74,13 @@ class ReplayedNonce:
             "first_seen": at,
             "first_network": network_text(network),
             "network": network_text(event.network),
-            "same_machine": machine == event.machine,
+            "same_machine": machine == machine_fingerprint(event.machine),
             "seconds_later": now - at,
         }
         return FlagDraft(self.kind, Severity.HIGH, event.license_id, now, evidence)
 
-    def _is_retry(self, first: _Seen, event: CheckinEvent, now: int) -> bool:
+    def _is_retry(self, first: Seen, event: CheckinEvent, now: int) -> bool:
         at, machine, _network = first
-        return machine == event.machine and now - at <= self.t.nonce_retry_seconds
-
-    def _evict(self, now: int) -> None:
-        oldest = now - self.t.nonce_window_seconds
-        seen = self._seen
-        while seen and (len(seen) > self.t.nonce_memory or next(iter(seen.values()))[0] < oldest):
-            seen.popitem(last=False)
+        return (
+            machine == machine_fingerprint(event.machine) and now - at <= self.t.nonce_retry_seconds
+        )
