@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from licmon import retention
+from licmon import auditing, retention
 from licmon.abuse.wiring import abuse_ctx, geo_from, geoip_ctx
 from licmon.catalog import KeyIndex, stop_task
 from licmon.config import Settings
@@ -65,6 +65,7 @@ def create_app(
     app.cleanup_ctx.append(_service_ctx(clock))
     app.cleanup_ctx.append(abuse_ctx(clock))
     app.cleanup_ctx.append(_retention_ctx)
+    app.cleanup_ctx.append(auditing.seal_ctx(clock))
     app.router.add_routes(api.routes)
     app.router.add_routes(health.routes)
     metrics_web.install(app, clock)

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
+from licmon import auditing
 from licmon.cli.common import (
     ROW_ID,
     cli_actor,
@@ -27,6 +28,7 @@ from licmon.domain.purposes import DSR
 from licmon.domain.subjects import Subject
 from licmon.errors import BadRequest, NotFound
 from licmon.signing import write_private_file
+from licmon.store.audit_seal import AuditSeal
 from licmon.store.base import Store
 from licmon.timetext import parse_when
 
@@ -317,14 +319,24 @@ def audit() -> None:
 @audit.command("verify")
 @settings_options
 def audit_verify(config_file: Path | None, data_dir: Path | None) -> None:
-    """Check the hash chain: OK, or the first broken entry."""
+    """Check the hash chain and the signed checkpoints kept outside the database: OK, or
+    what is broken, missing or rewritten; gaps a restore recorded are reported, not hidden."""
     settings = make_settings(config_file, data_dir=data_dir)
-    count, broken = with_store(settings, lambda s: s.audit_verify())
-    if broken is not None:
+    seal = AuditSeal.beside(settings.database_path)
+    verdict = with_store(settings, lambda s: auditing.verify(s, seal))
+    for gap in verdict.seals.gaps:
+        click.echo(f"recorded gap: {gap}")
+    if verdict.broken is not None:
+        entry = verdict.broken
         raise click.ClickException(
-            f"audit chain broken at entry {broken.id} ({broken.entry.action} {broken.entry.target})"
+            f"audit chain broken at entry {entry.id} ({entry.entry.action} {entry.entry.target})"
         )
-    click.echo(f"OK: {count} entries, chain intact")
+    if verdict.seals.problems:
+        raise click.ClickException("; ".join(verdict.seals.problems))
+    click.echo(
+        f"OK: {verdict.count} entries, chain intact, "
+        f"{verdict.seals.checked} signed checkpoint(s) agree"
+    )
 
 
 @audit.command("list")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from licmon.domain.access import ReadContext
-from licmon.domain.audit import SYSTEM_ACTOR, StoredEntry, first_broken
+from licmon.domain.audit import SYSTEM_ACTOR, AuditEntry, StoredEntry, first_broken
 from licmon.domain.models import IpPrecision, Org
 from licmon.domain.subjects import Subject
 from licmon.store import audit_sql, dsr_correct, dsr_sql, org_data, retention_sql, vault
@@ -179,6 +179,16 @@ class SqlitePrivacy(SqlitePlumbing):
 
     async def audit_recent(self, limit: int = 50, target: str | None = None) -> list[StoredEntry]:
         return await self._read(partial(audit_sql.recent, limit=limit, target=target))
+
+    async def audit_head(self) -> tuple[int, str]:
+        return await self._read(audit_sql.head)
+
+    async def audit_hashes_at(self, positions: frozenset[int]) -> dict[int, str]:
+        return await self._read(partial(audit_sql.hashes_at, positions=positions))
+
+    async def audit_record(self, entry: AuditEntry) -> int:
+        """Append one entry on its own (backup, restore, a report, a command-line read)."""
+        return await self._write(partial(audit_sql.append, entry=entry))
 
 
 def _verify(conn: sqlite3.Connection) -> tuple[int, StoredEntry | None]:
