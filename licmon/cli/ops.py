@@ -1,57 +1,191 @@
-"""licmon backup | restore."""
+"""licmon backup [create] | backup prune | restore."""
 
+import time
 from pathlib import Path
+from typing import Any
 
 import click
 
-from licmon.cli.common import emit, json_option, make_settings, settings_options
+from licmon.cli.common import (
+    cli_actor,
+    emit,
+    json_option,
+    make_settings,
+    settings_options,
+    with_store,
+)
+from licmon.cli.identity import actor_of, offered_token, token_option
+from licmon.config import Settings
 from licmon.datadir import DataDir
+from licmon.domain.audit import AuditEntry
+from licmon.errors import ConfigError
+from licmon.restoring import RestorePreparation
+from licmon.secretfile import secret_bytes
 from licmon.serverlock import ensure_not_serving
 from licmon.store import backup as backups
+from licmon.store.audit_seal import AuditSeal
+from licmon.store.base import Store
 
+BACKUP_KEY_NAME = "backup.key"
+DAY = 86400
+MAX_BACKUP_DAYS = 3650
 SECRETS_NOTE = (
-    "The key pepper and signing keys are not in the copy: keep {data_dir}/pepper and "
-    "{data_dir}/signing/ backed up apart from it."
+    "The backup is encrypted with {data_dir}/backup.key; the key pepper, signing keys, "
+    "audit seal key and erasure ledger are not in it: keep {data_dir}/backup.key, pepper, "
+    "signing/, audit-seal.key, audit-checkpoints.jsonl and erasure-ledger.* backed up apart "
+    "from it."
 )
 
 
-@click.command("backup")
+class BackupGroup(click.Group):
+    """``licmon backup DEST`` makes a backup; ``licmon backup prune`` is a subcommand."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["create", *args]
+        return super().resolve_command(ctx, args)
+
+
+def backup_key(settings: Settings, key_file: Path | None = None, *, create: bool = True) -> bytes:
+    """The backup key of the data directory (made on first use), or the one in key_file."""
+    if key_file is not None:
+        return secret_bytes(key_file, 32, create=False)
+    path = settings.data_dir / BACKUP_KEY_NAME
+    if not create and not path.exists():
+        raise ConfigError(f"no backup key at {path}: pass the one the backup used with --key-file")
+    return secret_bytes(path, 32)
+
+
+def sealing(settings: Settings, key: bytes) -> backups.Sealing:
+    days = settings.backup_retention_days
+    if not 1 <= days <= MAX_BACKUP_DAYS:
+        raise ConfigError(f"backup_retention_days must be 1-{MAX_BACKUP_DAYS}, not {days}")
+    now = int(time.time())
+    return backups.Sealing(key, now, now + days * DAY)
+
+
+@click.group("backup", cls=BackupGroup, invoke_without_command=False)
+def backup_command() -> None:
+    """Encrypted backups with a deadline: `licmon backup DEST`, `licmon backup prune`."""
+
+
+@backup_command.command("create")
 @click.argument("dest", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Replace DEST if it exists.")
+@token_option
 @settings_options
 @json_option
-def backup_command(
-    dest: Path, force: bool, config_file: Path | None, data_dir: Path | None, as_json: bool
+def backup_create(
+    dest: Path,
+    force: bool,
+    token_file: Path | None,
+    config_file: Path | None,
+    data_dir: Path | None,
+    as_json: bool,
 ) -> None:
-    """Write a consistent copy of the database to DEST (a file, or a directory to put one in),
-    while the server keeps serving."""
+    """Write an encrypted, consistent copy of the database to DEST (a file, or a directory
+    to put one in), while the server keeps serving; audited."""
     settings = make_settings(config_file, data_dir=data_dir)
-    info = backups.backup(settings.database_path, dest, overwrite=force)
-    emit(_describe(info), as_json)
+    seal = sealing(settings, backup_key(settings))
+    token = offered_token(token_file)
+    info = backups.backup(settings.database_path, dest, seal, overwrite=force)
+    try:
+        with_store(settings, lambda s: _record_backup(s, token, info, seal))
+    except BaseException:
+        info.path.unlink(missing_ok=True)  # no backup the audit log does not know of
+        raise
+    emit({**_describe(info), "expires_at": seal.expires_at}, as_json)
     if not as_json:
         click.echo(SECRETS_NOTE.format(data_dir=settings.data_dir), err=True)
 
 
+async def _record_backup(
+    store: Store, token: str | None, info: backups.DatabaseInfo, seal: backups.Sealing
+) -> None:
+    actor = await actor_of(store, token, cli_actor())
+    details = {"file": info.path.name, "bytes": info.size, "expires_at": seal.expires_at}
+    await store.audit_record(
+        AuditEntry(seal.taken_at, actor, "backup.create", "database", "ok", details)
+    )
+
+
+@backup_command.command("prune")
+@click.argument("directories", nargs=-1, type=click.Path(file_okay=False, path_type=Path))
+@settings_options
+@json_option
+def backup_prune(
+    directories: tuple[Path, ...], config_file: Path | None, data_dir: Path | None, as_json: bool
+) -> None:
+    """Delete expired backups in DIRECTORIES and expired copies kept by restore."""
+    settings = make_settings(config_file, data_dir=data_dir)
+    now = int(time.time())
+    places = [*directories, settings.data_dir] if settings.data_dir.is_dir() else [*directories]
+    deleted = [path for place in places for path in backups.expired(place, now)]
+    for path in deleted:
+        path.unlink(missing_ok=True)
+    emit({"deleted": [str(p) for p in deleted]}, as_json)
+
+
 @click.command("restore")
 @click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--key-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The backup key SRC was encrypted with (default: the data directory's).",
+)
+@token_option
 @settings_options
 @json_option
 def restore_command(
-    src: Path, config_file: Path | None, data_dir: Path | None, as_json: bool
+    src: Path,
+    key_file: Path | None,
+    token_file: Path | None,
+    config_file: Path | None,
+    data_dir: Path | None,
+    as_json: bool,
 ) -> None:
-    """Check the backup SRC and make it the database (the server must be stopped)."""
+    """Check the backup SRC, apply the erasure ledger and retention to it, and make it the
+    database (the server must be stopped)."""
     settings = make_settings(config_file, data_dir=data_dir)
     directory = DataDir(settings.data_dir).ensure()
     ensure_not_serving(settings.data_dir)
-    info, kept = backups.restore(src, settings.database_path)
-    result = {**_describe(info), "previous": str(kept) if kept else None}
-    emit(result, as_json)
-    if as_json:
-        return
+    token = offered_token(token_file)
+    prepare = RestorePreparation(
+        AuditSeal.beside(settings.database_path),
+        lambda store: actor_of(store, token, cli_actor()),
+        settings.retention_batch_rows,
+    )
+    key = backup_key(settings, key_file, create=False)
+    info, kept = backups.restore(src, settings.database_path, sealing(settings, key), prepare)
+    prepare.record_restore()
+    with_store(settings, lambda s: s.audit_head())  # seals the log as restored
+    emit(_restored(info, kept, prepare), as_json)
+    if not as_json:
+        _restore_notes(info, kept, directory)
+
+
+def _restored(
+    info: backups.DatabaseInfo, kept: Path | None, prepare: RestorePreparation
+) -> dict[str, Any]:
+    out = prepare.outcome
+    return {
+        **_describe(info),
+        "previous": str(kept) if kept else None,
+        "taken_at": out.taken_at,
+        "erasures_reapplied": out.erasures_reapplied,
+        "audit_entries_lost": out.entries_lost,
+        "retention_folded": out.retention.get("folded", 0),
+    }
+
+
+def _restore_notes(info: backups.DatabaseInfo, kept: Path | None, directory: DataDir) -> None:
     if kept:
-        click.echo(f"The previous database is kept at {kept}: delete it once this one is verified.")
-    if info.pending:
-        click.echo(f"Migrations {', '.join(info.pending)} will be applied when licmon starts.")
+        click.echo(
+            f"The previous database is kept, encrypted, at {kept} until its deadline "
+            "(licmon backup prune deletes it)."
+        )
     if info.licenses and not directory.pepper_path.exists():
         click.echo(
             f"Warning: {directory.pepper_path} is missing: put back the pepper in use when this "

@@ -31,7 +31,9 @@ class Checkpoint:
 @dataclass(slots=True)
 class SealReport:
     checked: int = 0
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # everything wrong, as sentences
+    rewritten: list[str] = field(default_factory=list)  # entries that differ from a seal
+    sealed_count: int = 0  # the most entries a binding checkpoint counted
     gaps: list[str] = field(default_factory=list)
 
 
@@ -69,17 +71,18 @@ def check(
     binding, report.gaps = live(checkpoints)
     for checkpoint in binding:
         report.checked += 1
+        report.sealed_count = max(report.sealed_count, checkpoint.count)
         if checkpoint.count > count:
             report.problems.append(
                 f"entries {count + 1}-{checkpoint.count} are missing: the checkpoint of "
                 f"{_iso(checkpoint.at)} counted {checkpoint.count} (tail cut)"
             )
         elif checkpoint.count and hashes.get(checkpoint.count) != checkpoint.head:
-            report.problems.append(
+            report.rewritten.append(
                 f"entry {checkpoint.count} differs from the checkpoint of {_iso(checkpoint.at)}: "
                 "the log was rewritten or re-chained"
             )
-    report.problems = _merged(report.problems)
+    report.problems = _merged(report.problems + report.rewritten)
     return report
 
 

@@ -210,6 +210,9 @@ class Store(StaffStore, FlagStore, abc.ABC):
     ) -> list[StoredEntry]: ...
 
     @abc.abstractmethod
+    async def reapply_erasures(self, since: int) -> int: ...
+
+    @abc.abstractmethod
     async def audit_head(self) -> tuple[int, str]: ...
 
     @abc.abstractmethod
