@@ -24,7 +24,7 @@ async def report_for(request: web.Request) -> AbuseReport:
     org = await _scope(request, user)
     detailed = user.may(Permission.REPORT_DETAILS)
     return await reports.abuse_report(
-        request.config_dict[STORE], since, now, org, detailed=detailed
+        request.config_dict[STORE], since, now, org, detailed=detailed, actor=user.actor
     )
 
 
