@@ -18,6 +18,7 @@ from licmon.domain.checkin import checkin_command
 from licmon.domain.models import NO_GEO, CheckinRequest
 from licmon.domain.network import parse_ip
 from licmon.store.sqlite import SqliteStore
+from tests.privacy.test_audit_seal import rechain
 from tests.staffer import staff_token
 
 ERASED, KEPT = "203.0.113.7", "198.51.100.9"
@@ -183,3 +184,23 @@ def test_restore_of_a_pre_erasure_backup_keeps_an_erased_organization_gone(
     slugs = [o["slug"] for o in json.loads(ok(run("org", "list", "--json")))]
     assert slugs == []
     assert addresses(tmp_path / "data" / "licmon.db") == []
+
+
+def test_a_copy_whose_audit_log_contradicts_the_checkpoints_is_refused(
+    run: Any, tmp_path: Path
+) -> None:
+    ok(run("audit", "verify"))  # sealed
+    forged = tmp_path / "forged.db"
+    source, target = sqlite3.connect(tmp_path / "data" / "licmon.db"), sqlite3.connect(forged)
+    source.backup(target)
+    source.close()
+    target.execute("DROP TRIGGER audit_no_update")
+    rechain(target)
+    target.commit()
+    target.close()
+    database = tmp_path / "data" / "licmon.db"
+    before = database.read_bytes()
+    assert "contradicts this server's signed checkpoints" in one_line_error(
+        run("restore", str(forged))
+    )
+    assert database.read_bytes() == before

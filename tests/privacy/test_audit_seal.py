@@ -1,8 +1,11 @@
 """Signed audit checkpoints outside the database: a cut tail and a full re-chain are caught."""
 
+import asyncio
 import json
 import shutil
+import signal
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +13,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from licmon.cli import main
+from licmon.domain import checkpoints
 from licmon.domain.audit import GENESIS, AuditEntry, entry_hash
+from licmon.domain.checkpoints import RESTORE, Checkpoint
+from licmon.store.sqlite import SqliteStore
+from tests import serverproc
 
 
 @pytest.fixture
@@ -98,3 +105,50 @@ def test_a_forged_checkpoint_line_is_reported(run: Any, tmp_path: Path) -> None:
         handle.write(json.dumps(line) + "\n")
     result = run("audit", "verify")
     assert result.exit_code == 1 and "badly signed" in result.output
+
+
+def _record_one(database: Path) -> int:
+    async def record() -> int:
+        store = SqliteStore(database)
+        await store.open()
+        try:
+            await store.audit_record(AuditEntry(int(time.time()), "test", "test.entry", "x:1"))
+            return (await store.audit_head())[0]
+        finally:
+            await store.close()
+
+    return asyncio.run(record())
+
+
+def test_the_server_seals_the_log_on_its_schedule_and_at_shutdown(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    serverproc.seed(data)
+    seals = data / "audit-checkpoints.jsonl"
+    proc = serverproc.start(data, serverproc.free_port())
+    try:
+        deadline = time.monotonic() + 10
+        while not seals.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert seals.exists(), "no checkpoint at start"
+        count = _record_one(data / "licmon.db")  # written while serving, not yet sealed
+        assert json.loads(seals.read_text().splitlines()[-1])["count"] == count - 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    assert json.loads(seals.read_text().splitlines()[-1])["count"] == count
+
+
+def test_a_restore_supersedes_the_seals_it_undoes_and_reports_the_gap() -> None:
+    seals = [Checkpoint(3, "c", 10), Checkpoint(5, "e", 20), Checkpoint(3, "c", 30, RESTORE)]
+    binding, gaps = checkpoints.live([*seals, Checkpoint(4, "x", 40)])
+    assert [c.count for c in binding] == [3, 3, 4]
+    assert gaps == [
+        "entries 4-5 were lost by the restore recorded at 1970-01-01T00:00:30Z "
+        "(the log went back to 3 entries)"
+    ]
+    report = checkpoints.check(seals, 3, {3: "c"})
+    assert report.problems == [] and report.checked == 2
+    assert (
+        checkpoints.check(seals[:2], 3, {3: "c"}).problems[0].startswith("entries 4-5 are missing")
+    )
+    assert checkpoints.check(seals, 3, {3: "other"}).rewritten
