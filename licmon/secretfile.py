@@ -1,5 +1,8 @@
-"""Secrets kept as owner-only files in the data directory, made once on first use."""
+"""Owner-only files in the data directory: secrets made once on first use, and logs that
+only grow (appended under a lock and synced)."""
 
+import fcntl
+import os
 import secrets
 from pathlib import Path
 
@@ -21,3 +24,14 @@ def secret_bytes(path: Path, size: int, *, create: bool = True) -> bytes:
     if len(data) != size:
         raise ConfigError(f"secret {path} is damaged")
     return data
+
+
+def append_synced(path: Path, line: bytes) -> None:
+    """Append ``line`` owner-only under an exclusive lock and sync it before returning."""
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -88,6 +88,8 @@ async def _seal(store: Store, settings: Settings) -> None:
         await seal_now(store, AuditSeal.beside(settings.database_path), time.time())
     except OSError as exc:
         click.echo(f"Warning: the audit checkpoint was not written ({exc.strerror})", err=True)
+    except LicmonError as exc:
+        click.echo(f"Warning: the audit checkpoint was not written ({exc.message})", err=True)
 
 
 def emit(data: Any, as_json: bool, columns: Sequence[str] = ()) -> None:

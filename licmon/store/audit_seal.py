@@ -9,9 +9,7 @@ cannot make the file agree with a shortened or re-chained log.
 import base64
 import binascii
 import contextlib
-import fcntl
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from licmon.domain.checkpoints import SEAL, Checkpoint
-from licmon.secretfile import secret_bytes
+from licmon.secretfile import append_synced, secret_bytes
 
 CHECKPOINTS_NAME = "audit-checkpoints.jsonl"
 KEY_NAME = "audit-seal.key"
@@ -47,20 +45,16 @@ class AuditSeal:
         return self.directory / KEY_NAME
 
     def key(self) -> Ed25519PrivateKey:
-        return Ed25519PrivateKey.from_private_bytes(secret_bytes(self.key_path, KEY_BYTES))
+        """The signing key; made on first use, never in place of a lost one (checkpoints
+        signed by it would all turn into forgeries)."""
+        raw = secret_bytes(self.key_path, KEY_BYTES, create=not self.path.exists())
+        return Ed25519PrivateKey.from_private_bytes(raw)
 
     def append(self, checkpoint: Checkpoint) -> None:
         signature = self.key().sign(checkpoint.body())
         line = json.loads(checkpoint.body())
         line["sig"] = base64.b64encode(signature).decode("ascii")
-        data = (json.dumps(line, sort_keys=True) + "\n").encode()
-        fd = os.open(self.path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        append_synced(self.path, (json.dumps(line, sort_keys=True) + "\n").encode())
 
     def seal(self, count: int, head: str, at: int, kind: str = SEAL) -> bool:
         """Append a checkpoint unless the last one already says the same; True if written."""

@@ -8,17 +8,15 @@ synced before the erasure commits: an erasure is never in the database without i
 """
 
 import contextlib
-import fcntl
 import hashlib
 import hmac
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from licmon.domain.network import parse_ip
 from licmon.domain.subjects import Subject, SubjectKind
-from licmon.secretfile import secret_bytes
+from licmon.secretfile import append_synced, secret_bytes
 
 LEDGER_NAME = "erasure-ledger.jsonl"
 KEY_NAME = "erasure-ledger.key"
@@ -46,7 +44,8 @@ class ErasureLedger:
         return self.directory / LEDGER_NAME
 
     def subject_hash(self, kind: str, value: str) -> str:
-        key = secret_bytes(self.directory / KEY_NAME, KEY_BYTES)
+        # made on first use, never in place of a lost key: the ledger's hashes need it
+        key = secret_bytes(self.directory / KEY_NAME, KEY_BYTES, create=not self.path.exists())
         text = f"{kind}:{normalized(kind, value)}".encode()
         return hmac.new(key, text, hashlib.sha256).hexdigest()
 
@@ -54,14 +53,7 @@ class ErasureLedger:
         erasure = Erasure(
             subject.kind.value, self.subject_hash(subject.kind, subject.value), org_id, cut_off
         )
-        data = (json.dumps(asdict(erasure), sort_keys=True) + "\n").encode()
-        fd = os.open(self.path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        append_synced(self.path, (json.dumps(asdict(erasure), sort_keys=True) + "\n").encode())
 
     def entries(self, since: int = 0) -> list[Erasure]:
         """Erasures whose cut-off is at or after ``since``."""
