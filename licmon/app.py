@@ -29,6 +29,7 @@ from licmon.keys import (
     TRUSTED_PROXIES,
 )
 from licmon.metrics import Metrics
+from licmon.restoring import erasure_ledger_ctx
 from licmon.service import CheckinService
 from licmon.signing import BatchSigner
 from licmon.store.base import Store
@@ -61,6 +62,7 @@ def create_app(
     app[GAUGES] = GaugeRefresher(app[METRICS], settings.metrics_refresh_seconds, clock)
     app.cleanup_ctx.append(_secrets_ctx)
     app.cleanup_ctx.append(_store_ctx)
+    app.cleanup_ctx.append(erasure_ledger_ctx)  # before anything is served
     app.cleanup_ctx.append(geoip_ctx)
     app.cleanup_ctx.append(_service_ctx(clock))
     app.cleanup_ctx.append(abuse_ctx(clock))

@@ -11,14 +11,17 @@ reports the lost tail as a recorded gap rather than hiding it or failing for eve
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
+
 from licmon import auditing
 from licmon.domain.audit import AuditEntry
 from licmon.domain.checkpoints import RESTORE, Checkpoint
+from licmon.keys import STORE
 from licmon.store.audit_seal import AuditSeal
 from licmon.store.backup import BadBackup
 from licmon.store.base import Store
@@ -90,6 +93,21 @@ class RestorePreparation:
         self.seal.append(Checkpoint(out.entries, out.head, int(time.time()), RESTORE))
 
 
-async def _last_entry_time(store: SqliteStore) -> int:
+async def _last_entry_time(store: Store) -> int:
     last = await store.audit_recent(1)
     return last[0].entry.at if last else 0
+
+
+async def reapply_newer_erasures(store: Store) -> int:
+    """Erasures the database may not know of: not older than its last audit entry (an
+    erasure writes its entry at its cut-off, so a database that saw it has an entry at least
+    that late; one in the same second is applied again: nothing more to erase, held rows
+    restricted again).
+    Catches a database put back by hand, without ``licmon restore``."""
+    return await store.reapply_erasures(await _last_entry_time(store))
+
+
+async def erasure_ledger_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Before the server answers anything: nothing erased may be back."""
+    await reapply_newer_erasures(app[STORE])
+    yield

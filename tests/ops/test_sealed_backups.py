@@ -4,6 +4,8 @@ back from an older one."""
 import asyncio
 import json
 import os
+import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +20,7 @@ from licmon.domain.checkin import checkin_command
 from licmon.domain.models import NO_GEO, CheckinRequest
 from licmon.domain.network import parse_ip
 from licmon.store.sqlite import SqliteStore
+from tests import serverproc
 from tests.privacy.test_audit_seal import rechain
 from tests.staffer import staff_token
 
@@ -204,3 +207,26 @@ def test_a_copy_whose_audit_log_contradicts_the_checkpoints_is_refused(
         run("restore", str(forged))
     )
     assert database.read_bytes() == before
+
+
+def test_a_database_put_back_by_hand_loses_its_erased_subject_before_serving(
+    run: Any, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    database = data / "licmon.db"
+    old = tmp_path / "by-hand.db"
+    source, target = sqlite3.connect(database), sqlite3.connect(old)
+    source.backup(target)
+    source.close()
+    target.close()
+    ok(run("dsr", "erase", "--address", ERASED, *JUSTIFY))
+    for suffix in ("-wal", "-shm"):
+        database.with_name(database.name + suffix).unlink(missing_ok=True)
+    shutil.copyfile(old, database)  # no `licmon restore`: the operator copied the file back
+    assert sorted(addresses(database)) == sorted([ERASED, KEPT])
+    proc = serverproc.start(data, serverproc.free_port())  # returns once /readyz answers
+    try:
+        assert addresses(database) == [KEPT]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
