@@ -18,7 +18,7 @@ from licmon.cli.identity import actor_of, offered_token, token_option
 from licmon.config import Settings
 from licmon.datadir import DataDir
 from licmon.domain.audit import AuditEntry
-from licmon.errors import ConfigError
+from licmon.errors import ConfigError, NotFound
 from licmon.restoring import RestorePreparation
 from licmon.secretfile import secret_bytes
 from licmon.serverlock import ensure_not_serving
@@ -90,9 +90,12 @@ def backup_create(
     settings = make_settings(config_file, data_dir=data_dir)
     seal = sealing(settings, backup_key(settings))
     token = offered_token(token_file)
+    if not settings.database_path.is_file():
+        raise NotFound(f"database {settings.database_path} does not exist")
+    actor = with_store(settings, lambda s: actor_of(s, token, cli_actor()))  # a bad token: no copy
     info = backups.backup(settings.database_path, dest, seal, overwrite=force)
     try:
-        with_store(settings, lambda s: _record_backup(s, token, info, seal))
+        with_store(settings, lambda s: _record_backup(s, actor, info, seal))
     except BaseException:
         info.path.unlink(missing_ok=True)  # no backup the audit log does not know of
         raise
@@ -102,9 +105,8 @@ def backup_create(
 
 
 async def _record_backup(
-    store: Store, token: str | None, info: backups.DatabaseInfo, seal: backups.Sealing
+    store: Store, actor: str, info: backups.DatabaseInfo, seal: backups.Sealing
 ) -> None:
-    actor = await actor_of(store, token, cli_actor())
     details = {"file": info.path.name, "bytes": info.size, "expires_at": seal.expires_at}
     await store.audit_record(
         AuditEntry(seal.taken_at, actor, "backup.create", "database", "ok", details)
