@@ -74,7 +74,9 @@ def backup(source: Path, dest: Path, sealing: Sealing, *, overwrite: bool = Fals
         raise Conflict(f"{target} is the database itself, or one of its files")
     if target.exists() and not overwrite:
         raise Conflict(f"{target} already exists (use --force to replace it)")
-    with _partial(source.with_name(source.name + ".backup")) as plain:
+    scratch = source.with_name(source.name + ".backup")
+    _remove_stale(scratch)
+    with _partial(scratch) as plain:
         info = _copy_checked(source, plain)
         with _partial(target) as partial:
             _seal(plain, partial, sealing)
@@ -275,6 +277,24 @@ def _partial(target: Path) -> Iterator[Path]:
         yield partial
     finally:
         _remove_with_sidecars(partial)
+
+
+def _remove_stale(target: Path) -> None:
+    """Scratch files a backup killed half-way left behind (their process is gone)."""
+    for path in target.parent.glob(f".{target.name}.partial-*"):
+        pid = path.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            _remove_with_sidecars(path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _remove_with_sidecars(path: Path) -> None:

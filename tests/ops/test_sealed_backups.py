@@ -83,6 +83,11 @@ def test_a_backup_holds_no_plaintext_and_restores_only_with_its_key(
 ) -> None:
     copy = tmp_path / "copy.lmbk"
     ok(run("backup", str(copy)))
+    made = [
+        e for e in json.loads(ok(run("audit", "list", "--json"))) if e["action"] == "backup.create"
+    ]
+    assert len(made) == 1 and made[0]["actor"].startswith("user:")  # the token's person
+    assert "expires_at" in made[0]["details"] and made[0]["details"]["file"] == copy.name
     raw = copy.read_bytes()
     for plain in (ERASED.encode(), KEPT.encode(), b"connections", b"licenses", b"SQLite format"):
         assert plain not in raw, plain
@@ -230,3 +235,10 @@ def test_a_database_put_back_by_hand_loses_its_erased_subject_before_serving(
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
+
+
+def test_a_plaintext_scratch_left_by_a_killed_backup_is_removed(run: Any, tmp_path: Path) -> None:
+    stale = tmp_path / "data" / ".licmon.db.backup.partial-99999999"  # no such process
+    stale.write_bytes(b"SQLite format 3\x00" + ERASED.encode())
+    ok(run("backup", str(tmp_path / "copy.lmbk")))
+    assert not stale.exists()
