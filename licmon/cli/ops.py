@@ -58,12 +58,17 @@ def backup_key(settings: Settings, key_file: Path | None = None, *, create: bool
     return secret_bytes(path, 32)
 
 
-def sealing(settings: Settings, key: bytes) -> backups.Sealing:
+def keep_seconds(settings: Settings) -> int:
+    """How long a backup may be kept (``backup_retention_days``, checked)."""
     days = settings.backup_retention_days
     if not 1 <= days <= MAX_BACKUP_DAYS:
         raise ConfigError(f"backup_retention_days must be 1-{MAX_BACKUP_DAYS}, not {days}")
+    return days * DAY
+
+
+def sealing(settings: Settings, key: bytes) -> backups.Sealing:
     now = int(time.time())
-    return backups.Sealing(key, now, now + days * DAY)
+    return backups.Sealing(key, now, now + keep_seconds(settings))
 
 
 @click.group("backup", cls=BackupGroup, invoke_without_command=False)
@@ -125,6 +130,9 @@ def backup_prune(
     now = int(time.time())
     places = [*directories, settings.data_dir] if settings.data_dir.is_dir() else [*directories]
     deleted = [path for place in places for path in backups.expired(place, now)]
+    if settings.data_dir.is_dir():
+        keep = keep_seconds(settings)
+        deleted += backups.expired_plain_copies(settings.database_path, keep, now)
     for path in deleted:
         path.unlink(missing_ok=True)
     emit({"deleted": [str(p) for p in deleted]}, as_json)

@@ -137,6 +137,16 @@ def expired(directory: Path, now: int) -> list[Path]:
     return found
 
 
+def expired_plain_copies(database: Path, keep_seconds: int, now: int) -> list[Path]:
+    """Plain ``before-restore`` copies an older licmon kept (no header, so no deadline of
+    their own): expired ``keep_seconds`` after they were made."""
+    return [
+        path
+        for path in sorted(database.parent.glob(f"{database.name}.before-restore-*"))
+        if path.suffix != SUFFIX and path.stat().st_mtime + keep_seconds <= now
+    ]
+
+
 # -- helpers
 def _open(path: Path, mode: str) -> sqlite3.Connection:
     uri = f"file:{path.resolve()}?mode={mode}"

@@ -242,3 +242,13 @@ def test_a_plaintext_scratch_left_by_a_killed_backup_is_removed(run: Any, tmp_pa
     stale.write_bytes(b"SQLite format 3\x00" + ERASED.encode())
     ok(run("backup", str(tmp_path / "copy.lmbk")))
     assert not stale.exists()
+
+
+def test_prune_also_deletes_plain_copies_an_older_restore_kept(run: Any, tmp_path: Path) -> None:
+    old = tmp_path / "data" / "licmon.db.before-restore-20260101T000000Z"
+    old.write_bytes(b"SQLite format 3\x00" + ERASED.encode())
+    os.utime(old, (1, 1))  # made long ago
+    recent = tmp_path / "data" / "licmon.db.before-restore-20261130T000000Z"
+    recent.write_bytes(b"SQLite format 3\x00")
+    deleted = json.loads(ok(run("backup", "prune", "--json")))["deleted"]
+    assert deleted == [str(old)] and recent.exists()
