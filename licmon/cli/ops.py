@@ -1,11 +1,13 @@
 """licmon backup [create] | backup prune | restore."""
 
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from licmon.app import open_store
 from licmon.cli.common import (
     cli_actor,
     emit,
@@ -161,19 +163,36 @@ def restore_command(
     settings = make_settings(config_file, data_dir=data_dir)
     directory = DataDir(settings.data_dir).ensure()
     ensure_not_serving(settings.data_dir)
-    token = offered_token(token_file)
+    key = backup_key(settings, key_file, create=False)
     prepare = RestorePreparation(
         AuditSeal.beside(settings.database_path),
-        lambda store: actor_of(store, token, cli_actor()),
+        _restorer(settings, offered_token(token_file)),
         settings.retention_batch_rows,
     )
-    key = backup_key(settings, key_file, create=False)
     info, kept = backups.restore(src, settings.database_path, sealing(settings, key), prepare)
     prepare.record_restore()
     with_store(settings, lambda s: s.audit_head())  # seals the log as restored
     emit(_restored(info, kept, prepare), as_json)
     if not as_json:
         _restore_notes(info, kept, directory)
+
+
+def _restorer(settings: Settings, token: str | None) -> Callable[[Store], Awaitable[str]]:
+    """Who restores: the token's person as the database being replaced knows them (the copy
+    may predate their account), else as the copy does; without a token, the OS user. Asked
+    only once the copy has passed its checks, so a refused restore changes nothing."""
+
+    async def actor(copy: Store) -> str:
+        if not token or not settings.database_path.is_file():
+            return await actor_of(copy, token, cli_actor())
+        live = open_store(settings)
+        await live.open()
+        try:
+            return await actor_of(live, token, cli_actor())
+        finally:
+            await live.close()
+
+    return actor
 
 
 def _restored(
