@@ -252,3 +252,9 @@ def test_prune_also_deletes_plain_copies_an_older_restore_kept(run: Any, tmp_pat
     recent.write_bytes(b"SQLite format 3\x00")
     deleted = json.loads(ok(run("backup", "prune", "--json")))["deleted"]
     assert deleted == [str(old)] and recent.exists()
+
+
+def test_init_makes_the_backup_and_audit_seal_keys_owner_only(run: Any, tmp_path: Path) -> None:
+    for name in ("backup.key", "audit-seal.key"):
+        key = tmp_path / "data" / name
+        assert key.stat().st_mode & 0o777 == 0o600 and len(key.read_bytes()) == 32
