@@ -9,7 +9,6 @@ After the rename, a ``restore`` checkpoint records the restored log, so ``audit 
 reports the lost tail as a recorded gap rather than hiding it or failing for ever.
 """
 
-import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from licmon import auditing
+from licmon.coroutines import run_coroutine
 from licmon.domain.audit import AuditEntry
 from licmon.domain.checkpoints import RESTORE, Checkpoint
 from licmon.keys import STORE
@@ -48,7 +48,7 @@ class RestorePreparation:
     outcome: Restored = field(default_factory=Restored)
 
     def __call__(self, copy: Path, taken_at: int | None) -> None:
-        asyncio.run(self._prepare(copy, taken_at))
+        run_coroutine(lambda: self._prepare(copy, taken_at))
 
     async def _prepare(self, copy: Path, taken_at: int | None) -> None:
         store = SqliteStore(copy)

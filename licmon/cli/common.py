@@ -1,6 +1,5 @@
 """What every command shares: settings options, the store, output, and errors as one line."""
 
-import asyncio
 import json
 import os
 import pwd
@@ -15,6 +14,7 @@ import click
 from licmon.app import open_store
 from licmon.auditing import seal_now
 from licmon.config import Settings, load_settings
+from licmon.coroutines import run_coroutine
 from licmon.domain.ids import MAX_ID
 from licmon.errors import LicmonError
 from licmon.store.audit_seal import AuditSeal
@@ -80,7 +80,7 @@ def with_store(settings: Settings, action: Callable[[Store], Awaitable[T]]) -> T
         finally:
             await store.close()
 
-    return asyncio.run(run())
+    return run_coroutine(run)
 
 
 async def _seal(store: Store, settings: Settings) -> None:
