@@ -24,7 +24,9 @@ async def _staff_token(database: Path, username: str, roles: str) -> str:
                 username, NOT_A_PASSWORD_HASH, parse_roles(roles), None, actor="test"
             )
         secret = new_api_token()
-        await store.add_api_token(username, "tests", token_hash(secret), None, actor="test")
+        await store.add_api_token(
+            username, "tests", token_hash(secret), None, actor="test", scopes="read,personal-data"
+        )
         return secret
     finally:
         await store.close()

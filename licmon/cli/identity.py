@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from licmon.domain.access import ReadContext
+from licmon.domain.scopes import PERSONAL_DATA
 from licmon.domain.sessions import looks_like_api_token, token_hash
 from licmon.domain.staff import Permission, StaffUser
 from licmon.errors import Forbidden
@@ -54,15 +55,18 @@ def required_token(token_file: Path | None) -> str:
 
 
 async def person(store: Store, token: str) -> StaffUser:
-    """The staff user a token belongs to: the one place a command-line token is resolved
-    (a scope check, e.g. ``personal-data``, belongs here)."""
-    user = None
+    """The staff user a token belongs to, when the token carries the ``personal-data``
+    scope: the one place a command-line token is resolved."""
+    found = None
     if looks_like_api_token(token):
-        user = await store.user_for_api_token(token_hash(token))
-    if user is None:
+        found = await store.user_for_api_token(token_hash(token))
+    if found is None:
         raise Forbidden(
             "The staff API token is unknown, revoked or expired, or its account is disabled."
         )
+    user, scopes = found
+    if PERSONAL_DATA not in scopes:
+        raise Forbidden(f"The staff API token lacks the {PERSONAL_DATA} scope.")
     return user
 
 
