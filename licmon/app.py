@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Gauge
 
-from licmon import retention
+from licmon import auditing, retention
 from licmon.abuse.wiring import abuse_ctx, geo_from, geoip_ctx
 from licmon.catalog import KeyIndex, stop_task
 from licmon.clockguard import ClockWatch
@@ -30,6 +30,7 @@ from licmon.keys import (
     TRUSTED_PROXIES,
 )
 from licmon.metrics import Metrics
+from licmon.restoring import erasure_ledger_ctx
 from licmon.service import CheckinService
 from licmon.signing import BatchSigner
 from licmon.store.base import Store
@@ -67,10 +68,12 @@ def create_app(
     app[GAUGES] = GaugeRefresher(app[METRICS], settings.metrics_refresh_seconds, clock)
     app.cleanup_ctx.append(_secrets_ctx)
     app.cleanup_ctx.append(_store_ctx)
+    app.cleanup_ctx.append(erasure_ledger_ctx)  # before anything is served
     app.cleanup_ctx.append(geoip_ctx)
     app.cleanup_ctx.append(_service_ctx(clock))
     app.cleanup_ctx.append(abuse_ctx(clock))
     app.cleanup_ctx.append(_retention_ctx)
+    app.cleanup_ctx.append(auditing.seal_ctx(clock))
     app.router.add_routes(api.routes)
     app.router.add_routes(health.routes)
     metrics_web.install(app, clock)

@@ -378,6 +378,16 @@ class Settings:
     header_timeout_seconds: float = setting(
         10.0, "A connection that has not sent a whole request head this long is closed."
     )
+    backup_retention_days: int = setting(
+        14,
+        "Days a backup (and the copy `licmon restore` keeps of the database it replaces) may "
+        "be kept; `licmon backup prune` deletes it after that (1-3650).",
+    )
+    audit_checkpoint_seconds: float = setting(
+        300.0,
+        "How often `licmon serve` writes a signed audit checkpoint (also at shutdown and after "
+        "every command).",
+    )
 
     # -- fail safe (issue 11); see README "Fail safe"
     max_inflight_checkins: int = setting(

@@ -7,6 +7,7 @@ from typing import Any
 
 import jinja2
 
+from licmon.domain.audit import AuditEntry
 from licmon.domain.reports import (
     AbuseReport,
     FlagSummary,
@@ -31,13 +32,23 @@ CONTENT_TYPES = {
 
 
 async def abuse_report(
-    store: Store, since: int, until: int, org: tuple[int, str] | None, *, detailed: bool
+    store: Store,
+    since: int,
+    until: int,
+    org: tuple[int, str] | None,
+    *,
+    detailed: bool,
+    actor: str,
 ) -> AbuseReport:
-    """``org``: (id, slug) to limit the report to one organization."""
+    """``org``: (id, slug) to limit the report to one organization. Each report made is an
+    audit entry naming ``actor``."""
     rows = await store.abuse_report_data(
         since, until, org[0] if org else None, bucket_for(since, until)
     )
     findings = with_actions([_findings(row) for row in rows])
+    details = {"since": since, "until": until, "detailed": detailed, "licenses": len(findings)}
+    target = f"org:{org[0]}" if org else "orgs:all"
+    await store.audit_record(AuditEntry(until, actor, "report.abuse", target, "ok", details))
     return AbuseReport(since, until, org[1] if org else None, detailed, findings)
 
 

@@ -1,10 +1,10 @@
 """What every command shares: settings options, the store, output, and errors as one line."""
 
-import asyncio
 import json
 import os
 import pwd
 import sys
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -12,9 +12,12 @@ from typing import Any, TypeVar
 import click
 
 from licmon.app import open_store
+from licmon.auditing import seal_now
 from licmon.config import Settings, load_settings
+from licmon.coroutines import run_coroutine
 from licmon.domain.ids import MAX_ID
 from licmon.errors import LicmonError
+from licmon.store.audit_seal import AuditSeal
 from licmon.store.base import Store
 from licmon.timetext import iso
 
@@ -81,15 +84,28 @@ def make_settings(config_file: Path | None, **overrides: Any) -> Settings:
 
 
 def with_store(settings: Settings, action: Callable[[Store], Awaitable[T]]) -> T:
+    """Run ``action`` on an open store, then checkpoint the audit log it may have extended."""
+
     async def run() -> T:
         store = open_store(settings)
         await store.open()
         try:
-            return await action(store)
+            result = await action(store)
+            await _seal(store, settings)
+            return result
         finally:
             await store.close()
 
-    return asyncio.run(run())
+    return run_coroutine(run)
+
+
+async def _seal(store: Store, settings: Settings) -> None:
+    try:
+        await seal_now(store, AuditSeal.beside(settings.database_path), time.time())
+    except OSError as exc:
+        click.echo(f"Warning: the audit checkpoint was not written ({exc.strerror})", err=True)
+    except LicmonError as exc:
+        click.echo(f"Warning: the audit checkpoint was not written ({exc.message})", err=True)
 
 
 def emit(data: Any, as_json: bool, columns: Sequence[str] = ()) -> None:

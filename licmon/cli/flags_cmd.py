@@ -19,10 +19,12 @@ from licmon.cli.common import (
     settings_options,
     with_store,
 )
-from licmon.cli.privacy import operator_context
+from licmon.cli.identity import personal_context, required_token, token_option
 from licmon.domain.detectors import FlagKind
 from licmon.domain.flags import FlagStatus, suspends_license
 from licmon.domain.purposes import ABUSE
+from licmon.domain.staff import Permission
+from licmon.store.base import Store
 
 COLUMNS = ("id", "kind", "severity", "license_id", "status", "count", "first_seen", "last_seen")
 TIMES = ("first_seen", "last_seen", "decided_at", "retain_until")
@@ -68,23 +70,32 @@ def list_command(
     help="Why you read the evidence (personal data): recorded in the audit log. "
     "Without it the flag is shown without evidence.",
 )
+@token_option
 @settings_options
 @json_option
 def show(
     flag_id: int,
     justification: str | None,
+    token_file: Path | None,
     config_file: Path | None,
     data_dir: Path | None,
     as_json: bool,
 ) -> None:
-    """One flag; with --justification, its evidence too (an audited read)."""
+    """One flag; with --justification and your staff token, its evidence too (audited)."""
     settings = make_settings(config_file, data_dir=data_dir)
     if justification is None:
         flag = with_store(settings, lambda s: s.get_flag(flag_id))
         flag["evidence"] = "(not shown: give --justification to read it; the read is audited)"
     else:
-        ctx = operator_context(justification, purpose=ABUSE)
-        flag = with_store(settings, lambda s: s.read_flag(ctx, flag_id))
+        token = required_token(token_file)
+
+        async def act(store: Store) -> dict[str, Any]:
+            ctx = await personal_context(
+                store, token, Permission.FLAG_EVIDENCE, ABUSE, justification
+            )
+            return await store.read_flag(ctx, flag_id)
+
+        flag = with_store(settings, act)
     emit(flag if as_json else _readable(flag), as_json)
 
 

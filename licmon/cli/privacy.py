@@ -1,10 +1,11 @@
 """licmon retention | dsr | hold | audit, and org export | erase.
 
-The command line acts as the ``operator`` role: whoever can run it can read the data
-directory anyway. It still states a purpose and a justification for every read of personal
-data, and every action lands in the audit log under the operating-system user's name.
+Commands that read or change personal data (``dsr``, ``hold``, ``org export``/``erase``) act
+as a person: the staff user of the API token in ``LICMON_TOKEN`` or ``--token-file``, with
+that user's roles and purposes, named in the audit log. Retention acts as the operator.
 """
 
+import dataclasses
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -13,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
+from licmon import auditing
 from licmon.cli.common import (
     ROW_ID,
     cli_actor,
@@ -22,24 +24,21 @@ from licmon.cli.common import (
     settings_options,
     with_store,
 )
+from licmon.cli.identity import person, personal_context, required_token, token_option
 from licmon.cli.progress import counts_text, working
 from licmon.config import Settings
-from licmon.domain.access import ReadContext, Role
+from licmon.domain.access import ReadContext
 from licmon.domain.purposes import DSR
+from licmon.domain.staff import Permission
 from licmon.domain.subjects import Subject
-from licmon.errors import BadRequest, NotFound
+from licmon.errors import BadRequest, Forbidden, NotFound
 from licmon.retention import refuse_if_clock_ahead
 from licmon.signing import write_private_file
+from licmon.store.audit_seal import AuditSeal
 from licmon.store.base import Store
 from licmon.timetext import parse_when
 
 T = TypeVar("T")
-
-
-def operator_context(
-    justification: str, purpose: str = DSR, org_id: int | None = None
-) -> ReadContext:
-    return ReadContext(cli_actor(), Role.OPERATOR, purpose, justification, org_id)
 
 
 async def org_id_of(store: Store, slug: str | None) -> int | None:
@@ -56,12 +55,19 @@ def run_request(
     settings: Settings,
     justification: str,
     org: str | None,
+    token: str,
     action: Callable[[Store, ReadContext], Awaitable[T]],
 ) -> T:
-    """Run a data-subject request, scoped to the organization it comes from if named."""
+    """Run a data-subject request as the token's person, scoped to the organization it
+    comes from if named (never wider than the person's own organization)."""
 
     async def run(store: Store) -> T:
-        ctx = operator_context(justification, org_id=await org_id_of(store, org))
+        ctx = await personal_context(store, token, Permission.DSR, DSR, justification)
+        scope = await org_id_of(store, org)
+        if scope is not None:
+            if ctx.org_id not in (None, scope):
+                raise NotFound(f"No organization '{(org or '')[:40]}'.")
+            ctx = dataclasses.replace(ctx, org_id=scope)
         return await action(store, ctx)
 
     return with_store(settings, run)
@@ -78,6 +84,7 @@ def subject_options(func: Callable[..., Any]) -> Callable[..., Any]:
         "--org",
         help="The organization the request comes from: only its rows are touched.",
     )(func)
+    func = token_option(func)
     return click.option(
         "--justification", required=True, help="Why (request reference); recorded in the audit log."
     )(func)
@@ -159,15 +166,18 @@ def dsr_export(
     machine: str | None,
     address: str | None,
     org: str | None,
+    token_file: Path | None,
     out: Path | None,
     config_file: Path | None,
     data_dir: Path | None,
 ) -> None:
     """Everything stored about a subject, in every table, as versioned JSON (see README)."""
+    token = required_token(token_file)
     subject = pick_subject(license, machine, address)
     settings = make_settings(config_file, data_dir=data_dir)
     write_json(
-        run_request(settings, justification, org, lambda s, c: s.dsr_export(c, subject)), out
+        run_request(settings, justification, org, token, lambda s, c: s.dsr_export(c, subject)),
+        out,
     )
 
 
@@ -189,17 +199,22 @@ def _dsr_change(
         address: str | None,
         org: str | None,
         assume_yes: bool,
+        token_file: Path | None,
         config_file: Path | None,
         data_dir: Path | None,
         as_json: bool,
     ) -> None:
+        token = required_token(token_file)
         subject = pick_subject(license, machine, address)
         if confirm and not assume_yes:
             click.confirm(
                 confirm.format(subject=f"{subject.kind.value} {subject.value}"), abort=True
             )
         settings = make_settings(config_file, data_dir=data_dir)
-        emit(run_request(settings, justification, org, lambda s, c: action(s, c, subject)), as_json)
+        emit(
+            run_request(settings, justification, org, token, lambda s, c: action(s, c, subject)),
+            as_json,
+        )
 
 
 _dsr_change(
@@ -225,6 +240,7 @@ _dsr_change(
 @click.option("--name", help="The organization's correct name (with --org).")
 @click.option("--org", help="The organization the request comes from (its name with --name).")
 @click.option("--justification", required=True, help="Why (request reference); audited.")
+@token_option
 @settings_options
 @json_option
 def dsr_correct(
@@ -234,21 +250,27 @@ def dsr_correct(
     name: str | None,
     org: str | None,
     justification: str,
+    token_file: Path | None,
     config_file: Path | None,
     data_dir: Path | None,
     as_json: bool,
 ) -> None:
     """Rectify: move a machine to the right license, or correct an organization's name."""
+    token = required_token(token_file)
     settings = make_settings(config_file, data_dir=data_dir)
     if machine and from_license and to_license and name is None:
         move = (machine, from_license, to_license)
         emit(
-            run_request(settings, justification, org, lambda s, c: s.dsr_correct_machine(c, *move)),
+            run_request(
+                settings, justification, org, token, lambda s, c: s.dsr_correct_machine(c, *move)
+            ),
             as_json,
         )
     elif name is not None and org and not (machine or from_license or to_license):
         emit(
-            run_request(settings, justification, org, lambda s, c: s.dsr_correct_org(c, org, name)),
+            run_request(
+                settings, justification, org, token, lambda s, c: s.dsr_correct_org(c, org, name)
+            ),
             as_json,
         )
     else:
@@ -270,6 +292,7 @@ def hold() -> None:
 @click.option("--reason", required=True)
 @click.option("--citation", required=True, help="Case number, statute or order.")
 @click.option("--expires", help="ISO date; none: until released.")
+@token_option
 @settings_options
 @json_option
 def hold_add(
@@ -279,39 +302,55 @@ def hold_add(
     reason: str,
     citation: str,
     expires: str | None,
+    token_file: Path | None,
     config_file: Path | None,
     data_dir: Path | None,
     as_json: bool,
 ) -> None:
     """Place a legal hold."""
+    token = required_token(token_file)
     given = [(k, v) for k, v in (("org", org), ("license", license), ("machine", machine)) if v]
     if len(given) != 1:
         raise BadRequest("Name exactly one scope: --org, --license or --machine.")
     settings = make_settings(config_file, data_dir=data_dir)
-    created = with_store(
-        settings,
-        lambda s: s.add_hold(
-            given[0][0],
-            given[0][1],
-            reason,
-            citation,
-            parse_when(expires, "--expires"),
-            cli_actor(),
-        ),
-    )
-    emit(created, as_json)
+    until = parse_when(expires, "--expires")
+
+    async def act(store: Store) -> dict[str, Any]:
+        actor = await hold_keeper(store, token)
+        return await store.add_hold(given[0][0], given[0][1], reason, citation, until, actor)
+
+    emit(with_store(settings, act), as_json)
+
+
+async def hold_keeper(store: Store, token: str) -> str:
+    """The person placing, listing or releasing holds, when their roles allow it."""
+    user = await person(store, token)
+    if not user.may(Permission.HOLDS):
+        raise Forbidden("Your roles do not allow legal holds.")
+    return user.actor
 
 
 @hold.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Released and expired holds too.")
+@token_option
 @settings_options
 @json_option
 def hold_list(
-    show_all: bool, config_file: Path | None, data_dir: Path | None, as_json: bool
+    show_all: bool,
+    token_file: Path | None,
+    config_file: Path | None,
+    data_dir: Path | None,
+    as_json: bool,
 ) -> None:
     """List legal holds."""
+    token = required_token(token_file)
     settings = make_settings(config_file, data_dir=data_dir)
-    holds = with_store(settings, lambda s: s.list_holds(active_only=not show_all))
+
+    async def act(store: Store) -> list[dict[str, Any]]:
+        await hold_keeper(store, token)
+        return await store.list_holds(active_only=not show_all)
+
+    holds = with_store(settings, act)
     emit(
         holds,
         as_json,
@@ -321,14 +360,24 @@ def hold_list(
 
 @hold.command("release")
 @click.argument("hold_id", type=ROW_ID)
+@token_option
 @settings_options
 @json_option
 def hold_release(
-    hold_id: int, config_file: Path | None, data_dir: Path | None, as_json: bool
+    hold_id: int,
+    token_file: Path | None,
+    config_file: Path | None,
+    data_dir: Path | None,
+    as_json: bool,
 ) -> None:
     """Release a hold; erasures that waited for it happen now."""
+    token = required_token(token_file)
     settings = make_settings(config_file, data_dir=data_dir)
-    emit(with_store(settings, lambda s: s.release_hold(hold_id, cli_actor())), as_json)
+
+    async def act(store: Store) -> dict[str, Any]:
+        return await store.release_hold(hold_id, await hold_keeper(store, token))
+
+    emit(with_store(settings, act), as_json)
 
 
 @click.group()
@@ -339,14 +388,24 @@ def audit() -> None:
 @audit.command("verify")
 @settings_options
 def audit_verify(config_file: Path | None, data_dir: Path | None) -> None:
-    """Check the hash chain: OK, or the first broken entry."""
+    """Check the hash chain and the signed checkpoints kept outside the database: OK, or
+    what is broken, missing or rewritten; gaps a restore recorded are reported, not hidden."""
     settings = make_settings(config_file, data_dir=data_dir)
-    count, broken = with_store(settings, lambda s: s.audit_verify())
-    if broken is not None:
+    seal = AuditSeal.beside(settings.database_path)
+    verdict = with_store(settings, lambda s: auditing.verify(s, seal))
+    for gap in verdict.seals.gaps:
+        click.echo(f"recorded gap: {gap}")
+    if verdict.broken is not None:
+        entry = verdict.broken
         raise click.ClickException(
-            f"audit chain broken at entry {broken.id} ({broken.entry.action} {broken.entry.target})"
+            f"audit chain broken at entry {entry.id} ({entry.entry.action} {entry.entry.target})"
         )
-    click.echo(f"OK: {count} entries, chain intact")
+    if verdict.seals.problems:
+        raise click.ClickException("; ".join(verdict.seals.problems))
+    click.echo(
+        f"OK: {verdict.count} entries, chain intact, "
+        f"{verdict.seals.checked} signed checkpoint(s) agree"
+    )
 
 
 @audit.command("list")
@@ -380,36 +439,47 @@ def org_export_command(group: click.Group) -> None:
     @click.argument("slug")
     @click.option("--justification", required=True, help="Why; recorded in the audit log.")
     @click.option("--out", type=click.Path(dir_okay=False, path_type=Path))
+    @token_option
     @settings_options
     def org_export(
         slug: str,
         justification: str,
         out: Path | None,
+        token_file: Path | None,
         config_file: Path | None,
         data_dir: Path | None,
     ) -> None:
         """Everything stored for an organization, as JSON."""
+        token = required_token(token_file)
         settings = make_settings(config_file, data_dir=data_dir)
-        write_json(
-            with_store(settings, lambda s: s.org_export(operator_context(justification), slug)), out
-        )
+
+        async def act(store: Store) -> dict[str, Any]:
+            ctx = await personal_context(store, token, Permission.DSR, DSR, justification)
+            return await store.org_export(ctx, slug)
+
+        write_json(with_store(settings, act), out)
 
     @group.command("erase")
     @click.argument("slug")
     @click.option("--justification", required=True, help="Why; recorded in the audit log.")
     @click.confirmation_option(prompt="Erase this organization's data for good?")
+    @token_option
     @settings_options
     @json_option
     def org_erase(
         slug: str,
         justification: str,
+        token_file: Path | None,
         config_file: Path | None,
         data_dir: Path | None,
         as_json: bool,
     ) -> None:
         """Erase an organization (legal holds respected), with a receipt."""
+        token = required_token(token_file)
         settings = make_settings(config_file, data_dir=data_dir)
-        emit(
-            with_store(settings, lambda s: s.org_erase(operator_context(justification), slug)),
-            as_json,
-        )
+
+        async def act(store: Store) -> dict[str, Any]:
+            ctx = await personal_context(store, token, Permission.DSR, DSR, justification)
+            return await store.org_erase(ctx, slug)
+
+        emit(with_store(settings, act), as_json)

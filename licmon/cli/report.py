@@ -6,7 +6,8 @@ from pathlib import Path
 import click
 
 from licmon import reports
-from licmon.cli.common import make_settings, settings_options, with_store
+from licmon.cli.common import cli_actor, make_settings, settings_options, with_store
+from licmon.cli.identity import actor_of, offered_token, token_option
 from licmon.domain.reports import FORMATS, AbuseReport, parse_since
 from licmon.errors import NotFound
 from licmon.signing import write_private_file
@@ -23,12 +24,14 @@ def report() -> None:
 @click.option("--org", help="Only this organization (slug).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
+@token_option
 @settings_options
 def abuse(
     since: str,
     org: str | None,
     fmt: str,
     out: Path | None,
+    token_file: Path | None,
     config_file: Path | None,
     data_dir: Path | None,
 ) -> None:
@@ -37,9 +40,12 @@ def abuse(
     now = int(time.time())
     start = parse_since(since, now)
 
+    token = offered_token(token_file)
+
     async def build(store: Store) -> AbuseReport:
         scope = await _org_scope(store, org)
-        return await reports.abuse_report(store, start, now, scope, detailed=True)
+        actor = await actor_of(store, token, cli_actor())
+        return await reports.abuse_report(store, start, now, scope, detailed=True, actor=actor)
 
     body = reports.render(with_store(make_settings(config_file, data_dir=data_dir), build), fmt)
     if out is None:

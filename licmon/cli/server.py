@@ -12,11 +12,13 @@ from aiohttp import web
 
 from licmon.app import create_app
 from licmon.cli.common import emit, json_option, make_settings, settings_options
+from licmon.cli.ops import backup_key
 from licmon.config import Settings, describe
 from licmon.datadir import open_data_dir, open_initialized
 from licmon.errors import ConfigError
 from licmon.logs import setup_logging
 from licmon.serverlock import serving
+from licmon.store.audit_seal import AuditSeal
 from licmon.store.sqlite import prepare_database
 from licmon.tls import server_context
 from licmon.web import connguard
@@ -50,6 +52,8 @@ def initialize(settings: Settings) -> None:
     directory = open_data_dir(settings)
     directory.pepper()
     directory.keyring()
+    backup_key(settings)
+    AuditSeal.beside(settings.database_path).key()
     prepare_database(settings.database_path)
     directory.mark_initialized()
 

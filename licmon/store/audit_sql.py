@@ -113,3 +113,24 @@ def by_ids(conn: sqlite3.Connection, ids: list[int]) -> list[StoredEntry]:
         (json.dumps(ids),),
     )
     return [_stored(row) for row in cursor]
+
+
+def head(conn: sqlite3.Connection) -> tuple[int, str]:
+    """How many entries the log holds and the hash of the last one."""
+    (count,) = conn.execute("SELECT count(*) FROM audit").fetchone()
+    row = conn.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+    return int(count), row[0] if row else GENESIS
+
+
+def hashes_at(conn: sqlite3.Connection, positions: frozenset[int]) -> dict[int, str]:
+    """The hash of the entry at each 1-based position, in one pass over the log."""
+    found: dict[int, str] = {}
+    if not positions:
+        return found
+    last = max(positions)
+    for position, (digest,) in enumerate(conn.execute("SELECT hash FROM audit ORDER BY id"), 1):
+        if position in positions:
+            found[position] = digest
+        if position >= last:
+            break
+    return found

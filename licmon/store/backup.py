@@ -1,29 +1,33 @@
-"""Online backup and checked restore of the SQLite database.
+"""Online, encrypted backup and checked restore of the SQLite database.
 
 Backup uses SQLite's online backup API in one step: one read transaction copies every page
 of one committed state, while the server keeps writing (WAL readers never block writers).
-The copy is written beside its destination, checked, synced and renamed into place, so a
-destination is either absent or complete. Restore refuses a file that is not an intact
-licmon database, or one written by a newer licmon; it replaces the database with one
-rename and keeps the previous file beside it.
+The copy is made in the data directory (where the database already is), checked, then
+encrypted (``sealed_file``) to a scratch file beside its destination, synced and renamed
+into place, so a destination is either absent or a complete encrypted backup with its
+deadline. Restore refuses a file that is not an intact licmon database, or one written by a
+newer licmon; it lets the caller bring the copy inside the rules (erasure ledger, retention,
+audit) before it replaces the database with one rename, and keeps the previous file beside
+it, encrypted, with the same deadline.
 """
 
 import contextlib
 import os
-import shutil
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlite_utils import Database
 
 from licmon.errors import Conflict, LicmonError, NotFound
-from licmon.store import migrations
+from licmon.store import migrations, sealed_file
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 MIGRATION_SET = "licmon"
+SUFFIX = ".lmbk"
+Prepare = Callable[[Path, int | None], None]
 
 
 class BadBackup(LicmonError):
@@ -31,6 +35,15 @@ class BadBackup(LicmonError):
 
     status = 400
     code = "bad_backup"
+
+
+@dataclass(frozen=True, slots=True)
+class Sealing:
+    """How a backup is sealed: the key, and when it was taken and must be gone."""
+
+    key: bytes
+    taken_at: int
+    expires_at: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +64,9 @@ def known_migrations() -> tuple[str, ...]:
         empty.close()
 
 
-def backup(source: Path, dest: Path, *, overwrite: bool = False) -> DatabaseInfo:
-    """Copy the live database at ``source`` to ``dest`` (a file, or a directory to put one in)."""
+def backup(source: Path, dest: Path, sealing: Sealing, *, overwrite: bool = False) -> DatabaseInfo:
+    """Copy the live database at ``source``, encrypted, to ``dest`` (a file, or a directory
+    to put one in)."""
     if not source.is_file():
         raise NotFound(f"database {source} does not exist")
     target = _backup_target(dest)
@@ -60,9 +74,13 @@ def backup(source: Path, dest: Path, *, overwrite: bool = False) -> DatabaseInfo
         raise Conflict(f"{target} is the database itself, or one of its files")
     if target.exists() and not overwrite:
         raise Conflict(f"{target} already exists (use --force to replace it)")
-    with _partial(target) as partial:
-        info = _copy_checked(source, partial)
-        os.replace(partial, target)
+    scratch = source.with_name(source.name + ".backup")
+    _remove_stale(scratch)
+    with _partial(scratch) as plain:
+        info = _copy_checked(source, plain)
+        with _partial(target) as partial:
+            _seal(plain, partial, sealing)
+            os.replace(partial, target)
     _sync_dir(target.parent)
     return _with_path(info, target)
 
@@ -83,20 +101,50 @@ def check(path: Path) -> DatabaseInfo:
         conn.close()
 
 
-def restore(source: Path, database: Path) -> tuple[DatabaseInfo, Path | None]:
-    """Replace ``database`` with a checked copy of ``source``; returns where the old one went.
+def restore(
+    source: Path, database: Path, sealing: Sealing, prepare: Prepare
+) -> tuple[DatabaseInfo, Path | None]:
+    """Replace ``database`` with a checked copy of ``source`` (encrypted with
+    ``sealing.key``, or a plain licmon database); returns where the old one went.
 
-    The caller makes sure no server runs; this refuses when any process has the file open.
+    ``prepare(copy, taken_at)`` runs on the copy before it replaces anything (taken_at:
+    None for a plain file). The caller makes sure no server runs; this refuses when any
+    process has the file open.
     """
-    check(source)
     database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     _quiesce(database)
     with _partial(database) as partial:
-        info = _copy_checked(source, partial)
-        kept = _keep_previous(database)
+        taken_at = _plain_copy(source, partial, sealing.key)
+        check(partial)
+        prepare(partial, taken_at)
+        _settle(partial)
+        info = check(partial)
+        kept = _keep_previous(database, sealing)
         os.replace(partial, database)
     _sync_dir(database.parent)
     return _with_path(info, database), kept
+
+
+def expired(directory: Path, now: int) -> list[Path]:
+    """Encrypted backups in ``directory`` whose deadline has passed."""
+    if not directory.is_dir():
+        raise NotFound(f"directory {directory} does not exist")
+    found = []
+    for path in sorted(directory.glob(f"*{SUFFIX}")):
+        header = sealed_file.read_header(path)
+        if header is not None and header.expires_at <= now:
+            found.append(path)
+    return found
+
+
+def expired_plain_copies(database: Path, keep_seconds: int, now: int) -> list[Path]:
+    """Plain ``before-restore`` copies an older licmon kept (no header, so no deadline of
+    their own): expired ``keep_seconds`` after they were made."""
+    return [
+        path
+        for path in sorted(database.parent.glob(f"{database.name}.before-restore-*"))
+        if path.suffix != SUFFIX and path.stat().st_mtime + keep_seconds <= now
+    ]
 
 
 # -- helpers
@@ -179,16 +227,51 @@ def _quiesce(database: Path) -> None:
             wal.unlink()
 
 
-def _keep_previous(database: Path) -> Path | None:
+def _keep_previous(database: Path, sealing: Sealing) -> Path | None:
+    """The database being replaced, encrypted beside it with the backups' deadline."""
     if not database.exists():
         return None
-    kept = database.with_name(f"{database.name}.before-restore-{_stamp()}")
-    try:
-        os.link(database, kept)
-    except OSError:
-        shutil.copyfile(database, kept)
-        os.chmod(kept, 0o600)
+    kept = database.with_name(f"{database.name}.before-restore-{_stamp()}{SUFFIX}")
+    with _partial(kept) as partial:
+        _seal(database, partial, sealing)
+        os.replace(partial, kept)
     return kept
+
+
+def _seal(plain: Path, partial: Path, sealing: Sealing) -> None:
+    header = sealed_file.new_header(sealing.key, sealing.taken_at, sealing.expires_at)
+    try:
+        sealed_file.encrypt(plain, partial, sealing.key, header)
+    except OSError as exc:
+        raise LicmonError(f"cannot write {partial.parent}: {exc.strerror}") from None
+
+
+def _plain_copy(source: Path, partial: Path, key: bytes) -> int | None:
+    """The backup's database in ``partial``; when it was taken (None: a plain file)."""
+    if not source.is_file():
+        raise NotFound(f"{source} does not exist")
+    if not sealed_file.is_sealed(source):
+        check(source)
+        src = _open(source, "ro")
+        try:
+            _copy(src, partial)
+        finally:
+            src.close()
+        return None
+    try:
+        return sealed_file.decrypt(source, partial, key).taken_at
+    except sealed_file.SealedFileError as exc:
+        raise BadBackup(exc.message) from None
+
+
+def _settle(path: Path) -> None:
+    """Fold the copy's WAL back in: one self-contained file, before it is renamed."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = DELETE")
+    finally:
+        conn.close()
+    _fsync(path)
 
 
 @contextlib.contextmanager
@@ -206,6 +289,24 @@ def _partial(target: Path) -> Iterator[Path]:
         _remove_with_sidecars(partial)
 
 
+def _remove_stale(target: Path) -> None:
+    """Scratch files a backup killed half-way left behind (their process is gone)."""
+    for path in target.parent.glob(f".{target.name}.partial-*"):
+        pid = path.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            _remove_with_sidecars(path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _remove_with_sidecars(path: Path) -> None:
     for suffix in ("", "-journal", "-wal", "-shm"):
         with contextlib.suppress(FileNotFoundError):
@@ -214,7 +315,7 @@ def _remove_with_sidecars(path: Path) -> None:
 
 def _backup_target(dest: Path) -> Path:
     if dest.is_dir():
-        return dest / f"licmon-{_stamp()}.db"
+        return dest / f"licmon-{_stamp()}{SUFFIX}"
     if not dest.parent.is_dir():
         raise NotFound(f"directory {dest.parent} does not exist")
     return dest

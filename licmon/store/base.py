@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from licmon.domain.access import ReadContext
-from licmon.domain.audit import SYSTEM_ACTOR, StoredEntry
+from licmon.domain.audit import SYSTEM_ACTOR, AuditEntry, StoredEntry
 from licmon.domain.models import (
     CheckinCommand,
     IpPrecision,
@@ -220,3 +220,15 @@ class Store(StaffStore, FlagStore, ListingStore, abc.ABC):
     async def audit_recent(
         self, limit: int = 50, target: str | None = None
     ) -> list[StoredEntry]: ...
+
+    @abc.abstractmethod
+    async def reapply_erasures(self, since: int) -> int: ...
+
+    @abc.abstractmethod
+    async def audit_head(self) -> tuple[int, str]: ...
+
+    @abc.abstractmethod
+    async def audit_hashes_at(self, positions: frozenset[int]) -> dict[int, str]: ...
+
+    @abc.abstractmethod
+    async def audit_record(self, entry: AuditEntry) -> int: ...

@@ -5,15 +5,26 @@ import sqlite3
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from licmon.domain.access import ReadContext
-from licmon.domain.audit import SYSTEM_ACTOR, StoredEntry, first_broken
+from licmon.domain.audit import SYSTEM_ACTOR, AuditEntry, StoredEntry, first_broken
 from licmon.domain.models import IpPrecision, Org
-from licmon.domain.subjects import Subject
-from licmon.store import audit_sql, dsr_correct, dsr_sql, org_data, retention_sql, vault
+from licmon.domain.subjects import Subject, SubjectKind
+from licmon.store import (
+    audit_sql,
+    dsr_correct,
+    dsr_sql,
+    ledger_sql,
+    org_data,
+    retention_sql,
+    vault,
+)
 from licmon.store import sqlite_catalog as catalog
+from licmon.store.erasure_ledger import ErasureLedger
 from licmon.store.sqlite_base import SqlitePlumbing
+
+T = TypeVar("T")
 
 POLICY_MARGIN = 3600
 
@@ -52,9 +63,9 @@ class SqlitePrivacy(SqlitePlumbing):
         return export
 
     async def dsr_erase(self, ctx: ReadContext, subject: Subject) -> dict[str, Any]:
-        return await self._write(
-            partial(dsr_sql.erase, ctx=ctx, subject=subject, now=self._now()), bulk=True
-        )
+        now = self._now()
+        erase = partial(dsr_sql.erase, ctx=ctx, subject=subject, now=now)
+        return await self._write(self._ledgered(erase, subject, ctx, now), bulk=True)
 
     async def dsr_restrict(self, ctx: ReadContext, subject: Subject) -> dict[str, Any]:
         return await self._write(
@@ -84,9 +95,31 @@ class SqlitePrivacy(SqlitePlumbing):
         )
 
     async def org_erase(self, ctx: ReadContext, slug: str) -> dict[str, Any]:
-        return await self._write(
-            partial(org_data.erase, ctx=ctx, slug=slug, now=self._now()), bulk=True
-        )
+        subject = Subject(SubjectKind.ORG, slug)
+        now = self._now()
+        erase = partial(org_data.erase, ctx=ctx, slug=slug, now=now)
+        return await self._write(self._ledgered(erase, subject, ctx, now), bulk=True)
+
+    def _ledgered(
+        self, erase: Callable[[sqlite3.Connection], T], subject: Subject, ctx: ReadContext, now: int
+    ) -> Callable[[sqlite3.Connection], T]:
+        """The erasure, then its line in the erasure ledger, synced before the commit."""
+
+        def run(conn: sqlite3.Connection) -> T:
+            result = erase(conn)
+            ErasureLedger.beside(self.path).record(subject, ctx.org_id, now)
+            return result
+
+        return run
+
+    async def reapply_erasures(self, since: int) -> int:
+        """Erase again what the erasure ledger says was erased at or after ``since``."""
+        ledger = ErasureLedger.beside(self.path)
+        erasures = await asyncio.to_thread(ledger.entries, since)
+        if not erasures:
+            return 0
+        reapply = partial(ledger_sql.reapply, ledger=ledger, erasures=erasures, now=self._now())
+        return await self._write(reapply, bulk=True)
 
     async def add_hold(
         self, scope: str, ref: str, reason: str, citation: str, expires_at: int | None, actor: str
@@ -179,6 +212,16 @@ class SqlitePrivacy(SqlitePlumbing):
 
     async def audit_recent(self, limit: int = 50, target: str | None = None) -> list[StoredEntry]:
         return await self._read(partial(audit_sql.recent, limit=limit, target=target))
+
+    async def audit_head(self) -> tuple[int, str]:
+        return await self._read(audit_sql.head)
+
+    async def audit_hashes_at(self, positions: frozenset[int]) -> dict[int, str]:
+        return await self._read(partial(audit_sql.hashes_at, positions=positions))
+
+    async def audit_record(self, entry: AuditEntry) -> int:
+        """Append one entry on its own (backup, restore, a report, a command-line read)."""
+        return await self._write(partial(audit_sql.append, entry=entry))
 
 
 def _verify(conn: sqlite3.Connection) -> tuple[int, StoredEntry | None]:

@@ -18,6 +18,7 @@ from licmon.store.sqlite import SqliteStore
 from tests import serverproc
 from tests.abuse.conftest import draft
 from tests.abuse.geofiles import all_files, city_file
+from tests.staffer import staff_token
 
 
 @pytest.fixture
@@ -40,6 +41,7 @@ def run(tmp_path: Path) -> Any:
     invoke("product", "add", "viewer")
     invoke("license", "add", "--org", "acme", "--product", "viewer")
     asyncio.run(_raise(tmp_path / "data" / "licmon.db"))
+    runner.env["LICMON_TOKEN"] = staff_token(tmp_path / "data" / "licmon.db")
     return invoke
 
 

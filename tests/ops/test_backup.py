@@ -50,16 +50,13 @@ def test_backup_to_a_directory_writes_a_dated_owner_only_copy(run: Any, tmp_path
     assert result.exit_code == 0, result.output
     info = json.loads(result.stdout)
     copy = Path(info["path"])
-    assert copy.parent == backups and copy.name.startswith("licmon-") and copy.suffix == ".db"
+    assert copy.parent == backups and copy.name.startswith("licmon-") and copy.suffix == ".lmbk"
     assert copy.stat().st_mode & 0o777 == 0o600
     assert info["licenses"] == 1 and "m001_core" in info["migrations"]
     assert list(backups.iterdir()) == [copy]  # no partial file left behind
-    conn = sqlite3.connect(copy)
-    try:
-        assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
-        assert conn.execute("SELECT slug FROM orgs").fetchall() == [("acme",)]
-    finally:
-        conn.close()
+    assert copy.read_bytes().startswith(b"LICMONBK")  # encrypted: see tests/ops/test_sealed_backups
+    data = tmp_path / "data"
+    assert not [p for p in data.iterdir() if ".partial-" in p.name]  # no plaintext scratch left
 
 
 def test_backup_never_overwrites_without_force(run: Any, tmp_path: Path) -> None:
@@ -70,7 +67,7 @@ def test_backup_never_overwrites_without_force(run: Any, tmp_path: Path) -> None
     assert refused.output.strip() == f"Error: {target} already exists (use --force to replace it)"
     assert target.read_text() == "precious"
     assert run("backup", str(target), "--force").exit_code == 0
-    assert target.read_bytes().startswith(b"SQLite format 3\x00")
+    assert target.read_bytes().startswith(b"LICMONBK")
 
 
 def test_backup_never_writes_over_the_live_database(run: Any, tmp_path: Path) -> None:
@@ -112,6 +109,15 @@ def test_restore_puts_the_backup_back_and_keeps_the_previous_database(
     kept = list(database.parent.glob("licmon.db.before-restore-*"))
     assert len(kept) == 1 and kept[0].stat().st_mode & 0o777 == 0o600
     assert not list(database.parent.glob(".licmon.db.partial-*"))
+
+
+def plain_copy(database: Path, dest: Path) -> None:
+    source, target = sqlite3.connect(database), sqlite3.connect(dest)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
 
 
 def _not_sqlite(path: Path) -> None:
@@ -157,7 +163,7 @@ def test_restore_refuses_a_bad_source_and_changes_nothing(
 ) -> None:
     source = tmp_path / "source.db"
     if spoil is not _not_sqlite and spoil is not _not_licmon:
-        assert run("backup", str(source)).exit_code == 0
+        plain_copy(tmp_path / "data" / "licmon.db", source)  # a plain (pre-encryption) backup
     spoil(source)
     database = tmp_path / "data" / "licmon.db"
     before = digest(database)
@@ -196,8 +202,12 @@ def test_restore_into_a_new_data_directory(run: Any, tmp_path: Path) -> None:
     copy = tmp_path / "copy.db"
     run("backup", str(copy))
     fresh = tmp_path / "fresh"
-    result = CliRunner(env={"LICMON_CONFIG": ""}).invoke(
-        main, ["restore", str(copy), "--data-dir", str(fresh)]
+    fresh_runner = CliRunner(env={"LICMON_CONFIG": ""})
+    result = fresh_runner.invoke(main, ["restore", str(copy), "--data-dir", str(fresh)])
+    assert result.exit_code == 1 and "--key-file" in result.output  # no key: a clear refusal
+    key = tmp_path / "data" / "backup.key"
+    result = fresh_runner.invoke(
+        main, ["restore", str(copy), "--data-dir", str(fresh), "--key-file", str(key)]
     )
     assert result.exit_code == 0, result.output
     assert "pepper" in result.output  # the keys need the pepper that made them

@@ -17,6 +17,7 @@ from licmon.domain.network import parse_ip
 from licmon.store.sqlite import SqliteStore
 from tests.dbutil import rows
 from tests.staff.conftest import PASSWORD, fast_hashing  # noqa: F401
+from tests.staffer import staff_token
 
 WHY = "request DSR-2026-9"
 
@@ -43,6 +44,7 @@ def run(tmp_path: Path, db: Path) -> Any:
             "user", "add", name, "--roles", "customer", "--org", org, "--password-stdin",
             stdin=PASSWORD + "\n",
         )  # fmt: skip
+    runner.env["LICMON_TOKEN"] = staff_token(db)  # dsr needs a person (issue 19c)
     asyncio.run(_activity(db))
     return invoke
 
@@ -135,7 +137,9 @@ def test_org_export_and_erase_take_staff_and_their_logins(
     receipt = _ok(run("org", "erase", "acme", "--justification", WHY, "--yes", "--json"))
     assert receipt["tables"]["staff_users"]["erased"] == [1]
     assert receipt["tables"]["login_attempts"]["erased"] == [1]
-    assert _db(db, "SELECT username FROM staff_users") == [("gus",)]
+    assert _db(db, "SELECT username FROM staff_users WHERE username != 'dana'") == [
+        ("gus",)
+    ]  # dana: the token
     # globex keeps addresses at network precision: gus's attempt is stored as its /24
     assert _db(db, "SELECT address FROM login_attempts") == [("198.51.100.0/24",)]
     audit = "\n".join(map(str, _db(db, "SELECT * FROM audit")))

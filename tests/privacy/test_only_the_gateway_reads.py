@@ -17,6 +17,8 @@ GATEWAY = {
     "store/retention_sql.py",
     # restriction markers: an address marker is matched (never returned) at check-in
     "store/restriction_sql.py",
+    # finds erased subjects again after a restore (issue 19)
+    "store/ledger_sql.py",
 }
 INGEST = {
     "store/sqlite_seats.py",  # writes the connection log: INSERT only

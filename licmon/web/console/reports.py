@@ -31,7 +31,7 @@ async def report_for(request: web.Request) -> AbuseReport:
     org = await _scope(request, user)
     detailed = user.may(Permission.REPORT_DETAILS)
     return await reports.abuse_report(
-        request.config_dict[STORE], since, until, org, detailed=detailed
+        request.config_dict[STORE], since, until, org, detailed=detailed, actor=user.actor
     )
 
 
