@@ -165,7 +165,7 @@ def test_prune_deletes_expired_backups_only(run: Any, tmp_path: Path) -> None:
 def test_restore_of_a_pre_erasure_backup_keeps_the_subject_erased(run: Any, tmp_path: Path) -> None:
     copy = tmp_path / "before-erasure.lmbk"
     ok(run("backup", str(copy)))
-    ok(run("dsr", "erase", "--address", ERASED, *JUSTIFY))
+    ok(run("dsr", "erase", "--address", ERASED, *JUSTIFY, "--yes"))
     database = tmp_path / "data" / "licmon.db"
     assert addresses(database) == [KEPT]
     restored = json.loads(ok(run("restore", str(copy), "--json")))
@@ -224,7 +224,7 @@ def test_a_database_put_back_by_hand_loses_its_erased_subject_before_serving(
     source.backup(target)
     source.close()
     target.close()
-    ok(run("dsr", "erase", "--address", ERASED, *JUSTIFY))
+    ok(run("dsr", "erase", "--address", ERASED, *JUSTIFY, "--yes"))
     for suffix in ("-wal", "-shm"):
         database.with_name(database.name + suffix).unlink(missing_ok=True)
     shutil.copyfile(old, database)  # no `licmon restore`: the operator copied the file back

@@ -85,12 +85,12 @@ def test_address_export_and_erase_are_exact_and_scoped(run: Any, db: Path) -> No
     assert len(export["ambiguous"]["connections"]) == 1  # globex's /24 row
     scoped = _ok(
         run("dsr", "erase", "--address", "203.0.113.7", "--org", "globex", "--justification", WHY,
-            "--json")
+            "--json", "--yes")
     )  # fmt: skip
     assert scoped["erased"] == 0 and _db(db, "SELECT count(*) FROM connections") == [(3,)]
     receipt = run(
         "dsr", "erase", "--address", "203.0.113.7", "--org", "acme", "--justification", WHY,
-        "--json",
+        "--json", "--yes",
     )  # fmt: skip
     assert "203.0.113" not in receipt.stdout
     assert _ok(receipt)["tables"]["connections"]["erased"] == [1]
