@@ -367,26 +367,39 @@ class Settings:
     )
     # -- security hardening (issue 17); see README "Sessions and security"
     api_token_days: int = setting(
-        90, "Days a new personal API token is valid unless `token add --expires-days` says."
+        90,
+        "Days a new personal API token is valid unless `token add --expires-days` says.",
+        at_least=1,
+        at_most=3650,
     )
     connections_per_address: int = setting(
-        64, "Concurrent connections one address (IPv6: /64) may hold; more are closed at once."
+        64,
+        "Concurrent connections one address (IPv6: /64) may hold; more are closed at once.",
+        at_least=1,
+        at_most=100000,
     )
     staff_second_factor_required: bool = setting(
         True, "Admins and DPOs must set up TOTP before using the console (others may)."
     )
     header_timeout_seconds: float = setting(
-        10.0, "A connection that has not sent a whole request head this long is closed."
+        10.0,
+        "A connection that has not sent a whole request head this long is closed.",
+        at_least=1,
+        at_most=3600,
     )
     backup_retention_days: int = setting(
         14,
         "Days a backup (and the copy `licmon restore` keeps of the database it replaces) may "
         "be kept; `licmon backup prune` deletes it after that (1-3650).",
+        at_least=1,
+        at_most=3650,
     )
     audit_checkpoint_seconds: float = setting(
         300.0,
         "How often `licmon serve` writes a signed audit checkpoint (also at shutdown and after "
         "every command).",
+        at_least=1,
+        at_most=86400,
     )
 
     # -- fail safe (issue 11); see README "Fail safe"
@@ -426,55 +439,95 @@ class Settings:
         30,
         "key_guessing: unknown keys from one shared (private, carrier-grade NAT) address in "
         "the window before a 429, whatever the machine.",
+        at_least=1,
+        at_most=100000,
     )
     guess_asn_threshold: int = setting(
-        400, "key_guessing: unknown keys from one ASN in the window before its guessers get 429."
+        400,
+        "key_guessing: unknown keys from one ASN in the window before its guessers get 429.",
+        at_least=1,
+        at_most=10000000,
     )
     guess_malformed_weight: int = setting(
-        3, "key_guessing: how many unknown keys a key failing its check character counts for."
+        3,
+        "key_guessing: how many unknown keys a key failing its check character counts for.",
+        at_least=1,
+        at_most=100,
     )
     guess_campaign_threshold: int = setting(
-        300, "guessing_campaign: unknown keys overall in the window that make a campaign..."
+        300,
+        "guessing_campaign: unknown keys overall in the window that make a campaign...",
+        at_least=1,
+        at_most=10000000,
     )
     guess_campaign_networks: int = setting(
-        16, "guessing_campaign: ...when they come from at least this many networks."
+        16,
+        "guessing_campaign: ...when they come from at least this many networks.",
+        at_least=2,
+        at_most=1000000,
     )
     guess_campaign_host_threshold: int = setting(
-        4, "key_guessing: an address's budget of unknown keys while a campaign lasts."
+        4,
+        "key_guessing: an address's budget of unknown keys while a campaign lasts.",
+        at_least=1,
+        at_most=100000,
     )
     spread_seat_exponent: float = setting(
         0.5,
         "network_spread: past spread_seat_knee seats, allowances grow with seats to this "
         "power (1: linearly; below 1: sublinearly, so a big license cannot hide a leaked key).",
+        at_least=0.1,
+        at_most=1.0,
     )
     spread_seat_knee: int = setting(
-        10, "network_spread: up to this many seats, allowances grow linearly."
+        10,
+        "network_spread: up to this many seats, allowances grow linearly.",
+        at_least=1,
+        at_most=1000000,
     )
     clone_min_switches: int = setting(
         3,
         "cloned_machine: switches between two places of one machine within one lease period "
         "(A, B, A, B is three).",
+        at_least=2,
+        at_most=1000,
     )
     clone_max_window_seconds: int = setting(
-        86400, "cloned_machine: the lease period looked at is at most this long."
+        86400,
+        "cloned_machine: the lease period looked at is at most this long.",
+        at_least=60,
+        at_most=31536000,
     )
     clock_jump_seconds: int = setting(
         7200,
         "clock_tampering: a machine's clock moving this much further from server time than "
         "its learned usual offset is a jump.",
+        at_least=60,
+        at_most=31536000,
     )
     clock_learn_samples: int = setting(
-        3, "clock_tampering: check-ins before a machine's usual clock offset is trusted."
+        3,
+        "clock_tampering: check-ins before a machine's usual clock offset is trusted.",
+        at_least=1,
+        at_most=1000,
     )
     travel_pairs_per_license: int = setting(
-        8, "impossible_travel: learned pairs of stable places kept per license."
+        8,
+        "impossible_travel: learned pairs of stable places kept per license.",
+        at_least=0,
+        at_most=1000,
     )
     geoip_default_accuracy_km: int = setting(
         100,
         "GeoIP: accuracy radius given to a City record without one (DB-IP Lite files, say).",
+        at_least=1,
+        at_most=20000,
     )
     anonymizer_signal_seconds: int = setting(
-        86400, "anonymizer: other flags of the license this recent raise its severity."
+        86400,
+        "anonymizer: other flags of the license this recent raise its severity.",
+        at_least=0,
+        at_most=31536000,
     )
 
 

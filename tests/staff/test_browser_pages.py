@@ -43,7 +43,9 @@ def _more(data_dir: Path) -> None:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, int]]:
+def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, int]]:
+    # the admin's second factor has tests of its own (tests/staff/test_second_factor.py)
+    monkeypatch.setenv("LICMON_STAFF_SECOND_FACTOR_REQUIRED", "false")
     data_dir = tmp_path / "data"
     flag_id, keys = seed(data_dir)
     _more(data_dir)

@@ -6,6 +6,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from licmon.cli import main
+from tests.staffer import staff_token
 
 EPOCH = re.compile(r"\b1[6-9]\d{8}\b")
 ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
@@ -18,6 +19,11 @@ def test_tables_and_receipts_print_iso_times(tmp_path: Path) -> None:
         ("org", "add", "acme"),
         ("product", "add", "viewer"),
         ("license", "add", "--org", "acme", "--product", "viewer"),
+    ):
+        assert runner.invoke(main, list(args)).exit_code == 0
+    token = staff_token(tmp_path / "data" / "licmon.db")  # hold commands act as a person
+    runner = CliRunner(env={**env, "LICMON_TOKEN": token})
+    for args in (
         (
             "hold",
             "add",

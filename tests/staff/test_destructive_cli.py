@@ -7,6 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from licmon.cli import main
+from tests.staffer import staff_token
 
 
 def _runner(tmp_path: Path) -> CliRunner:
@@ -18,7 +19,8 @@ def _runner(tmp_path: Path) -> CliRunner:
         ("license", "add", "--org", "acme", "--product", "viewer"),
     ):
         assert runner.invoke(main, list(args)).exit_code == 0
-    return runner
+    token = staff_token(tmp_path / "data" / "licmon.db")  # personal data needs a person
+    return CliRunner(env={**env, "LICMON_TOKEN": token})
 
 
 def _status(runner: CliRunner) -> str:

@@ -11,6 +11,7 @@ from licmon.cli import main
 from licmon.domain.models import LicenseTerms
 from licmon.errors import BadRequest
 from tests.staff.conftest import StaffWorld
+from tests.staffer import staff_token
 
 
 def _runner(tmp_path: Path) -> CliRunner:
@@ -18,7 +19,8 @@ def _runner(tmp_path: Path) -> CliRunner:
     runner = CliRunner(env=env)
     for args in (("org", "add", "acme"), ("product", "add", "viewer")):
         assert runner.invoke(main, list(args)).exit_code == 0
-    return runner
+    token = staff_token(tmp_path / "data" / "licmon.db")  # personal data needs a person
+    return CliRunner(env={**env, "LICMON_TOKEN": token})
 
 
 def test_license_valid_from_after_until_is_refused(tmp_path: Path) -> None:
