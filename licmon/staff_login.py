@@ -201,6 +201,8 @@ class StaffAuth:
         state = sessions.session_state(record, now, self.settings.staff_session_idle_seconds)
         if state is not SessionState.ACTIVE or user.disabled:
             return None
+        if user.org_id is not None:  # every request of a customer's staff: its precision
+            REQUEST_PRECISION.set(await self._org_precision(user.org_id))
         if sessions.needs_touch(record, now):
             await self.store.touch_session(record.id)
         return record, user

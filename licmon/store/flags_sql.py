@@ -39,7 +39,7 @@ COLUMNS = (
 )
 SELECT = f"SELECT {COLUMNS} FROM flags f LEFT JOIN licenses l ON l.id = f.license_id"
 OPEN_COUNTS = """SELECT kind, severity, count(*) FROM flags WHERE status = 'open'
-    GROUP BY kind, severity"""
+    AND restricted = 0 GROUP BY kind, severity"""
 
 
 def raise_flags(conn: sqlite3.Connection, raises: Sequence[FlagRaise]) -> list[int]:

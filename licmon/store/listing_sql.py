@@ -26,7 +26,8 @@ SELECT l.id, o.slug AS org, o.name AS org_name, p.code AS product, l.status, l.s
 {LICENSE_WHERE} ORDER BY l.id LIMIT :limit OFFSET :offset"""
 
 FLAG_WHERE = f"""{FLAG_FROM}
-WHERE (:org IS NULL OR l.org_id = :org) AND (:status IS NULL OR f.status = :status)
+WHERE f.restricted = 0 AND (:org IS NULL OR l.org_id = :org)
+  AND (:status IS NULL OR f.status = :status)
   AND (:kind IS NULL OR f.kind = :kind) AND (:license IS NULL OR f.license_id = :license)"""
 FLAG_PAGE = f"""SELECT {FLAG_COLUMNS} {FLAG_WHERE}
 ORDER BY f.last_seen DESC, f.id DESC LIMIT :limit OFFSET :offset"""

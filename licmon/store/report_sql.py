@@ -22,7 +22,7 @@ OPEN_BY_KIND = f"""SELECT f.kind, count(*) {FLAG_FROM}
 WHERE f.status = 'open' AND f.restricted = 0 AND (:org IS NULL OR l.org_id = :org)
 GROUP BY f.kind ORDER BY 2 DESC"""
 FLAG_KINDS = f"""SELECT DISTINCT f.kind {FLAG_FROM}
-WHERE :org IS NULL OR l.org_id = :org ORDER BY f.kind"""
+WHERE f.restricted = 0 AND (:org IS NULL OR l.org_id = :org) ORDER BY f.kind"""
 REPORT_FLAGS = f"""SELECT {FLAG_COLUMNS} {FLAG_FROM}
 WHERE f.license_id IS NOT NULL AND f.restricted = 0
   AND f.last_seen >= :since AND f.first_seen <= :until

@@ -16,6 +16,7 @@ from licmon.store import (
     dsr_correct,
     dsr_sql,
     ledger_sql,
+    machine_retention_sql,
     org_data,
     retention_sql,
     vault,
@@ -183,6 +184,7 @@ class SqlitePrivacy(SqlitePlumbing):
         reduced = await self._write(
             partial(retention_sql.reduce_flag_evidence, orgs=orgs), bulk=True
         )
+        await self._write(partial(machine_retention_sql.tighten_deadlines, orgs=orgs), bulk=True)
         low, high = await self._read(retention_sql.id_range)
         for start in range(low, high + 1, window):
             reduced += await self._write(

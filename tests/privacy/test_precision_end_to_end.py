@@ -7,6 +7,7 @@ of the SQLite file, the file and its WAL as bytes, the server's log output, /met
 first for what the precision forbids, then, after retention with a moved clock, for all of it.
 """
 
+import dataclasses
 import logging
 import sqlite3
 import struct
@@ -235,3 +236,24 @@ def test_the_scan_finds_what_it_looks_for(tmp_path: Path) -> None:
         LONDON_HOST,
         "REAL 51.5142",
     ]
+
+
+async def test_every_console_request_of_a_customer_user_honours_its_precision(
+    make_client: Callable[..., Any], e2e_settings: Settings, clock: FakeClock
+) -> None:
+    settings = dataclasses.replace(e2e_settings, staff_second_factor_required=False)
+    client = await make_client(settings)
+    await client.app[STORE].add_org("site", "Site Ltd", IpPrecision.NONE, 30)
+    world = StaffWorld(client, DataDir(settings.data_dir).pepper(), clock)
+    await world.add_user("site-admin", "customer", "site")
+    browser = await world.logged_in("site-admin")
+    logs = LogLines()
+    logging.getLogger("licmon").addHandler(logs)
+    try:
+        assert (await browser.get("/staff/flags")).status == 200
+        assert (await browser.get("/staff/licenses")).status == 200
+    finally:
+        logging.getLogger("licmon").removeHandler(logs)
+    lines = [line for line in logs.lines if '"route": "/staff/' in line]
+    assert len(lines) == 2
+    assert not any('"client_network"' in line for line in lines)

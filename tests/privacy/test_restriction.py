@@ -4,6 +4,7 @@ rows leave detectors and reports; rows past their deadline are read only for leg
 import pytest
 
 from licmon.domain.access import Role
+from licmon.domain.paging import PageRequest
 from licmon.domain.purposes import LEGAL_HOLD
 from licmon.domain.subjects import Subject, SubjectKind
 from licmon.errors import Forbidden
@@ -77,3 +78,22 @@ async def test_rows_past_their_deadline_kept_by_a_hold_are_read_only_for_it(
     assert await pworld.store.read_connections(ctx(Role.ADMIN, "dsr"), subject) == []
     held = ctx(Role.DPO, LEGAL_HOLD, justification="litigation hold, Case 1")
     assert len(await pworld.store.read_connections(held, subject)) == 1
+
+
+async def test_restricted_flags_leave_the_console_list_and_the_open_gauges(
+    pworld: Proxied,
+) -> None:
+    kept_key, kept = await pworld.add_license(seats=20, max_machines=2)
+    hidden_key, hidden = await pworld.add_license("initech", seats=20, max_machines=2)
+    await _share(pworld, kept_key, 6, "kept")
+    await _share(pworld, hidden_key, 6, "hidden")
+    (flag,) = await pworld.store.list_flags(license_id=hidden.id)
+    await pworld.store.dsr_restrict(DSR_CTX, Subject(SubjectKind.LICENSE, str(hidden.id)))
+    listed = await pworld.store.flag_page(None, None, None, None, PageRequest())
+    assert [row["license_id"] for row in listed.rows] == [kept.id] and listed.total == 1
+    hidden_page = await pworld.store.flag_page(None, None, None, hidden.id, PageRequest())
+    assert hidden_page.rows == [] and hidden_page.total == 0
+    assert await pworld.store.flag_kinds(hidden.org.id) == []
+    by_kind, by_severity = await pworld.store.open_flag_counts()
+    assert sum(by_kind.values()) == 1 and sum(by_severity.values()) == 1
+    assert (await pworld.store.read_flag(DSR_CTX, flag["id"]))["evidence"]

@@ -34,6 +34,26 @@ async def test_a_machine_is_deleted_after_its_deadline(pworld: Proxied) -> None:
     assert _rows(pworld, "SELECT count(*) FROM seats") == [(0,)]
 
 
+async def test_a_shorter_retention_shortens_machine_deadlines_at_the_next_run(
+    pworld: Proxied,
+) -> None:
+    key, lic = await pworld.add_license(org="globex", seats=2)  # retention 30 days
+    assert await pworld.checkin_from(key, "203.0.113.7", "machine-old-0001") == 200
+    ((deadline,),) = _rows(pworld, "SELECT retain_until FROM machines WHERE id = 1")
+    assert deadline == START + lic.terms.lease_seconds + 30 * DAY
+    pworld.clock.advance(1)
+    await pworld.store.update_org("globex", retention_days=7, actor="cli:test")
+    await pworld.store.run_retention()
+    ((shorter,),) = _rows(pworld, "SELECT retain_until FROM machines WHERE id = 1")
+    assert shorter == START + lic.terms.lease_seconds + 7 * DAY
+    await pworld.store.update_org("globex", retention_days=60, actor="cli:test")
+    await pworld.store.run_retention()
+    assert _rows(pworld, "SELECT retain_until FROM machines WHERE id = 1") == [(shorter,)]
+    pworld.clock.now = int(shorter) + 1
+    await pworld.store.run_retention()
+    assert _rows(pworld, "SELECT count(*) FROM machines") == [(0,)]
+
+
 async def test_a_machine_under_a_legal_hold_stays(pworld: Proxied) -> None:
     key, lic = await pworld.add_license(org="globex", seats=2, lease_seconds=90 * DAY)
     assert await pworld.checkin_from(key, "203.0.113.7", "machine-live-0001") == 200
