@@ -164,6 +164,20 @@ def license_group() -> None:
     "--grace-seconds", type=click.IntRange(0, 90 * 86400), default=3 * 86400, show_default=True
 )
 @click.option("--entitlement", "entitlements", multiple=True, help="Feature name; repeatable.")
+@click.option(
+    "--max-borrow-days",
+    type=click.IntRange(0, 3650),
+    default=0,
+    show_default=True,
+    help="Longest seat borrow (POST /v1/borrow); 0: no borrowing.",
+)
+@click.option(
+    "--max-offline-days",
+    type=click.IntRange(0, 3650),
+    default=0,
+    show_default=True,
+    help="Longest air-gapped activation (licmon activation issue); 0: none.",
+)
 @settings_options
 @json_option
 def license_add(
@@ -177,6 +191,8 @@ def license_add(
     lease_seconds: int,
     grace_seconds: int,
     entitlements: tuple[str, ...],
+    max_borrow_days: int,
+    max_offline_days: int,
     config_file: Path | None,
     data_dir: Path | None,
     as_json: bool,
@@ -191,6 +207,8 @@ def license_add(
         lease_seconds=lease_seconds,
         grace_seconds=grace_seconds,
         entitlements=tuple(entitlements),
+        max_borrow_days=max_borrow_days,
+        max_offline_days=max_offline_days,
     )
     settings = make_settings(config_file, data_dir=data_dir)
     key = license_keys.generate()

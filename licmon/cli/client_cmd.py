@@ -61,7 +61,7 @@ def checkin(
         key,
         product,
         machine=machine,
-        trusted_keys=_trusted(trust_file),
+        trusted_keys=trusted_keys(trust_file),
         state_dir=state_dir,
         timing=Timing(timeout=timeout, attempts=2, max_wait=timeout),
     )
@@ -81,9 +81,12 @@ async def _check_in(client: AsyncLicenseClient, release: bool) -> Status:
         await client.close(release=release)
 
 
-def _trusted(path: Path | None) -> TrustedKeys | None:
-    if path is None:
-        return None
+def trusted_keys(path: Path | None) -> TrustedKeys | None:
+    return None if path is None else load_trust(path)
+
+
+def load_trust(path: Path) -> TrustedKeys:
+    """--trust FILE: a JWKS or a PEM public key, or one plain line saying why not."""
     try:
         return TrustedKeys.from_file(path)
     except OSError as exc:

@@ -35,6 +35,7 @@ DENIAL_MESSAGES = {
     DenyReason.PRODUCT_MISMATCH: "This license is for another product.",
     DenyReason.TERRITORY: "This license may not be used in this country.",
     DenyReason.NOT_YET_VALID: "This license is not valid yet.",
+    DenyReason.BORROW_NOT_ALLOWED: "This license does not allow borrowing a seat for so long.",
 }
 
 
