@@ -43,6 +43,12 @@ class NotLicensed(LicmonError):
 )
 @click.option("--timeout", type=click.FloatRange(0.1, 300), default=10.0, show_default=True)
 @click.option("--release", is_flag=True, help="Give the seat back right after checking in.")
+@click.option(
+    "--borrow",
+    "borrow_days",
+    type=click.IntRange(1, 3650),
+    help="Borrow the seat for DAYS (the license's max_borrow_days at most).",
+)
 @json_option
 def checkin(
     server: str,
@@ -53,6 +59,7 @@ def checkin(
     state_dir: Path | None,
     timeout: float,
     release: bool,
+    borrow_days: int | None,
     as_json: bool,
 ) -> None:
     """Check in once and print the verified lease's claims (exit 1 when not licensed)."""
@@ -65,7 +72,7 @@ def checkin(
         state_dir=state_dir,
         timing=Timing(timeout=timeout, attempts=2, max_wait=timeout),
     )
-    status = asyncio.run(_check_in(client, release))
+    status = asyncio.run(_check_in(client, release, borrow_days))
     if not status.licensed or status.lease is None:
         raise NotLicensed(status.message)
     claims = dict(status.lease.claims)
@@ -74,9 +81,9 @@ def checkin(
         click.echo(status.message, err=True)
 
 
-async def _check_in(client: AsyncLicenseClient, release: bool) -> Status:
+async def _check_in(client: AsyncLicenseClient, release: bool, borrow: int | None) -> Status:
     try:
-        return await client.checkin()
+        return await (client.checkin() if borrow is None else client.borrow(borrow))
     finally:
         await client.close(release=release)
 

@@ -66,12 +66,15 @@ def parse_activation_request(body: object) -> ActivationRequest:
 
 
 def parse_borrow(body: object) -> CheckinRequest:
-    fields = v.require_object(body, {"key", "product", "machine", "nonce", "days"}, set())
+    required = {"key", "product", "machine", "nonce", "days"}
+    fields = v.require_object(body, required, {"client_time", "app_version"})
     return CheckinRequest(
         key=v.key_field(fields),
         product=v.product_field(fields),
         machine=v.machine_field(fields),
         nonce=v.nonce_field(fields),
+        client_time=v.time_field(fields, "client_time"),
+        app_version=v.version_field(fields),
         borrow_days=days_field(fields["days"], "days"),
     )
 

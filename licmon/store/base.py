@@ -49,6 +49,8 @@ class ProductSeats:
     licensed: int
     in_use: int
     full_licenses: int
+    borrowed: int = 0  # of in_use
+    offline: int = 0  # of in_use
 
 
 @dataclass(frozen=True, slots=True)
