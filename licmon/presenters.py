@@ -38,6 +38,7 @@ def license_view(lic: License, usage: LicenseUsage | None = None) -> dict[str, A
         "entitlements": list(terms.entitlements),
         "max_borrow_days": terms.max_borrow_days,
         "max_offline_days": terms.max_offline_days,
+        "locked_machines": sorted(terms.locked_machines),
         "created_at": iso_or_none(lic.created_at),
     }
     if usage is not None:

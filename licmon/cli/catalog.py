@@ -18,7 +18,7 @@ from licmon.cli.common import (
 from licmon.datadir import open_data_dir
 from licmon.domain import license_keys
 from licmon.domain.models import IpPrecision, LicenseStatus, LicenseTerms
-from licmon.domain.validation import PRODUCT_RE
+from licmon.domain.validation import MACHINE_RE, PRODUCT_RE
 from licmon.errors import BadRequest
 from licmon.presenters import license_view, org_view, product_view
 from licmon.store.base import Store
@@ -178,6 +178,12 @@ def license_group() -> None:
     show_default=True,
     help="Longest air-gapped activation (licmon activation issue); 0: none.",
 )
+@click.option(
+    "--node-locked",
+    is_flag=True,
+    help="Serve only the --machine ids given; any other machine: machine_not_allowed.",
+)
+@click.option("--machine", "machines", multiple=True, help="A locked machine id; repeatable.")
 @settings_options
 @json_option
 def license_add(
@@ -193,6 +199,8 @@ def license_add(
     entitlements: tuple[str, ...],
     max_borrow_days: int,
     max_offline_days: int,
+    node_locked: bool,
+    machines: tuple[str, ...],
     config_file: Path | None,
     data_dir: Path | None,
     as_json: bool,
@@ -209,6 +217,7 @@ def license_add(
         entitlements=tuple(entitlements),
         max_borrow_days=max_borrow_days,
         max_offline_days=max_offline_days,
+        locked_machines=_locked(node_locked, machines),
     )
     settings = make_settings(config_file, data_dir=data_dir)
     key = license_keys.generate()
@@ -283,6 +292,14 @@ _status_command("resume", LicenseStatus.ACTIVE, "Make a suspended license active
 def _check_pattern(value: str, pattern: str, what: str) -> None:
     if not re.fullmatch(pattern, value):
         raise BadRequest(f"'{value[:40]}' is not {what}.")
+
+
+def _locked(node_locked: bool, machines: tuple[str, ...]) -> frozenset[str]:
+    if node_locked != bool(machines):
+        raise BadRequest("--node-locked needs at least one --machine, and --machine needs it.")
+    for machine in machines:
+        _check_pattern(machine, MACHINE_RE.pattern, "a machine id (8-128 printable characters)")
+    return frozenset(machines)
 
 
 def _countries(text: str) -> frozenset[str]:

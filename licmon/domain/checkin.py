@@ -37,6 +37,7 @@ DENIAL_MESSAGES = {
     DenyReason.PRODUCT_MISMATCH: "This license is for another product.",
     DenyReason.TERRITORY: "This license may not be used in this country.",
     DenyReason.NOT_YET_VALID: "This license is not valid yet.",
+    DenyReason.MACHINE_NOT_ALLOWED: "This license is locked to other machines.",
     DenyReason.BORROW_NOT_ALLOWED: "This license does not allow borrowing a seat for so long.",
 }
 
@@ -128,10 +129,18 @@ def checkin_command(
         now=now,
         lease_expires=seat_end(lic, req, now),
         connection=connection_record(lic, address, geo, now),
-        denial=license_denial(lic, req.product, now, geo.country) or borrow_denial(lic, req),
+        denial=license_denial(lic, req.product, now, geo.country)
+        or machine_denial(lic, req.machine)
+        or borrow_denial(lic, req),
         client_address=str(address),
         kind=SeatKind.BORROWED if borrowing else SeatKind.ONLINE,
     )
+
+
+def machine_denial(lic: License, machine: str) -> DenyReason | None:
+    """A node-locked license serves only its machines (a set lookup, whatever its size)."""
+    locked = lic.terms.locked_machines
+    return DenyReason.MACHINE_NOT_ALLOWED if locked and machine not in locked else None
 
 
 def borrow_denial(lic: License, req: CheckinRequest) -> DenyReason | None:

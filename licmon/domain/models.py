@@ -33,6 +33,7 @@ class DenyReason(StrEnum):
     TERRITORY = "territory"
     NOT_YET_VALID = "not_yet_valid"
     BORROW_NOT_ALLOWED = "borrow_not_allowed"
+    MACHINE_NOT_ALLOWED = "machine_not_allowed"
 
 
 class SeatKind(StrEnum):
@@ -73,6 +74,7 @@ class LicenseTerms:
     entitlements: tuple[str, ...] = ()
     max_borrow_days: int = 0  # 0: no borrowing
     max_offline_days: int = 0  # 0: no air-gapped activation
+    locked_machines: frozenset[str] = frozenset()  # node-locked: only these machines
 
 
 @dataclass(frozen=True, slots=True)

@@ -236,6 +236,7 @@ LICENSE_MODELS_SCHEMA = (
     "CHECK (max_borrow_days BETWEEN 0 AND 3650)",
     "ALTER TABLE licenses ADD COLUMN max_offline_days INTEGER NOT NULL DEFAULT 0 "
     "CHECK (max_offline_days BETWEEN 0 AND 3650)",
+    "ALTER TABLE licenses ADD COLUMN locked_machines TEXT NOT NULL DEFAULT '[]'",
     "ALTER TABLE seats ADD COLUMN kind TEXT NOT NULL DEFAULT 'online' "
     "CHECK (kind IN ('online', 'borrowed', 'offline'))",
     # Air-gapped activations: the answered request's nonce (answered once), the seat's end,

@@ -5,7 +5,7 @@ import sqlite3
 from collections.abc import Callable
 
 from licmon.domain.audit import AuditEntry
-from licmon.domain.checkin import DENIAL_MESSAGES, license_denial
+from licmon.domain.checkin import DENIAL_MESSAGES, license_denial, machine_denial
 from licmon.domain.models import License, Outcome, SeatKind
 from licmon.domain.offline import (
     ActivationGrant,
@@ -97,7 +97,7 @@ def _usable_license(
     lic = catalog.license_by_key_hash(conn, key_hash)
     if lic is None:
         raise NotFound("No license has the request's key.")
-    denial = license_denial(lic, req.product, now, None)
+    denial = license_denial(lic, req.product, now, None) or machine_denial(lic, req.machine)
     if denial is not None:
         raise Forbidden(DENIAL_MESSAGES[denial])
     check_offline_days(lic, days)

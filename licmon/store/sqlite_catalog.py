@@ -239,6 +239,7 @@ def _terms_row(terms: LicenseTerms) -> dict[str, Any]:
         "entitlements": json.dumps(list(terms.entitlements)),
         "max_borrow_days": terms.max_borrow_days,
         "max_offline_days": terms.max_offline_days,
+        "locked_machines": json.dumps(sorted(terms.locked_machines)),
     }
 
 
@@ -255,6 +256,7 @@ def _license(row: Mapping[str, Any]) -> License:
         entitlements=tuple(json.loads(row["entitlements"])),
         max_borrow_days=row["max_borrow_days"],
         max_offline_days=row["max_offline_days"],
+        locked_machines=frozenset(json.loads(row["locked_machines"])),
     )
     return License(
         id=row["id"],
