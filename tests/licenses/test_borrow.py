@@ -5,8 +5,11 @@ from typing import Any
 import jwt
 
 from licmon.client import AsyncLicenseClient
+from licmon.client.offline import activation_request
+from licmon.domain.offline import parse_activation_request
 from licmon.domain.purposes import DAY
 from licmon.keys import GAUGES, KEYRING
+from licmon.services.activation import Activator
 from tests.client.conftest import FAST, pinned_keys, url_of
 from tests.conftest import World, checkin_body
 
@@ -114,3 +117,17 @@ async def test_borrowed_seats_show_in_the_metrics(world: World) -> None:
     text = await (await world.client.get("/metrics")).text()
     line = 'licmon_seats_away{kind="borrowed",product="viewer"} 1.0'
     assert line in text and key not in text and "license" not in line
+
+
+async def test_release_never_frees_an_air_gapped_seat(world: World) -> None:
+    key, lic = await world.add_license(seats=1, max_offline_days=30)
+    req = parse_activation_request(activation_request(key, "viewer", "lab-pc-000001"))
+    activator = Activator(world.store, world.client.app[KEYRING], world.pepper, "licmon")
+    await activator.issue(req, 10)
+    released = await world.client.post(
+        "/v1/release", json={"key": key, "product": "viewer", "machine": "lab-pc-000001"}
+    )
+    assert released.status == 200
+    assert (await world.store.license_usage(lic.id)).offline == 1
+    status, answer = await world.checkin(key, "desktop-0002")
+    assert status == 403 and answer["reason"] == "seats_exhausted"
