@@ -283,7 +283,14 @@ class SnapshotCollector(Collector):
         full = _product_family(
             "licmon_licenses_full", "Active licenses with every seat taken, by product."
         )
+        held = GaugeMetricFamily(
+            "licmon_seats_away",
+            "Seats of in_use borrowed or activated offline, by product and kind.",
+            labels=["product", "kind"],
+        )
         for row in gauges.products:
+            held.add_metric([word(row.product), "borrowed"], row.borrowed)
+            held.add_metric([word(row.product), "offline"], row.offline)
             in_use.add_metric([word(row.product)], row.in_use)
             licensed.add_metric([word(row.product)], row.licensed)
             full.add_metric([word(row.product)], row.full_licenses)
@@ -295,7 +302,7 @@ class SnapshotCollector(Collector):
             "When the database-backed gauges were last refreshed (Unix time).",
             at,
         )
-        return [in_use, licensed, full, size, stamp]
+        return [in_use, licensed, full, held, size, stamp]
 
 
 def _product_family(name: str, documentation: str) -> GaugeMetricFamily:

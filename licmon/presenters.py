@@ -36,9 +36,14 @@ def license_view(lic: License, usage: LicenseUsage | None = None) -> dict[str, A
         "lease_seconds": terms.lease_seconds,
         "grace_seconds": terms.grace_seconds,
         "entitlements": list(terms.entitlements),
+        "max_borrow_days": terms.max_borrow_days,
+        "max_offline_days": terms.max_offline_days,
+        "locked_machines": sorted(terms.locked_machines),
         "created_at": iso_or_none(lic.created_at),
     }
     if usage is not None:
         view["seats_in_use"] = usage.seats_in_use
+        view["seats_borrowed"] = usage.borrowed
+        view["seats_offline"] = usage.offline
         view["machines_seen"] = usage.machines
     return view

@@ -3,6 +3,7 @@
 import click
 
 from licmon import __version__
+from licmon.cli.activation_cmd import activation
 from licmon.cli.catalog import license_group, org, product
 from licmon.cli.client_cmd import checkin
 from licmon.cli.common import LicmonGroup
@@ -33,6 +34,7 @@ for command in (retention, dsr, hold, audit):
 org_export_command(org)
 org.add_command(place)  # known places (issue 15)
 main.add_command(checkin)
+main.add_command(activation)  # air-gapped licenses (issue 14)
 main.add_command(demo)
 main.add_command(healthcheck)
 for command in (flags, geoip, simulate):  # abuse detection (issue 5)

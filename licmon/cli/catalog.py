@@ -18,7 +18,7 @@ from licmon.cli.common import (
 from licmon.datadir import open_data_dir
 from licmon.domain import license_keys
 from licmon.domain.models import IpPrecision, LicenseStatus, LicenseTerms
-from licmon.domain.validation import PRODUCT_RE
+from licmon.domain.validation import MACHINE_RE, PRODUCT_RE
 from licmon.errors import BadRequest
 from licmon.presenters import license_view, org_view, product_view
 from licmon.store.base import Store
@@ -164,6 +164,26 @@ def license_group() -> None:
     "--grace-seconds", type=click.IntRange(0, 90 * 86400), default=3 * 86400, show_default=True
 )
 @click.option("--entitlement", "entitlements", multiple=True, help="Feature name; repeatable.")
+@click.option(
+    "--max-borrow-days",
+    type=click.IntRange(0, 3650),
+    default=0,
+    show_default=True,
+    help="Longest seat borrow (POST /v1/borrow); 0: no borrowing.",
+)
+@click.option(
+    "--max-offline-days",
+    type=click.IntRange(0, 3650),
+    default=0,
+    show_default=True,
+    help="Longest air-gapped activation (licmon activation issue); 0: none.",
+)
+@click.option(
+    "--node-locked",
+    is_flag=True,
+    help="Serve only the --machine ids given; any other machine: machine_not_allowed.",
+)
+@click.option("--machine", "machines", multiple=True, help="A locked machine id; repeatable.")
 @settings_options
 @json_option
 def license_add(
@@ -177,6 +197,10 @@ def license_add(
     lease_seconds: int,
     grace_seconds: int,
     entitlements: tuple[str, ...],
+    max_borrow_days: int,
+    max_offline_days: int,
+    node_locked: bool,
+    machines: tuple[str, ...],
     config_file: Path | None,
     data_dir: Path | None,
     as_json: bool,
@@ -191,6 +215,9 @@ def license_add(
         lease_seconds=lease_seconds,
         grace_seconds=grace_seconds,
         entitlements=tuple(entitlements),
+        max_borrow_days=max_borrow_days,
+        max_offline_days=max_offline_days,
+        locked_machines=_locked(node_locked, machines),
     )
     settings = make_settings(config_file, data_dir=data_dir)
     key = license_keys.generate()
@@ -286,6 +313,14 @@ _status_command("resume", LicenseStatus.ACTIVE, "Make a suspended license active
 def _check_pattern(value: str, pattern: str, what: str) -> None:
     if not re.fullmatch(pattern, value):
         raise BadRequest(f"'{value[:40]}' is not {what}.")
+
+
+def _locked(node_locked: bool, machines: tuple[str, ...]) -> frozenset[str]:
+    if node_locked != bool(machines):
+        raise BadRequest("--node-locked needs at least one --machine, and --machine needs it.")
+    for machine in machines:
+        _check_pattern(machine, MACHINE_RE.pattern, "a machine id (8-128 printable characters)")
+    return frozenset(machines)
 
 
 def _countries(text: str) -> frozenset[str]:

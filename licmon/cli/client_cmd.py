@@ -43,6 +43,12 @@ class NotLicensed(LicmonError):
 )
 @click.option("--timeout", type=click.FloatRange(0.1, 300), default=10.0, show_default=True)
 @click.option("--release", is_flag=True, help="Give the seat back right after checking in.")
+@click.option(
+    "--borrow",
+    "borrow_days",
+    type=click.IntRange(1, 3650),
+    help="Borrow the seat for DAYS (the license's max_borrow_days at most).",
+)
 @json_option
 def checkin(
     server: str,
@@ -53,6 +59,7 @@ def checkin(
     state_dir: Path | None,
     timeout: float,
     release: bool,
+    borrow_days: int | None,
     as_json: bool,
 ) -> None:
     """Check in once and print the verified lease's claims (exit 1 when not licensed)."""
@@ -61,11 +68,11 @@ def checkin(
         key,
         product,
         machine=machine,
-        trusted_keys=_trusted(trust_file),
+        trusted_keys=trusted_keys(trust_file),
         state_dir=state_dir,
         timing=Timing(timeout=timeout, attempts=2, max_wait=timeout),
     )
-    status = asyncio.run(_check_in(client, release))
+    status = asyncio.run(_check_in(client, release, borrow_days))
     if not status.licensed or status.lease is None:
         raise NotLicensed(status.message)
     claims = dict(status.lease.claims)
@@ -74,16 +81,19 @@ def checkin(
         click.echo(status.message, err=True)
 
 
-async def _check_in(client: AsyncLicenseClient, release: bool) -> Status:
+async def _check_in(client: AsyncLicenseClient, release: bool, borrow: int | None) -> Status:
     try:
-        return await client.checkin()
+        return await (client.checkin() if borrow is None else client.borrow(borrow))
     finally:
         await client.close(release=release)
 
 
-def _trusted(path: Path | None) -> TrustedKeys | None:
-    if path is None:
-        return None
+def trusted_keys(path: Path | None) -> TrustedKeys | None:
+    return None if path is None else load_trust(path)
+
+
+def load_trust(path: Path) -> TrustedKeys:
+    """--trust FILE: a JWKS or a PEM public key, or one plain line saying why not."""
     try:
         return TrustedKeys.from_file(path)
     except OSError as exc:

@@ -107,6 +107,7 @@ class AsyncLicenseClient:
         self._closed = False
         self._lock = asyncio.Lock()
         self._heartbeat: asyncio.Task[None] | None = None
+        self._borrow_days: int | None = None
 
     # -- what the program asks
     @property
@@ -144,6 +145,17 @@ class AsyncLicenseClient:
             await self._sleep(delay)
             status = await self._attempt()
         return status
+
+    async def borrow(self, days: int) -> Status:
+        """Take the seat for ``days`` (within the license's max_borrow_days): the lease then
+        needs no heartbeat until it ends. ``release()`` returns it early."""
+        if not isinstance(days, int) or not 1 <= days <= 3650:
+            raise ClientError("Borrow for 1-3650 whole days.")
+        self._borrow_days = days
+        try:
+            return await self.checkin()
+        finally:
+            self._borrow_days = None
 
     async def release(self) -> bool:
         """Give the seat back. False when the server cannot be reached: the seat then frees
@@ -204,7 +216,8 @@ class AsyncLicenseClient:
             self._trouble = None
             try:
                 keys = await self._trusted_keys()
-                answer = await self._transport.checkin(self._request(nonce))
+                path = "/v1/checkin" if self._borrow_days is None else "/v1/borrow"
+                answer = await self._transport.checkin(self._request(nonce), path)
                 return self._set(self._judge(answer, keys, nonce))
             except ServerTrouble as trouble:
                 self._trouble = trouble
@@ -234,6 +247,8 @@ class AsyncLicenseClient:
         }
         if self._app_version:
             body["app_version"] = self._app_version
+        if self._borrow_days is not None:
+            body["days"] = self._borrow_days
         return body
 
     def _expected(self, nonce: str | None) -> Expected:

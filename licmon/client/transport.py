@@ -95,8 +95,8 @@ class Transport:
         self._session = session
         self._owns_session = session is None
 
-    async def checkin(self, body: Mapping[str, Any]) -> Grant | Denial:
-        status, answer = await self._call("POST", "/v1/checkin", body)
+    async def checkin(self, body: Mapping[str, Any], path: str = "/v1/checkin") -> Grant | Denial:
+        status, answer = await self._call("POST", path, body)
         if status == 200 and answer.get("status") == "granted":
             lease = answer.get("lease")
             if isinstance(lease, str) and lease:

@@ -15,10 +15,12 @@ from licmon.domain.models import (
     LicenseStatus,
     Outcome,
     ReleaseRequest,
+    SeatKind,
     SeatResult,
     SeatState,
 )
 from licmon.domain.network import IPAddress, apply_precision
+from licmon.domain.offline import borrow_allowed, held_until
 from licmon.domain.precision import reduce_geo
 from licmon.domain.purposes import CHECKIN, DAY, retention_deadline
 
@@ -35,6 +37,8 @@ DENIAL_MESSAGES = {
     DenyReason.PRODUCT_MISMATCH: "This license is for another product.",
     DenyReason.TERRITORY: "This license may not be used in this country.",
     DenyReason.NOT_YET_VALID: "This license is not valid yet.",
+    DenyReason.MACHINE_NOT_ALLOWED: "This license is locked to other machines.",
+    DenyReason.BORROW_NOT_ALLOWED: "This license does not allow borrowing a seat for so long.",
 }
 
 
@@ -118,15 +122,37 @@ def connection_record(lic: License, address: IPAddress, geo: GeoInfo, now: int) 
 def checkin_command(
     lic: License, req: CheckinRequest, address: IPAddress, geo: GeoInfo, now: int
 ) -> CheckinCommand:
+    borrowing = req.borrow_days is not None
     return CheckinCommand(
         license=lic,
         machine=req.machine,
         now=now,
-        lease_expires=lease_end(lic, now),
+        lease_expires=seat_end(lic, req, now),
         connection=connection_record(lic, address, geo, now),
-        denial=license_denial(lic, req.product, now, geo.country),
+        denial=license_denial(lic, req.product, now, geo.country)
+        or machine_denial(lic, req.machine)
+        or borrow_denial(lic, req),
         client_address=str(address),
+        kind=SeatKind.BORROWED if borrowing else SeatKind.ONLINE,
     )
+
+
+def machine_denial(lic: License, machine: str) -> DenyReason | None:
+    """A node-locked license serves only its machines (a set lookup, whatever its size)."""
+    locked = lic.terms.locked_machines
+    return DenyReason.MACHINE_NOT_ALLOWED if locked and machine not in locked else None
+
+
+def borrow_denial(lic: License, req: CheckinRequest) -> DenyReason | None:
+    days = req.borrow_days
+    return None if days is None or borrow_allowed(lic, days) else DenyReason.BORROW_NOT_ALLOWED
+
+
+def seat_end(lic: License, req: CheckinRequest, now: int) -> int:
+    """A heartbeat's lease, or a borrowed seat's ``days`` ahead."""
+    if req.borrow_days is None:
+        return lease_end(lic, now)
+    return held_until(lic, now, req.borrow_days)
 
 
 def lease_claims(
@@ -139,9 +165,10 @@ def lease_claims(
         "machine": req.machine,
         "nonce": req.nonce,
         "iat": now,
-        "exp": lease_end(lic, now),
-        "grace_until": grace_end(lic, now),
+        "exp": seat_end(lic, req, now),
+        "grace_until": max(grace_end(lic, now), seat_end(lic, req, now)),
         "seats": lic.terms.seats,
         "seats_in_use": seats_in_use,
         "entitlements": list(lic.terms.entitlements),
+        **({"borrowed": True} if req.borrow_days is not None else {}),
     }

@@ -32,6 +32,16 @@ class DenyReason(StrEnum):
     PRODUCT_MISMATCH = "product_mismatch"
     TERRITORY = "territory"
     NOT_YET_VALID = "not_yet_valid"
+    BORROW_NOT_ALLOWED = "borrow_not_allowed"
+    MACHINE_NOT_ALLOWED = "machine_not_allowed"
+
+
+class SeatKind(StrEnum):
+    """How a seat is held: renewed by heartbeats, borrowed for days, or activated offline."""
+
+    ONLINE = "online"
+    BORROWED = "borrowed"
+    OFFLINE = "offline"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +72,9 @@ class LicenseTerms:
     lease_seconds: int = 1800
     grace_seconds: int = 3 * 86400
     entitlements: tuple[str, ...] = ()
+    max_borrow_days: int = 0  # 0: no borrowing
+    max_offline_days: int = 0  # 0: no air-gapped activation
+    locked_machines: frozenset[str] = frozenset()  # node-locked: only these machines
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +95,7 @@ class CheckinRequest:
     nonce: str
     client_time: int | None = None
     app_version: str | None = None
+    borrow_days: int | None = None  # POST /v1/borrow: hold the seat this many days
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +145,7 @@ class CheckinCommand:
     connection: ConnectionRecord
     denial: DenyReason | None = None
     client_address: str = ""  # matched against restriction markers only, never stored
+    kind: SeatKind = SeatKind.ONLINE
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from licmon.domain.models import (
     Product,
     SeatResult,
 )
+from licmon.domain.offline import ActivationGrant, ActivationRequest
 from licmon.domain.subjects import Subject
 from licmon.store.flags_base import FlagStore
 from licmon.store.listing_base import ListingStore
@@ -33,6 +34,8 @@ class CatalogSnapshot:
 class LicenseUsage:
     seats_in_use: int
     machines: int
+    borrowed: int = 0  # of seats_in_use: borrowed for days
+    offline: int = 0  # of seats_in_use: held by air-gapped activations
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,8 @@ class ProductSeats:
     licensed: int
     in_use: int
     full_licenses: int
+    borrowed: int = 0  # of in_use
+    offline: int = 0  # of in_use
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +82,25 @@ class Store(StaffStore, FlagStore, ListingStore, abc.ABC):
 
     @abc.abstractmethod
     async def release(self, license_id: int, machine: str) -> bool: ...
+
+    # -- air-gapped activations (licmon.domain.offline)
+    @abc.abstractmethod
+    async def issue_activation(
+        self,
+        key_hash: bytes,
+        req: ActivationRequest,
+        days: int,
+        make_token: Callable[[License, ActivationGrant], str],
+        *,
+        actor: str = SYSTEM_ACTOR,
+    ) -> ActivationGrant:
+        """Hold a seat offline for ``days``, audited, and sign its license file in one step."""
+
+    @abc.abstractmethod
+    async def return_activation(
+        self, activation_id: int, secret: str, *, actor: str = SYSTEM_ACTOR
+    ) -> int:
+        """Free an air-gapped seat with its return code; the license id."""
 
     @abc.abstractmethod
     async def load_catalog(self) -> CatalogSnapshot: ...

@@ -238,5 +238,37 @@ def m013_usage_refusals(db: Database) -> None:
     db.execute("ALTER TABLE usage_hourly ADD COLUMN refusals INTEGER NOT NULL DEFAULT 0")
 
 
+LICENSE_MODELS_SCHEMA = (
+    "ALTER TABLE licenses ADD COLUMN max_borrow_days INTEGER NOT NULL DEFAULT 0 "
+    "CHECK (max_borrow_days BETWEEN 0 AND 3650)",
+    "ALTER TABLE licenses ADD COLUMN max_offline_days INTEGER NOT NULL DEFAULT 0 "
+    "CHECK (max_offline_days BETWEEN 0 AND 3650)",
+    "ALTER TABLE licenses ADD COLUMN locked_machines TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE seats ADD COLUMN kind TEXT NOT NULL DEFAULT 'online' "
+    "CHECK (kind IN ('online', 'borrowed', 'offline'))",
+    # Air-gapped activations: the answered request's nonce (answered once), the seat's end,
+    # and a hash of the return code; never the key, never the license file itself.
+    """CREATE TABLE activations (
+        id INTEGER PRIMARY KEY,
+        license_id INTEGER NOT NULL REFERENCES licenses(id) ON DELETE CASCADE,
+        machine_id INTEGER NOT NULL REFERENCES machines(id) ON DELETE CASCADE,
+        nonce TEXT NOT NULL,
+        issued_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        return_hash TEXT NOT NULL,
+        returned_at INTEGER,
+        UNIQUE (license_id, nonce)
+    )""",
+    "CREATE INDEX activations_machine ON activations(machine_id)",
+)
+
+
+@migrations()
+def m011_license_models(db: Database) -> None:
+    """Borrowed and air-gapped seats: limits per license, a kind per seat, activations."""
+    for statement in LICENSE_MODELS_SCHEMA:
+        db.execute(statement)
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)

@@ -18,10 +18,13 @@ from licmon.domain.models import (
     LicenseTerms,
     Org,
     Product,
+    SeatKind,
     SeatResult,
 )
+from licmon.domain.offline import ActivationGrant, ActivationRequest
 from licmon.errors import ConfigError, Unavailable
 from licmon.store import migrations, sqlite_gauges
+from licmon.store import sqlite_activations as activations
 from licmon.store import sqlite_catalog as catalog
 from licmon.store import sqlite_seats as seats
 from licmon.store.base import CatalogSnapshot, LicenseUsage, Store, StoreGauges, WriterHealth
@@ -154,6 +157,40 @@ class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, SqliteListing, Store)
             partial(seats.apply_release, license_id=license_id, machine=machine)
         )
 
+    async def issue_activation(
+        self,
+        key_hash: bytes,
+        req: ActivationRequest,
+        days: int,
+        make_token: Callable[[License, ActivationGrant], str],
+        *,
+        actor: str = SYSTEM_ACTOR,
+    ) -> ActivationGrant:
+        return await self._write(
+            partial(
+                activations.issue,
+                key_hash=key_hash,
+                req=req,
+                days=days,
+                now=self._now(),
+                make_token=make_token,
+                actor=actor,
+            )
+        )
+
+    async def return_activation(
+        self, activation_id: int, secret: str, *, actor: str = SYSTEM_ACTOR
+    ) -> int:
+        return await self._write(
+            partial(
+                activations.give_back,
+                activation_id=activation_id,
+                secret=secret,
+                now=self._now(),
+                actor=actor,
+            )
+        )
+
     async def load_catalog(self) -> CatalogSnapshot:
         version, licenses = await self._read(catalog.load_catalog)
         return CatalogSnapshot(version, licenses)
@@ -282,4 +319,10 @@ def _usage(conn: sqlite3.Connection, license_id: int, now: int) -> LicenseUsage:
     (machines,) = conn.execute(
         "SELECT count(*) FROM machines WHERE license_id = ?", (license_id,)
     ).fetchone()
-    return LicenseUsage(seats.seats_in_use(conn, license_id, now), int(machines))
+    kinds = seats.seats_by_kind(conn, license_id, now)
+    return LicenseUsage(
+        sum(kinds.values()),
+        int(machines),
+        kinds.get(SeatKind.BORROWED, 0),
+        kinds.get(SeatKind.OFFLINE, 0),
+    )

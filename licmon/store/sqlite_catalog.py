@@ -174,6 +174,11 @@ def license_by_id(conn: sqlite3.Connection, license_id: int) -> License:
     return _license(rows[0])
 
 
+def license_by_key_hash(conn: sqlite3.Connection, key_hash: bytes) -> License | None:
+    rows = _query(conn, LICENSE_SELECT + " WHERE l.key_hash = ?", [key_hash])
+    return _license(rows[0]) if rows else None
+
+
 def list_licenses(conn: sqlite3.Connection, org: str | None = None) -> list[License]:
     if org is None:
         rows = _query(conn, LICENSE_SELECT + " ORDER BY l.id", [])
@@ -235,6 +240,9 @@ def _terms_row(terms: LicenseTerms) -> dict[str, Any]:
         "lease_seconds": terms.lease_seconds,
         "grace_seconds": terms.grace_seconds,
         "entitlements": json.dumps(list(terms.entitlements)),
+        "max_borrow_days": terms.max_borrow_days,
+        "max_offline_days": terms.max_offline_days,
+        "locked_machines": json.dumps(sorted(terms.locked_machines)),
     }
 
 
@@ -249,6 +257,9 @@ def _license(row: Mapping[str, Any]) -> License:
         lease_seconds=row["lease_seconds"],
         grace_seconds=row["grace_seconds"],
         entitlements=tuple(json.loads(row["entitlements"])),
+        max_borrow_days=row["max_borrow_days"],
+        max_offline_days=row["max_offline_days"],
+        locked_machines=frozenset(json.loads(row["locked_machines"])),
     )
     return License(
         id=row["id"],

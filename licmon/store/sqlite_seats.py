@@ -9,7 +9,9 @@ from licmon.domain.models import (
     ConnectionRecord,
     DenyReason,
     GeoInfo,
+    License,
     Outcome,
+    SeatKind,
     SeatResult,
     SeatState,
 )
@@ -29,12 +31,17 @@ SEAT_STATE = """
 SELECT count(*), coalesce(max(machine_id = ?), 0) FROM seats
 WHERE license_id = ? AND expires_at > ?"""
 
+# A borrowed or offline seat is never shortened by a heartbeat of the same machine.
 UPSERT_SEAT = """
-INSERT INTO seats (license_id, machine_id, granted_at, expires_at) VALUES (?, ?, ?, ?)
+INSERT INTO seats (license_id, machine_id, granted_at, expires_at, kind) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (license_id, machine_id) DO UPDATE SET
     granted_at = CASE WHEN seats.expires_at > excluded.granted_at
                       THEN seats.granted_at ELSE excluded.granted_at END,
-    expires_at = excluded.expires_at"""
+    kind = CASE WHEN seats.kind != 'online' AND seats.expires_at > excluded.expires_at
+                THEN seats.kind ELSE excluded.kind END,
+    expires_at = CASE WHEN seats.kind != 'online'
+                      THEN max(seats.expires_at, excluded.expires_at)
+                      ELSE excluded.expires_at END"""
 
 UPSERT_CONNECTION = """
 INSERT INTO connections (license_id, machine_id, day, address, precision, country, city,
@@ -56,18 +63,17 @@ INSERT INTO usage_hourly (license_id, hour, refusals) VALUES (?, ? - ? % {HOUR},
 ON CONFLICT (license_id, hour) DO UPDATE SET refusals = refusals + 1"""
 
 CAP_SEATS = """
-UPDATE seats SET expires_at = ? WHERE license_id = ? AND expires_at > ?"""
+UPDATE seats SET expires_at = ? WHERE license_id = ? AND expires_at > ? AND kind = 'online'"""
 
+# An air-gapped seat is given back only with its return code, never by /v1/release.
 RELEASE = """
-DELETE FROM seats WHERE license_id = ? AND machine_id =
+DELETE FROM seats WHERE license_id = ? AND kind != 'offline' AND machine_id =
     (SELECT id FROM machines WHERE license_id = ? AND fingerprint = ?)"""
 
 
 def apply_checkin(conn: sqlite3.Connection, cmd: CheckinCommand) -> SeatResult:
     lic_id = cmd.license.id
-    (machine_id,) = conn.execute(
-        UPSERT_MACHINE, (lic_id, cmd.machine, cmd.now, cmd.now, machine_deadline(cmd))
-    ).fetchone()
+    machine_id = upsert_machine(conn, lic_id, cmd.machine, cmd.now, machine_deadline(cmd))
     restricted = restriction_sql.covers_checkin(
         conn, lic_id, cmd.license.org.id, cmd.machine, cmd.client_address
     )
@@ -75,10 +81,7 @@ def apply_checkin(conn: sqlite3.Connection, cmd: CheckinCommand) -> SeatResult:
         result = SeatResult(Outcome.DENIED, 0, cmd.denial)
     else:
         _cap_seats(conn, cmd)
-        in_use, holds = conn.execute(SEAT_STATE, (machine_id, lic_id, cmd.now)).fetchone()
-        result = decide_seat(cmd.license, SeatState(bool(holds), in_use))
-    if result.outcome is not Outcome.DENIED:
-        conn.execute(UPSERT_SEAT, (lic_id, machine_id, cmd.now, cmd.lease_expires))
+        result = take_seat(conn, cmd.license, machine_id, cmd.now, cmd.lease_expires, cmd.kind)
     _count_hourly(conn, lic_id, cmd.now, result)
     _log_connection(
         conn, cmd, machine_id, denied=result.outcome is Outcome.DENIED, restricted=restricted
@@ -104,6 +107,27 @@ def _cap_seats(conn: sqlite3.Connection, cmd: CheckinCommand) -> None:
     ahead end one lease from now, not at their future expiry (an index range, mostly empty)."""
     cap = cmd.now + cmd.license.terms.lease_seconds
     conn.execute(CAP_SEATS, (cap, cmd.license.id, cap))
+
+
+def upsert_machine(
+    conn: sqlite3.Connection, license_id: int, machine: str, now: int, deadline: int
+) -> int:
+    """The machine's row id; ``deadline``: when retention may erase it."""
+    (machine_id,) = conn.execute(
+        UPSERT_MACHINE, (license_id, machine, now, now, deadline)
+    ).fetchone()
+    return int(machine_id)
+
+
+def take_seat(
+    conn: sqlite3.Connection, lic: License, machine_id: int, now: int, expires: int, kind: SeatKind
+) -> SeatResult:
+    """Renew the machine's seat or take a free one until ``expires``; refused when full."""
+    in_use, holds = conn.execute(SEAT_STATE, (machine_id, lic.id, now)).fetchone()
+    result = decide_seat(lic, SeatState(bool(holds), in_use))
+    if result.outcome is not Outcome.DENIED:
+        conn.execute(UPSERT_SEAT, (lic.id, machine_id, now, expires, kind.value))
+    return result
 
 
 def _log_connection(
@@ -164,3 +188,11 @@ def seats_in_use(conn: sqlite3.Connection, license_id: int, now: int) -> int:
         "SELECT count(*) FROM seats WHERE license_id = ? AND expires_at > ?", (license_id, now)
     ).fetchone()
     return int(count)
+
+
+def seats_by_kind(conn: sqlite3.Connection, license_id: int, now: int) -> dict[SeatKind, int]:
+    rows = conn.execute(
+        "SELECT kind, count(*) FROM seats WHERE license_id = ? AND expires_at > ? GROUP BY kind",
+        (license_id, now),
+    ).fetchall()
+    return {SeatKind(kind): int(count) for kind, count in rows}

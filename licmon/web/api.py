@@ -3,7 +3,8 @@
 from aiohttp import web
 
 from licmon.domain.checkin import DENIAL_MESSAGES, parse_checkin, parse_release
-from licmon.domain.models import CheckinOutcome, Outcome
+from licmon.domain.models import CheckinOutcome, CheckinRequest, Outcome
+from licmon.domain.offline import parse_borrow
 from licmon.keys import SERVICE
 from licmon.timetext import iso
 from licmon.web.addresses import client_address
@@ -14,7 +15,16 @@ routes = web.RouteTableDef()
 
 @routes.post("/v1/checkin")
 async def checkin(request: web.Request) -> web.Response:
-    req = parse_checkin(await read_json(request))
+    return await _grant(request, parse_checkin(await read_json(request)))
+
+
+@routes.post("/v1/borrow")
+async def borrow(request: web.Request) -> web.Response:
+    """A seat held ``days`` ahead (within the license's max_borrow_days); /v1/release returns it."""
+    return await _grant(request, parse_borrow(await read_json(request)))
+
+
+async def _grant(request: web.Request, req: CheckinRequest) -> web.Response:
     outcome = await request.app[SERVICE].checkin(req, client_address(request))
     if outcome.lease is None:
         return denial(outcome)

@@ -38,6 +38,15 @@ _CHECKIN = {
         "app_version": {"type": "string", "maxLength": 64},
     },
 }
+_BORROW = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["key", "product", "machine", "nonce", "days"],
+    "properties": {
+        **_CHECKIN["properties"],  # type: ignore[dict-item]
+        "days": {"type": "integer", "minimum": 1, "maximum": 3650},
+    },
+}
 _RELEASE = {
     "type": "object",
     "additionalProperties": False,
@@ -99,6 +108,11 @@ OPENAPI: dict[str, Any] = {
             "Check in: take or renew a seat and get a signed lease",
             _CHECKIN,
             _json(_GRANTED, "granted"),
+        ),
+        "/v1/borrow": _post(
+            "Borrow a seat for days (within max_borrow_days); return it with /v1/release",
+            _BORROW,
+            _json(_GRANTED, "granted; the lease's exp is days ahead"),
         ),
         "/v1/release": _post(
             "Release the machine's seat",

@@ -74,6 +74,8 @@ async def license_detail(request: web.Request) -> web.StreamResponse:
             "status": lic.status.value,
             "seats": lic.terms.seats,
             "seats_in_use": usage.seats_in_use,
+            "seats_borrowed": usage.borrowed,
+            "seats_offline": usage.offline,
             "machines": usage.machines,
         }
     )
