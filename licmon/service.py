@@ -17,6 +17,7 @@ from licmon.domain.models import (
     CheckinOutcome,
     CheckinRequest,
     DenyReason,
+    License,
     Outcome,
     ReleaseRequest,
 )
@@ -54,11 +55,10 @@ class CheckinService:
         return outcome
 
     async def _checkin(self, req: CheckinRequest, address: IPAddress) -> CheckinOutcome:
-        lic = self.index.find(req.key)
+        lic = self._find(req.key)
         if lic is None:
             await self._invalid_key(address, req.machine, req.key)
             return CheckinOutcome(Outcome.INVALID_KEY)
-        REQUEST_PRECISION.set(lic.org.ip_precision)
         now = int(self.clock())
         geo = self.geo.lookup(address)
         result = await self.store.checkin(checkin_command(lic, req, address, geo, now))
@@ -85,9 +85,7 @@ class CheckinService:
     ) -> CheckinOutcome:
         if address is not None:
             self._throttle(address, req.machine)
-        lic = self.index.find(req.key)
-        if lic is not None:
-            REQUEST_PRECISION.set(lic.org.ip_precision)
+        lic = self._find(req.key)
         if lic is None:
             await self._invalid_key(address, req.machine, req.key)
             outcome = CheckinOutcome(Outcome.INVALID_KEY)
@@ -98,6 +96,13 @@ class CheckinService:
             outcome = CheckinOutcome(Outcome.RELEASED, lic)
         self.metrics.releases.labels(outcome.outcome.value).inc()
         return outcome
+
+    def _find(self, key: str) -> License | None:
+        """The key's license; the request's log line then keeps its organization's precision."""
+        lic = self.index.find(key)
+        if lic is not None:
+            REQUEST_PRECISION.set(lic.org.ip_precision)
+        return lic
 
     def _throttle(self, address: IPAddress, machine: str) -> None:
         """Key guessing: a throttled caller's key is not even looked at (429)."""
