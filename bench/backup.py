@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from licmon.store import backup, sealed_file
-from licmon.store.sqlite import prepare_database
+from licmon.store import sealed_file
+from licmon.store.sqlite import backup, prepare_database
 
 
 def build(path: Path, megabytes: int) -> None:

@@ -23,9 +23,9 @@ from licmon.domain.audit import AuditEntry
 from licmon.domain.checkpoints import RESTORE, Checkpoint
 from licmon.keys import STORE
 from licmon.store.audit_seal import AuditSeal
-from licmon.store.backup import BadBackup
 from licmon.store.base import Store
 from licmon.store.sqlite import SqliteStore
+from licmon.store.sqlite.backup import BadBackup
 
 
 @dataclass

@@ -25,9 +25,9 @@ from licmon.errors import ConfigError, NotFound
 from licmon.restoring import RestorePreparation
 from licmon.secretfile import secret_bytes
 from licmon.serverlock import ensure_not_serving
-from licmon.store import backup as backups
 from licmon.store.audit_seal import AuditSeal
 from licmon.store.base import Store
+from licmon.store.sqlite import backup as backups
 
 BACKUP_KEY_NAME = "backup.key"
 DAY = 86400

@@ -15,7 +15,7 @@ import pytest
 from licmon.config import Settings
 from licmon.datadir import DataDir
 from licmon.domain.models import IpPrecision
-from licmon.store import faults
+from licmon.store.sqlite import faults
 from tests.conftest import World, checkin_body
 
 

@@ -13,8 +13,8 @@ import pytest
 from licmon.config import Settings
 from licmon.datadir import DataDir
 from licmon.domain.models import IpPrecision
-from licmon.store import sqlite as sqlite_store
-from licmon.store import wal as wal_module
+from licmon.store.sqlite import store as sqlite_store
+from licmon.store.sqlite import wal as wal_module
 from tests.conftest import World, checkin_body
 
 

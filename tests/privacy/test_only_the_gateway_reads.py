@@ -4,32 +4,32 @@ import ast
 import re
 from pathlib import Path
 
-from licmon.store.personal import PERSONAL_COLUMNS
+from licmon.store.sqlite.personal import PERSONAL_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "licmon"
 GATEWAY = {
-    "store/vault.py",
-    "store/dsr_sql.py",
-    "store/dsr_find.py",  # where a data subject appears, for its own request (purpose dsr)
-    "store/dsr_correct.py",  # rectification (purpose dsr): moved rows meet on their address
-    "store/org_data.py",
-    "store/retention_sql.py",
+    "store/sqlite/vault.py",
+    "store/sqlite/dsr_sql.py",
+    "store/sqlite/dsr_find.py",  # where a data subject appears, for its own request (purpose dsr)
+    "store/sqlite/dsr_correct.py",  # rectification (purpose dsr): moved rows meet on their address
+    "store/sqlite/org_data.py",
+    "store/sqlite/retention_sql.py",
     # restriction markers: an address marker is matched (never returned) at check-in
-    "store/restriction_sql.py",
+    "store/sqlite/restriction_sql.py",
     # finds erased subjects again after a restore (issue 19)
-    "store/ledger_sql.py",
+    "store/sqlite/ledger_sql.py",
 }
 INGEST = {
-    "store/sqlite_seats.py",  # writes the connection log: INSERT only
-    "store/login_sql.py",  # writes the staff login-attempt log (security.authn): INSERT only
+    "store/sqlite/seats.py",  # writes the connection log: INSERT only
+    "store/sqlite/login_sql.py",  # writes the staff login-attempt log (security.authn): INSERT only
     # raises abuse flags: evidence and source_network are written by one upsert (INSERT ...
     # ON CONFLICT DO UPDATE; its conflict target names source_network, hence the privilege).
     # Reading them back is the gateway's (vault.read_flag); an UPDATE here would fail this.
-    "store/flags_sql.py",
+    "store/sqlite/flags_sql.py",
 }
-SCHEMA = {"store/migrations.py"}
-PRIVILEGE_USERS = GATEWAY | INGEST | {"store/sqlite.py", "store/personal.py"}
+SCHEMA = {"store/sqlite/migrations.py"}
+PRIVILEGE_USERS = GATEWAY | INGEST | {"store/sqlite/store.py", "store/sqlite/personal.py"}
 SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE)\b")
 PERSONAL = sorted({column for columns in PERSONAL_COLUMNS.values() for column in columns})
 STAR = re.compile(r"SELECT\s+(?:DISTINCT\s+)?(?:\w+\.)?\*")
@@ -75,8 +75,8 @@ def test_no_module_outside_the_gateway_reads_personal_columns() -> None:
 def test_the_scanner_catches_a_stray_read() -> None:
     stray = 'rows = conn.execute("SELECT address, day FROM connections")\n'
     assert offences("web/console.py", stray) == ["web/console.py: SELECT names address"]
-    assert offences("store/sqlite_seats.py", stray)
-    assert offences("store/vault.py", stray) == []
+    assert offences("store/sqlite/seats.py", stray)
+    assert offences("store/sqlite/vault.py", stray) == []
     assert offences("web/x.py", "with privileged(conn): pass\n")
     assert offences("web/x.py", 'conn.execute("SELECT f.* FROM flags f")\n')
 

@@ -8,8 +8,7 @@ from licmon import retention
 from licmon.domain.models import IpPrecision
 from licmon.domain.purposes import DAY
 from licmon.metrics import Metrics
-from licmon.store import retention_sql
-from licmon.store.sqlite import connect
+from licmon.store.sqlite import connect, retention_sql
 from tests.conftest import START
 from tests.dbutil import execute, rows
 from tests.privacy.conftest import Proxied

@@ -7,8 +7,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from licmon.domain.audit import first_broken
 from licmon.domain.sessions import new_api_token, token_hash
-from licmon.store import audit_sql
-from licmon.store.sqlite import connect
+from licmon.store.sqlite import audit_sql, connect
 from tests.staff.conftest import PASSWORD, StaffWorld
 from tests.staff.test_login import db
 

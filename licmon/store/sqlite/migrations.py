@@ -1,0 +1,274 @@
+"""Schema migrations, each applied in the transaction that records it (sqlite-utils 4)."""
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from licmon.store.sqlite.abuse_schema import ABUSE_SCHEMA
+from licmon.store.sqlite.places_sql import SCHEMA as PLACES_SCHEMA
+from licmon.store.sqlite.restriction_schema import RESTRICTION_SCHEMA
+from licmon.store.sqlite.security_schema import SECURITY_SCHEMA
+from licmon.store.sqlite.staff_schema import STAFF_SCHEMA
+
+migrations = Migrations("licmon")
+
+CATALOG_TABLES = ("orgs", "products", "licenses")
+
+CORE_SCHEMA = (
+    """CREATE TABLE orgs (
+        id INTEGER PRIMARY KEY,
+        slug TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        ip_precision TEXT NOT NULL DEFAULT 'full'
+            CHECK (ip_precision IN ('full', 'network', 'none')),
+        retention_days INTEGER NOT NULL DEFAULT 60 CHECK (retention_days BETWEEN 1 AND 3650),
+        created_at INTEGER NOT NULL
+    )""",
+    """CREATE TABLE products (
+        id INTEGER PRIMARY KEY,
+        code TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    )""",
+    """CREATE TABLE licenses (
+        id INTEGER PRIMARY KEY,
+        org_id INTEGER NOT NULL REFERENCES orgs(id),
+        product_id INTEGER NOT NULL REFERENCES products(id),
+        key_hash BLOB NOT NULL UNIQUE,
+        seats INTEGER NOT NULL CHECK (seats >= 1),
+        max_machines INTEGER NOT NULL CHECK (max_machines >= 1),
+        valid_from INTEGER,
+        valid_until INTEGER,
+        status TEXT NOT NULL DEFAULT 'active'
+            CHECK (status IN ('active', 'suspended', 'revoked')),
+        allowed_countries TEXT NOT NULL DEFAULT '',
+        lease_seconds INTEGER NOT NULL CHECK (lease_seconds > 0),
+        grace_seconds INTEGER NOT NULL CHECK (grace_seconds >= 0),
+        entitlements TEXT NOT NULL DEFAULT '[]',
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    )""",
+    "CREATE INDEX licenses_org ON licenses(org_id)",
+    """CREATE TABLE machines (
+        id INTEGER PRIMARY KEY,
+        license_id INTEGER NOT NULL REFERENCES licenses(id),
+        fingerprint TEXT NOT NULL,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        UNIQUE (license_id, fingerprint)
+    )""",
+    """CREATE TABLE seats (
+        license_id INTEGER NOT NULL REFERENCES licenses(id),
+        machine_id INTEGER NOT NULL REFERENCES machines(id),
+        granted_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (license_id, machine_id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX seats_expiry ON seats(license_id, expires_at)",
+    # Personal data: address and everything derived from it carry purpose and deadline.
+    """CREATE TABLE connections (
+        id INTEGER PRIMARY KEY,
+        license_id INTEGER NOT NULL REFERENCES licenses(id),
+        machine_id INTEGER NOT NULL REFERENCES machines(id),
+        day TEXT NOT NULL,
+        address TEXT NOT NULL DEFAULT '',
+        precision TEXT NOT NULL CHECK (precision IN ('full', 'network', 'none')),
+        country TEXT,
+        city TEXT,
+        latitude REAL,
+        longitude REAL,
+        accuracy_km INTEGER,
+        asn INTEGER,
+        anonymizer TEXT,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        checkins INTEGER NOT NULL DEFAULT 0,
+        denials INTEGER NOT NULL DEFAULT 0,
+        purpose TEXT NOT NULL,
+        retain_until INTEGER NOT NULL,
+        restricted INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (license_id, machine_id, day, address)
+    )""",
+    "CREATE INDEX connections_deadline ON connections(retain_until)",
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+    "INSERT INTO meta (key, value) VALUES ('catalog_version', 0)",
+)
+
+
+def _catalog_triggers() -> list[str]:
+    """Any change to orgs, products or licenses bumps catalog_version: servers reload."""
+    bump = "UPDATE meta SET value = value + 1 WHERE key = 'catalog_version';"
+    return [
+        f"CREATE TRIGGER {table}_{event.lower()}_bumps_catalog AFTER {event} ON {table} "
+        f"BEGIN {bump} END"
+        for table in CATALOG_TABLES
+        for event in ("INSERT", "UPDATE", "DELETE")
+    ]
+
+
+@migrations()
+def m001_core(db: Database) -> None:
+    for statement in (*CORE_SCHEMA, *_catalog_triggers()):
+        db.execute(statement)
+
+
+PRIVACY_SCHEMA = (
+    # Append-only, hash-chained. Ids and counts only: never addresses, keys or tokens.
+    """CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        details TEXT NOT NULL DEFAULT '{}',
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL UNIQUE
+    )""",
+    "CREATE INDEX audit_target ON audit(target)",
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    """CREATE TABLE legal_holds (
+        id INTEGER PRIMARY KEY,
+        scope TEXT NOT NULL CHECK (scope IN ('org', 'license', 'machine')),
+        scope_id INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        citation TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        released_at INTEGER,
+        released_by TEXT
+    )""",
+    """CREATE TABLE retention_runs (
+        id INTEGER PRIMARY KEY,
+        actor TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        cutoff INTEGER NOT NULL,
+        reduced INTEGER NOT NULL DEFAULT 0,
+        folded INTEGER NOT NULL DEFAULT 0,
+        erased INTEGER NOT NULL DEFAULT 0,
+        held INTEGER NOT NULL DEFAULT 0,
+        violations INTEGER,
+        status TEXT NOT NULL DEFAULT 'running'
+    )""",
+    # Anonymous aggregates: no license, no organization, no address.
+    """CREATE TABLE usage_daily (
+        day TEXT NOT NULL,
+        product TEXT NOT NULL,
+        country TEXT NOT NULL DEFAULT '',
+        connections INTEGER NOT NULL DEFAULT 0,
+        checkins INTEGER NOT NULL DEFAULT 0,
+        denials INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (day, product, country)
+    ) WITHOUT ROWID""",
+    "ALTER TABLE connections ADD COLUMN erasure_requested_at INTEGER",
+    "CREATE INDEX connections_machine ON connections(machine_id)",
+    "CREATE INDEX connections_license_day ON connections(license_id, day)",
+)
+
+
+@migrations()
+def m002_privacy(db: Database) -> None:
+    for statement in PRIVACY_SCHEMA:
+        db.execute(statement)
+
+
+@migrations()
+def m003_abuse(db: Database) -> None:
+    """Abuse flags, deduplicated; their evidence is personal data with a deadline."""
+    for statement in ABUSE_SCHEMA:
+        db.execute(statement)
+
+
+@migrations()
+def m004_staff(db: Database) -> None:
+    """Staff console: accounts, sessions, login attempts, API tokens, hourly usage."""
+    for statement in STAFF_SCHEMA:
+        db.execute(statement)
+
+
+@migrations()
+def m005_org_policy_changes(db: Database) -> None:
+    """When an organization last changed its precision or retention: the retention job
+    re-applies the policy to stored rows only for organizations that changed it. And an
+    index that lets it find pending erasures without scanning the connection log."""
+    db.execute("ALTER TABLE orgs ADD COLUMN policy_changed_at INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        "CREATE INDEX connections_erasure ON connections(erasure_requested_at) "
+        "WHERE erasure_requested_at IS NOT NULL"
+    )
+
+
+@migrations()
+def m006_restrictions_and_machine_deadlines(db: Database) -> None:
+    """Restriction as a lasting marker on its subject (new rows inherit it), and a deadline
+    on every machine (its fingerprint and first/last seen are personal data)."""
+    for statement in RESTRICTION_SCHEMA:
+        db.execute(statement)
+
+
+@migrations()
+def m007_dsr_flags_erasure(db: Database) -> None:
+    """A flag whose erasure waits for a legal hold: restricted now, erased when it ends."""
+    db.execute("ALTER TABLE flags ADD COLUMN erasure_requested_at INTEGER")
+
+
+@migrations()
+def m009_security(db: Database) -> None:
+    """Known devices (login throttling that spares the owner), second factors, token
+    scopes. The new tables are keyed by user and go with the account (ON DELETE CASCADE)."""
+    for statement in SECURITY_SCHEMA:
+        db.execute(statement)
+
+
+@migrations()
+def m012_known_places(db: Database) -> None:
+    """An organization's declared networks (offices, VPN egresses), for the detectors."""
+    for statement in PLACES_SCHEMA:
+        db.execute(statement)
+
+
+@migrations()
+def m013_usage_refusals(db: Database) -> None:
+    """Check-ins refused for seats_exhausted, per license and hour: the abuse report's
+    over-demand signal and its chart (counts, no machine, no address)."""
+    db.execute("ALTER TABLE usage_hourly ADD COLUMN refusals INTEGER NOT NULL DEFAULT 0")
+
+
+LICENSE_MODELS_SCHEMA = (
+    "ALTER TABLE licenses ADD COLUMN max_borrow_days INTEGER NOT NULL DEFAULT 0 "
+    "CHECK (max_borrow_days BETWEEN 0 AND 3650)",
+    "ALTER TABLE licenses ADD COLUMN max_offline_days INTEGER NOT NULL DEFAULT 0 "
+    "CHECK (max_offline_days BETWEEN 0 AND 3650)",
+    "ALTER TABLE licenses ADD COLUMN locked_machines TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE seats ADD COLUMN kind TEXT NOT NULL DEFAULT 'online' "
+    "CHECK (kind IN ('online', 'borrowed', 'offline'))",
+    # Air-gapped activations: the answered request's nonce (answered once), the seat's end,
+    # and a hash of the return code; never the key, never the license file itself.
+    """CREATE TABLE activations (
+        id INTEGER PRIMARY KEY,
+        license_id INTEGER NOT NULL REFERENCES licenses(id) ON DELETE CASCADE,
+        machine_id INTEGER NOT NULL REFERENCES machines(id) ON DELETE CASCADE,
+        nonce TEXT NOT NULL,
+        issued_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        return_hash TEXT NOT NULL,
+        returned_at INTEGER,
+        UNIQUE (license_id, nonce)
+    )""",
+    "CREATE INDEX activations_machine ON activations(machine_id)",
+)
+
+
+@migrations()
+def m011_license_models(db: Database) -> None:
+    """Borrowed and air-gapped seats: limits per license, a kind per seat, activations."""
+    for statement in LICENSE_MODELS_SCHEMA:
+        db.execute(statement)
+
+
+def apply(db: Database) -> None:
+    migrations.apply(db)

@@ -1,0 +1,51 @@
+"""The store contract suite: every test here runs against every backend.
+
+A test asks for ``store`` (an opened Store on an empty database) or ``reopen`` (a function
+that opens another Store on the same database: a restart, or a second node). Tests speak
+the Store interface only; a behaviour one backend lacks fails here.
+"""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from licmon.store.base import Store
+from licmon.store.sqlite import SqliteStore
+from tests.conftest import FakeClock
+
+BACKENDS = ["sqlite"]  # issue 12 adds "postgres"
+
+Reopen = Callable[[], Awaitable[Store]]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def _sqlite_factory(tmp_path: Path, clock: FakeClock) -> Callable[[], Store]:
+    path = tmp_path / "licmon.db"
+    return lambda: SqliteStore(path, synchronous="NORMAL", clock=clock)
+
+
+@pytest.fixture
+async def reopen(backend: str, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Reopen]:
+    factories = {"sqlite": _sqlite_factory}
+    make = factories[backend](tmp_path, clock)
+    opened: list[Store] = []
+
+    async def open_one() -> Store:
+        store = make()
+        await store.open()
+        opened.append(store)
+        return store
+
+    yield open_one
+    for store in reversed(opened):
+        await store.close()
+
+
+@pytest.fixture
+async def store(reopen: Reopen) -> Store:
+    return await reopen()
