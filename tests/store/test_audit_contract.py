@@ -29,8 +29,7 @@ async def test_concurrent_appends_from_two_nodes_keep_one_verified_chain(
     other = await reopen()
     now = int(clock())
     before, _ = await store.audit_head()
-    first = await asyncio.gather(_append(store, "a", now), _append(other, "b", now))
-    assert first == [None, None]
+    await asyncio.gather(_append(store, "a", now), _append(other, "b", now))
     count, broken = await store.audit_verify()
     assert broken is None and count == before + 2 * PER_STORE
     assert await other.audit_head() == await store.audit_head()

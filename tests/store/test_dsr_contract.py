@@ -71,7 +71,9 @@ async def test_a_machine_moves_to_the_right_license_and_an_org_is_renamed(
     store: Store, clock: FakeClock
 ) -> None:
     lic = await licensed(store)
-    other = await store.add_license("acme", "viewer", LicenseTerms(seats=2, max_machines=10), b"o" * 32)
+    other = await store.add_license(
+        "acme", "viewer", LicenseTerms(seats=2, max_machines=10), b"o" * 32
+    )
     await check_in(store, lic, "machine-0001", "203.0.113.77", int(clock()))
     moved = await store.dsr_correct_machine(DSR_CTX, "machine-0001", lic.id, other.id)
     assert list(moved["tables"]["machines"]) == ["corrected"]

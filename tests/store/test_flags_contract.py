@@ -3,9 +3,9 @@ entry, and their evidence read only through the gateway."""
 
 import pytest
 
+from licmon.domain.access import Role
 from licmon.domain.detectors import FlagDraft, FlagKind, Severity
 from licmon.domain.flags import FlagRaise, FlagStatus
-from licmon.domain.access import Role
 from licmon.domain.models import LicenseStatus
 from licmon.errors import Conflict, Forbidden
 from licmon.store.base import Store

@@ -1,6 +1,7 @@
 """The purpose gateway: every read of personal data states a purpose, is refused when the
 role may not use it, and writes its audit entry in the same transaction."""
 
+import psycopg
 import pytest
 
 from licmon.domain.access import Role
@@ -58,3 +59,34 @@ async def test_the_detectors_history_is_a_gateway_read(store: Store, clock: Fake
     assert [(r["machine"], r["address"]) for r in rows] == [("machine-0001", "203.0.113.77")]
     [entry] = await store.audit_recent(5, "detectors")
     assert entry.entry.details["connections"] == 1
+
+
+async def test_the_normal_path_cannot_read_the_personal_columns(
+    store: Store, backend: str, clock: FakeClock
+) -> None:
+    lic = await licensed(store)
+    await check_in(store, lic, "machine-0001", "203.0.113.77", int(clock()))
+    select = "SELECT id, address FROM connections"
+    if backend == "sqlite":  # the authorizer reads them as NULL
+        rows = await store._read(lambda conn: conn.execute(select).fetchall())  # type: ignore[attr-defined]
+        assert [row[1] for row in rows] == [None]
+        return
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        await store._read(lambda conn: conn.execute(select).fetchall())  # type: ignore[attr-defined]
+    roles = store.roles  # type: ignore[attr-defined]
+    with psycopg.connect(store.url) as conn:  # type: ignore[attr-defined]
+        conn.execute(f'SET ROLE "{roles.app}"')
+        assert conn.execute("SELECT id, country FROM connections").fetchall() != []
+        for table, column in (
+            ("connections", "address"),
+            ("connections", "latitude"),
+            ("flags", "evidence"),
+            ("login_attempts", "address"),
+            ("restrictions", "address"),
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(f"SELECT {column} FROM {table}")
+            conn.rollback()
+            conn.execute(f'SET ROLE "{roles.app}"')
+        conn.execute(f'SET ROLE "{roles.gateway}"')
+        assert conn.execute("SELECT address FROM connections").fetchall() == [("203.0.113.77",)]

@@ -17,7 +17,9 @@ async def test_a_row_past_its_deadline_is_gone_and_a_held_one_stays(
 ) -> None:
     lic = await licensed(store, retention_days=30)
     await store.add_org("globex", "Globex", IpPrecision.FULL, 30)
-    held = await store.add_license("globex", "viewer", LicenseTerms(seats=2, max_machines=10), b"g" * 32)
+    held = await store.add_license(
+        "globex", "viewer", LicenseTerms(seats=2, max_machines=10), b"g" * 32
+    )
     now = int(clock())
     await check_in(store, lic, "machine-0001", "203.0.113.77", now)
     await check_in(store, held, "machine-0002", "198.51.100.9", now)
@@ -37,9 +39,7 @@ async def test_a_row_past_its_deadline_is_gone_and_a_held_one_stays(
     await store.release_hold(hold["id"], "user:2")
     after = await store.run_retention()
     assert after["folded"] == 1 and after["held"] == 0
-    assert [r["id"] for r in await store.retention_runs()] == [
-        after["id"], run["id"], early["id"]
-    ]
+    assert [r["id"] for r in await store.retention_runs()] == [after["id"], run["id"], early["id"]]
 
 
 async def test_a_coarser_precision_reaches_stored_rows_at_the_next_run(

@@ -31,9 +31,7 @@ async def test_accounts_are_added_changed_and_audited(store: Store, reopen: Reop
     ada = await store.add_user("ada", "argon-hash", ADMIN, None, actor="cli:root")
     with pytest.raises(Conflict):
         await store.add_user("ada", "other", ADMIN, None, actor="cli:root")
-    customer = await store.add_user(
-        "cy", "h", frozenset({Role.CUSTOMER}), "acme", actor="cli:root"
-    )
+    customer = await store.add_user("cy", "h", frozenset({Role.CUSTOMER}), "acme", actor="cli:root")
     assert customer.org_id is not None
     roles = await store.set_user_roles("ada", frozenset({Role.ANALYST}), None, actor="cli:root")
     assert roles.roles == frozenset({Role.ANALYST})

@@ -43,7 +43,7 @@ SELECT coalesce(c.country, '') AS country, count(DISTINCT c.machine_id) AS machi
 FROM connections c WHERE c.license_id = %(license)s AND c.day >= %(since_day)s
 GROUP BY 1 ORDER BY checkins DESC, country"""
 
-SAMPLE_SEATS = f"""
+SAMPLE_SEATS = """
 INSERT INTO usage_hourly AS u (license_id, hour, peak_seats)
 SELECT license_id, %(hour)s, count(*) FROM seats WHERE expires_at > %(now)s
 GROUP BY license_id
@@ -79,7 +79,9 @@ def machines(conn: Conn, license_id: int, now: int, limit: int = 500) -> list[di
 
 def countries(conn: Conn, license_id: int, since_day: str) -> list[dict[str, Any]]:
     rows = dicts(conn, COUNTRIES, {"license": license_id, "since_day": since_day})
-    return [{**row, "checkins": int(row["checkins"]), "denials": int(row["denials"])} for row in rows]
+    return [
+        {**row, "checkins": int(row["checkins"]), "denials": int(row["denials"])} for row in rows
+    ]
 
 
 def sample_seats(conn: Conn, now: int) -> int:

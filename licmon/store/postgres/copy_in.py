@@ -10,11 +10,11 @@ into while machines are copied, is made an exact copy of the source at the end.
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from licmon.store.postgres.roles import Roles, set_role
 from psycopg import sql
 
 from licmon.errors import ConfigError
 from licmon.store.postgres.audit_sql import Conn
-from licmon.store.postgres.roles import Roles, set_role
 
 COUNTED_BY_TRIGGERS = ("usage_hourly",)
 TARGET_COLUMNS = """SELECT table_name, column_name FROM information_schema.columns
@@ -89,7 +89,5 @@ def move_identities(conn: Conn) -> None:
 
 
 def count(conn: Conn, table: str) -> int:
-    row = conn.execute(
-        sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
-    ).fetchone()
+    row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))).fetchone()
     return int(row[0]) if row else 0

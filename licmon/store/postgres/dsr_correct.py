@@ -2,8 +2,9 @@
 
 A machine attributed to the wrong license (or organization) moves, with its connection
 log, to the right one; the right organization's precision and retention apply to the
-moved rows at once. Runs as the gateway role (moved rows meet on their address). An organization's name is corrected in place. Receipts name tables
-and row ids; the audit entry names ids and fields, never a name or an address.
+moved rows at once (a machine's move runs as the gateway role: moved rows meet on their
+address). An organization's name is corrected in place. Receipts name tables and row ids;
+the audit entry names ids and fields, never a name or an address.
 """
 
 from typing import Any
@@ -72,9 +73,7 @@ def move_machine(
     return _receipt(conn, ctx, Subject(SubjectKind.MACHINE, fingerprint), now, tables, details)
 
 
-def rename_org(
-    conn: Conn, ctx: ReadContext, slug: str, name: str, now: int
-) -> dict[str, Any]:
+def rename_org(conn: Conn, ctx: ReadContext, slug: str, name: str, now: int) -> dict[str, Any]:
     check_request(ctx, DSR)
     name = " ".join(name.split())
     if not name or len(name) > MAX_NAME:

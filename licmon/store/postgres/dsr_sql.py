@@ -29,9 +29,7 @@ PURGE_ERASED_FLAGS = f"""DELETE FROM flags AS f WHERE f.erasure_requested_at IS 
     {vault.held_clause("f.license_id", "l.org_id")})"""
 
 
-def export(
-    conn: Conn, ctx: ReadContext, subject: Subject, now: int
-) -> dict[str, Any]:
+def export(conn: Conn, ctx: ReadContext, subject: Subject, now: int) -> dict[str, Any]:
     """Everything stored about the subject, in every table, in the transfer format."""
     check_request(ctx, DSR)
     found = dsr_find.find(conn, ctx, subject, now)
@@ -154,15 +152,15 @@ def _erase_receipt(
     }
 
 
-def restrict(
-    conn: Conn, ctx: ReadContext, subject: Subject, now: int
-) -> dict[str, Any]:
+def restrict(conn: Conn, ctx: ReadContext, subject: Subject, now: int) -> dict[str, Any]:
     """Keep the subject's rows but make them readable only for dsr and legal.hold, now and
     later: a marker on the subject makes rows written afterwards restricted too."""
     check_request(ctx, DSR)
     rows = vault.select_rows(conn, vault.Selection(subject, ctx, now), limit=None)
     _execute_ids(
-        conn, "UPDATE connections SET restricted = 1 WHERE id = ANY(%s)", [row["id"] for row in rows]
+        conn,
+        "UPDATE connections SET restricted = 1 WHERE id = ANY(%s)",
+        [row["id"] for row in rows],
     )
     markers = restriction_sql.add_marker(conn, subject, ctx.org_id, ctx.actor, now)
     flags = restriction_sql.restrict_subject_flags(conn, subject, ctx.org_id)
@@ -251,9 +249,7 @@ def hold_by_id(conn: Conn, hold_id: int) -> dict[str, Any]:
     return rows[0]
 
 
-def active_holds_for(
-    conn: Conn, rows: list[dict[str, Any]], now: int
-) -> list[dict[str, Any]]:
+def active_holds_for(conn: Conn, rows: list[dict[str, Any]], now: int) -> list[dict[str, Any]]:
     if not rows:
         return []
     scopes = {("license", row["license_id"]) for row in rows}

@@ -6,10 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
+from licmon.store.postgres.connect import cause, connect, describe, prepare_database
+
 from licmon.domain.audit import first_broken
 from licmon.errors import ConfigError
 from licmon.store.postgres import audit_sql, copy_in
-from licmon.store.postgres.connect import connect, prepare_database
+from licmon.store.postgres.audit_sql import Conn
 from licmon.store.sqlite.dump import Table, snapshot
 
 Progress = Callable[[str], None]
@@ -29,7 +32,15 @@ class Copied:
 def copy_sqlite(
     path: Path, url: str, pepper_fingerprint: str | None, progress: Progress = lambda _: None
 ) -> Copied:
-    """Copy the SQLite database at ``path`` into the empty database at ``url``."""
+    """Copy the SQLite database at ``path`` into the empty database at ``url``; every
+    failure is one ConfigError line (the target is left as it was)."""
+    try:
+        return _copy_all(path, url, pepper_fingerprint, progress)
+    except psycopg.Error as exc:
+        raise ConfigError(f"database {describe(url)}: the copy failed: {cause(exc)}") from None
+
+
+def _copy_all(path: Path, url: str, pepper_fingerprint: str | None, progress: Progress) -> Copied:
     roles = prepare_database(url, pepper_fingerprint)
     with snapshot(path) as dump:
         tables = _in_copy_order(dump.tables())
@@ -55,7 +66,7 @@ def _in_copy_order(tables: list[Table]) -> list[Table]:
     return [t for t in tables if t not in last] + last
 
 
-def _copy(conn: copy_in.Conn, table: Table, batches: copy_in.Rows, progress: Progress) -> int:
+def _copy(conn: Conn, table: Table, batches: copy_in.Rows, progress: Progress) -> int:
     def done(rows: int) -> None:
         progress(f"{table.name} {rows:,}/{table.rows:,} rows")
 
@@ -63,7 +74,7 @@ def _copy(conn: copy_in.Conn, table: Table, batches: copy_in.Rows, progress: Pro
     return copy_in.copy_table(conn, table.name, table.columns, batches, done)
 
 
-def _verify(conn: copy_in.Conn, tables: list[Table], entries: int, head: str | None) -> None:
+def _verify(conn: Conn, tables: list[Table], entries: int, head: str | None) -> None:
     for table in tables:
         landed = copy_in.count(conn, table.name)
         if landed != table.rows:

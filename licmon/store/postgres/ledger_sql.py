@@ -30,9 +30,7 @@ CANDIDATES = {
 }
 
 
-def reapply(
-    conn: Conn, ledger: ErasureLedger, erasures: list[Erasure], now: int
-) -> int:
+def reapply(conn: Conn, ledger: ErasureLedger, erasures: list[Erasure], now: int) -> int:
     """Erase again every subject of ``erasures`` still in the database; how many matched."""
     done = 0
     for kind in {SubjectKind(e.kind) for e in erasures}:

@@ -85,9 +85,7 @@ def flag_page(
     return dicts(conn, FLAG_PAGE, params), _count(conn, FLAG_WHERE, params)
 
 
-def audit_page(
-    conn: Conn, wanted: AuditFilter, page: PageRequest
-) -> tuple[list[StoredEntry], int]:
+def audit_page(conn: Conn, wanted: AuditFilter, page: PageRequest) -> tuple[list[StoredEntry], int]:
     params = {
         "actor": _actor(conn, wanted.actor),
         "action": wanted.action,

@@ -12,13 +12,14 @@ from licmon.domain.purposes import AUTHN
 from licmon.domain.sessions import NewSession
 from licmon.store.postgres import staff_sql, totp_sql
 from licmon.store.postgres.audit_sql import Conn
-from licmon.store.postgres.rowdicts import dicts
+from licmon.store.postgres.rowdicts import dicts, scalar
 
 # Failures (pending attempts included) after ``since`` and after the last success, counted
 # apart for a known device and for every other client: strangers cannot lock the owner out.
 FAILURES_SINCE = """
 SELECT count(*) FROM login_attempts
-WHERE user_id = %s AND device_id IS NOT DISTINCT FROM %s::bigint AND outcome != 'ok' AND at > greatest(%s, coalesce(
+WHERE user_id = %s AND device_id IS NOT DISTINCT FROM %s::bigint AND outcome != 'ok'
+  AND at > greatest(%s, coalesce(
     (SELECT max(at) FROM login_attempts WHERE user_id = %s AND outcome = 'ok'), 0))"""
 
 
@@ -32,9 +33,7 @@ def consume_challenge(conn: Conn, nonce: str, expires_at: int, now: int) -> bool
     return cursor.rowcount == 1
 
 
-def record_attempt(
-    conn: Conn, attempt: LoginAttempt, device_id: int | None = None
-) -> int:
+def record_attempt(conn: Conn, attempt: LoginAttempt, device_id: int | None = None) -> int:
     """The attempt's row (with its address), and its entry in the audit log (ids only)."""
     cursor = conn.execute(
         "INSERT INTO login_attempts (at, user_id, outcome, address, purpose, retain_until, "
@@ -80,13 +79,10 @@ def _kept_address(conn: Conn, attempt: LoginAttempt) -> str:
     return reduce_text(attempt.address, IpPrecision(row[0])) or ""
 
 
-def account_failures(
-    conn: Conn, user_id: int, since: int, device_id: int | None = None
-) -> int:
+def account_failures(conn: Conn, user_id: int, since: int, device_id: int | None = None) -> int:
     """Failed attempts on the account (from this device, or from all unknown clients)
     after ``since`` and after its last success."""
-    row = conn.execute(FAILURES_SINCE, (user_id, device_id, since, user_id)).fetchone()
-    return int(row[0])
+    return int(scalar(conn, FAILURES_SINCE, (user_id, device_id, since, user_id)))
 
 
 def recent_attempts(conn: Conn, limit: int) -> list[dict[str, object]]:
@@ -137,9 +133,7 @@ def begin_login(
     return LoginStart(True, attempt_id, user, password_hash, failures, device_id, totp)
 
 
-def known_device(
-    conn: Conn, user_id: int, device_hash: bytes, now: int
-) -> int | None:
+def known_device(conn: Conn, user_id: int, device_hash: bytes, now: int) -> int | None:
     row = conn.execute(
         "SELECT id FROM staff_devices WHERE token_hash = %s AND user_id = %s AND created_at > %s",
         (device_hash, user_id, now - DEVICE_SECONDS),

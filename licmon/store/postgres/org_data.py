@@ -116,7 +116,7 @@ def _other_tables(
     conn: Conn, ids: list[int], machine_ids: list[int], user_ids: list[int]
 ) -> dict[str, list[dict[str, Any]]]:
     known = HANDLED | set(STAFF_TABLES)
-    other: dict[str, list[dict[str, Any]]] = %s
+    other: dict[str, list[dict[str, Any]]] = {}
     for parent, keys in (("licenses", ids), ("machines", machine_ids), ("staff_users", user_ids)):
         for table, column in dependants.referencing(conn, parent):
             if table not in known:
@@ -137,9 +137,7 @@ HOLDS_OF = """SELECT * FROM legal_holds WHERE (scope = 'org' AND scope_id = %s)
     OR (scope = 'machine' AND scope_id = ANY(%s)) ORDER BY id"""
 
 
-def _holds_of(
-    conn: Conn, org_id: int, ids: list[int], machines: list[int]
-) -> list[dict[str, Any]]:
+def _holds_of(conn: Conn, org_id: int, ids: list[int], machines: list[int]) -> list[dict[str, Any]]:
     """Every legal hold, active or past, on the organization, its licenses or machines."""
     return dicts(conn, HOLDS_OF, (org_id, ids, machines))
 

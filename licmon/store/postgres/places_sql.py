@@ -13,7 +13,9 @@ from licmon.store.postgres import audit_sql
 from licmon.store.postgres.audit_sql import Conn
 
 
-def add(conn: Conn, org: str, network: str, kind: str, label: str, actor: str, now: int) -> KnownPlace:
+def add(
+    conn: Conn, org: str, network: str, kind: str, label: str, actor: str, now: int
+) -> KnownPlace:
     if kind not in PLACE_KINDS:
         raise BadRequest(f"a known place is one of {', '.join(PLACE_KINDS)}, not {kind!r}")
     cidr = _cidr(network)

@@ -11,6 +11,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from licmon.store.postgres.plumbing import PostgresPlumbing
+
 from licmon.domain.access import ReadContext
 from licmon.domain.audit import SYSTEM_ACTOR, AuditEntry, StoredEntry, first_broken
 from licmon.domain.models import IpPrecision, Org
@@ -28,7 +30,6 @@ from licmon.store.postgres import (
     vault,
 )
 from licmon.store.postgres.audit_sql import Conn
-from licmon.store.postgres.plumbing import PostgresPlumbing
 from licmon.store.postgres.rowdicts import scalar
 
 T = TypeVar("T")

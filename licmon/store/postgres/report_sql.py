@@ -111,7 +111,5 @@ def _license_entry(
     (lic,) = dicts(conn, REPORT_LICENSE, params)
     lic |= {key: int(lic[key]) for key in _COUNTS}
     countries = {c: int(n) for c, n in conn.execute(REPORT_COUNTRIES, params).fetchall()}
-    series = [
-        {k: int(v) for k, v in row.items()} for row in dicts(conn, REPORT_SERIES, params)
-    ]
+    series = [{k: int(v) for k, v in row.items()} for row in dicts(conn, REPORT_SERIES, params)]
     return {**lic, "flags": flags, "countries": countries, "series": series}

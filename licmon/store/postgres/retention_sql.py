@@ -10,14 +10,13 @@ violations) run as the gateway role.
 import json
 from typing import Any
 
+import psycopg
+
 from licmon.domain.audit import AuditEntry
 from licmon.domain.models import IpPrecision
-from licmon.domain.network import apply_precision, parse_ip
 from licmon.domain.precision import reduce_evidence, reduce_scope
 from licmon.domain.purposes import DAY
 from licmon.domain.usage_cells import LADDER, Cell, generalize
-import psycopg
-
 from licmon.store.postgres import (
     audit_sql,
     dsr_sql,
@@ -161,9 +160,7 @@ def usage_plan(conn: Conn, now: int, min_orgs: int) -> dict[Cell, Cell]:
     return generalize(feeds, min_orgs)
 
 
-def fold_batch(
-    conn: Conn, now: int, limit: int, plan: dict[Cell, Cell] | None = None
-) -> int:
+def fold_batch(conn: Conn, now: int, limit: int, plan: dict[Cell, Cell] | None = None) -> int:
     ids = [r[0] for r in conn.execute(EXPIRED_FREE, {"now": now, "limit": limit})]
     if ids:
         totals: dict[Cell, list[int]] = {}

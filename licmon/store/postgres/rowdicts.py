@@ -17,5 +17,5 @@ def dicts(conn: psycopg.Connection[Any], sql: str, params: Params = None) -> lis
 
 def scalar(conn: psycopg.Connection[Any], sql: str, params: Params = None) -> Any:
     """The first column of the first row (None when there is no row)."""
-    row = conn.execute(sql.encode(), params).fetchone()  # type: ignore[arg-type]
+    row = conn.execute(sql, params).fetchone()
     return None if row is None else row[0]

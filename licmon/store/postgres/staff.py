@@ -7,6 +7,8 @@ import time
 from functools import partial
 from typing import Any
 
+from licmon.store.postgres.plumbing import PostgresPlumbing
+
 from licmon.domain.access import Role
 from licmon.domain.logins import LoginAttempt, LoginOutcome, LoginStart, SecondFactor
 from licmon.domain.purposes import DAY
@@ -14,7 +16,6 @@ from licmon.domain.sessions import NewSession, SessionRecord
 from licmon.domain.staff import StaffUser
 from licmon.store.postgres import console_sql, login_sql, report_sql, staff_sql, totp_sql
 from licmon.store.postgres.audit_sql import Conn
-from licmon.store.postgres.plumbing import PostgresPlumbing
 from licmon.store.staff_base import StaffStore
 
 
@@ -278,9 +279,7 @@ class PostgresStaff(StaffStore, PostgresPlumbing):
         )
 
 
-def _session_and_user(
-    conn: Conn, digest: bytes
-) -> tuple[SessionRecord, StaffUser] | None:
+def _session_and_user(conn: Conn, digest: bytes) -> tuple[SessionRecord, StaffUser] | None:
     session = staff_sql.session_by_hash(conn, digest)
     if session is None:
         return None

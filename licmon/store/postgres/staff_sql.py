@@ -19,9 +19,7 @@ USER_COLUMNS = (
 SESSION_COLUMNS = "id, user_id, csrf_token, created_at, last_seen, expires_at, revoked_at"
 
 
-def audit(
-    conn: Conn, now: int, actor: str, action: str, target: str, **details: Any
-) -> None:
+def audit(conn: Conn, now: int, actor: str, action: str, target: str, **details: Any) -> None:
     audit_entry(conn, now, actor, action, target, "ok", **details)
 
 
@@ -103,9 +101,7 @@ def credentials(conn: Conn, username: str) -> tuple[StaffUser, str] | None:
     return None if row is None else (_user(row[:-1]), row[-1])
 
 
-def set_disabled(
-    conn: Conn, username: str, disabled: bool, actor: str, now: int
-) -> StaffUser:
+def set_disabled(conn: Conn, username: str, disabled: bool, actor: str, now: int) -> StaffUser:
     user = user_by_name(conn, username)
     check_disable(actor, user, disabled)
     conn.execute("UPDATE staff_users SET disabled = %s WHERE id = %s", (int(disabled), user.id))
@@ -116,9 +112,7 @@ def set_disabled(
     return user_by_id(conn, user.id)
 
 
-def set_password(
-    conn: Conn, username: str, password_hash: str, actor: str, now: int
-) -> int:
+def set_password(conn: Conn, username: str, password_hash: str, actor: str, now: int) -> int:
     """A new password ends every session of the account; returns how many."""
     user = user_by_name(conn, username)
     _store_hash(conn, user.id, password_hash, now)
@@ -129,7 +123,9 @@ def set_password(
 
 def rehash(conn: Conn, user_id: int, password_hash: str, now: int) -> None:
     """The same password under the current argon2 parameters (on login)."""
-    conn.execute("UPDATE staff_users SET password_hash = %s WHERE id = %s", (password_hash, user_id))
+    conn.execute(
+        "UPDATE staff_users SET password_hash = %s WHERE id = %s", (password_hash, user_id)
+    )
     audit(conn, now, f"user:{user_id}", "user.rehash", f"user:{user_id}")
 
 
@@ -194,13 +190,12 @@ def session_by_hash(conn: Conn, digest: bytes) -> SessionRecord | None:
 
 def touch_session(conn: Conn, session_id: int, now: int) -> None:
     conn.execute(
-        "UPDATE staff_sessions SET last_seen = greatest(last_seen, %s) WHERE id = %s", (now, session_id)
+        "UPDATE staff_sessions SET last_seen = greatest(last_seen, %s) WHERE id = %s",
+        (now, session_id),
     )
 
 
-def revoke_session(
-    conn: Conn, session_id: int, reason: str, actor: str, now: int
-) -> None:
+def revoke_session(conn: Conn, session_id: int, reason: str, actor: str, now: int) -> None:
     conn.execute(
         "UPDATE staff_sessions SET revoked_at = %s, revoked_reason = %s "
         "WHERE id = %s AND revoked_at IS NULL",
@@ -260,15 +255,14 @@ def token_by_id(conn: Conn, token_id: int) -> dict[str, Any]:
 def revoke_token(conn: Conn, token_id: int, actor: str, now: int) -> dict[str, Any]:
     token_by_id(conn, token_id)
     conn.execute(
-        "UPDATE api_tokens SET revoked_at = %s WHERE id = %s AND revoked_at IS NULL", (now, token_id)
+        "UPDATE api_tokens SET revoked_at = %s WHERE id = %s AND revoked_at IS NULL",
+        (now, token_id),
     )
     audit(conn, now, actor, "token.revoke", f"token:{token_id}")
     return token_by_id(conn, token_id)
 
 
-def user_for_token(
-    conn: Conn, digest: bytes, now: int
-) -> tuple[StaffUser, frozenset[str]] | None:
+def user_for_token(conn: Conn, digest: bytes, now: int) -> tuple[StaffUser, frozenset[str]] | None:
     """The token's owner and scopes when the token is live and the account enabled;
     records its use."""
     row = conn.execute(

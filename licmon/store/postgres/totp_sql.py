@@ -5,11 +5,10 @@ from licmon.domain.logins import SecondFactor, TotpState
 from licmon.errors import BadRequest, NotFound
 from licmon.store.postgres import staff_sql
 from licmon.store.postgres.audit_sql import Conn
+from licmon.store.postgres.rowdicts import scalar
 
 
-def start_enrolment(
-    conn: Conn, user_id: int, secret: str, actor: str, now: int
-) -> None:
+def start_enrolment(conn: Conn, user_id: int, secret: str, actor: str, now: int) -> None:
     """A new, unconfirmed seed; a confirmed one stays in force until the new one is confirmed."""
     staff_sql.user_by_id(conn, user_id)
     conn.execute(
@@ -102,8 +101,10 @@ def consume(conn: Conn, user_id: int, factor: SecondFactor, now: int) -> bool:
 
 
 def recovery_codes_left(conn: Conn, user_id: int) -> int:
-    (count,) = conn.execute(
-        "SELECT count(*) FROM staff_recovery_codes WHERE user_id = %s AND used_at IS NULL",
-        (user_id,),
-    ).fetchone()
-    return int(count)
+    return int(
+        scalar(
+            conn,
+            "SELECT count(*) FROM staff_recovery_codes WHERE user_id = %s AND used_at IS NULL",
+            (user_id,),
+        )
+    )

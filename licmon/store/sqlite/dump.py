@@ -45,14 +45,14 @@ class Dump:
     def _table(self, name: str) -> Table:
         columns = tuple(row[1] for row in self.conn.execute(f'PRAGMA table_info("{name}")'))
         (rows,) = self.conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()
-        parents = {
-            row[2] for row in self.conn.execute(f'PRAGMA foreign_key_list("{name}")')
-        } - {name}
+        parents = {row[2] for row in self.conn.execute(f'PRAGMA foreign_key_list("{name}")')} - {
+            name
+        }
         return Table(name, columns, int(rows), frozenset(parents))
 
     def rows(self, table: Table, size: int = 2000) -> Iterator[list[tuple[Any, ...]]]:
         names = ", ".join(f'"{c}"' for c in table.columns)
-        cursor = self.conn.execute(f'SELECT {names} FROM "{table.name}" ORDER BY rowid')
+        cursor = self.conn.execute(f'SELECT {names} FROM "{table.name}"')
         while batch := cursor.fetchmany(size):
             yield batch
 
