@@ -1,7 +1,9 @@
 """licmon store copy: move an existing SQLite installation to PostgreSQL."""
 
+import importlib
 import time
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import click
@@ -56,10 +58,9 @@ def store_copy(
     settings = make_settings(config_file, data_dir=data_dir)
     ensure_not_serving(settings.data_dir)
     actor = with_store(settings, lambda s: actor_of(s, offered_token(token_file), cli_actor()))
-    from licmon.store.postgres.from_sqlite import copy_sqlite  # psycopg: an optional extra
-
     with working("store copy") as job:
-        copied = copy_sqlite(settings.database_path, url, None, _ticker(job))
+        copying = _postgres("from_sqlite")
+        copied = copying.copy_sqlite(settings.database_path, url, None, _ticker(job))
         job.done(f"{len(copied.tables)} tables, {copied.rows:,} rows")
     checked = run_coroutine(lambda: _verify_and_record(settings, url, actor, copied.rows))
     emit(
@@ -73,6 +74,16 @@ def store_copy(
     )
 
 
+def _postgres(module: str) -> ModuleType:
+    """A module of the PostgreSQL backend (psycopg is an optional extra)."""
+    try:
+        return importlib.import_module(f"licmon.store.postgres.{module}")
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.split(".")[0] in {"psycopg", "psycopg_pool"}:
+            raise ConfigError("PostgreSQL needs: pip install 'licmon[postgres]'") from None
+        raise
+
+
 def _ticker(job: Any) -> Any:
     def show(text: str) -> None:
         job.name = f"store copy: {text}"
@@ -82,9 +93,9 @@ def _ticker(job: Any) -> Any:
 
 async def _verify_and_record(settings: Settings, url: str, actor: str, rows: int) -> int:
     """Open the copy as licmon will, prove its audit chain, and log the copy in it."""
-    from licmon.store.postgres.store import PostgresStore
-
-    store = PostgresStore(url, usage_min_orgs=settings.usage_min_orgs)
+    store = _postgres("store").PostgresStore(
+        url, usage_min_orgs=settings.usage_min_orgs, data_dir=settings.data_dir
+    )
     await store.open()
     try:
         count, broken = await store.audit_verify()
@@ -94,6 +105,6 @@ async def _verify_and_record(settings: Settings, url: str, actor: str, rows: int
         await store.audit_record(
             AuditEntry(int(time.time()), actor, "store.copy", "database", "ok", details)
         )
-        return count
+        return int(count)
     finally:
         await store.close()
