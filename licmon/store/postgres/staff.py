@@ -1,7 +1,7 @@
 """PostgresStore's staff-console methods: accounts, sessions, tokens and aggregates.
 
-Login attempts write their address (INSERT needs no SELECT) and never read it: all of
-this runs as licmon's normal role."""
+The login-attempt log is written, never read back with its personal column: all of this
+runs as licmon's normal role."""
 
 import time
 from functools import partial
