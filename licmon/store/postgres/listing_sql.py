@@ -11,7 +11,7 @@ from licmon.store.postgres.report_sql import FLAG_COLUMNS, FLAG_FILTERS, FLAG_FR
 from licmon.store.postgres.rowdicts import dicts, scalar
 
 SEARCH = """(%(q)s::text = '' OR l.id = %(qid)s::bigint
-    OR o.slug LIKE %(like)s::text ESCAPE '\\' OR o.name LIKE %(like)s::text ESCAPE '\\'
+    OR o.slug ILIKE %(like)s::text ESCAPE '\\' OR o.name ILIKE %(like)s::text ESCAPE '\\'
     OR EXISTS (SELECT 1 FROM machines m WHERE m.license_id = l.id
         AND starts_with(m.fingerprint, %(q)s::text)))"""
 LICENSE_WHERE = f"""FROM licenses l JOIN orgs o ON o.id = l.org_id
