@@ -7,8 +7,9 @@ from typing import Any
 from licmon.domain.audit import StoredEntry
 from licmon.domain.paging import AuditFilter, PageRequest
 from licmon.store.postgres.audit_sql import COLUMNS, Conn, stored
-from licmon.store.postgres.report_sql import FLAG_COLUMNS, FLAG_FILTERS, FLAG_FROM
+from licmon.store.postgres.report_sql import FLAG_FILTERS
 from licmon.store.postgres.rowdicts import dicts, scalar
+from licmon.store.sqlite.report_sql import FLAG_COLUMNS, FLAG_FROM
 
 SEARCH = """(%(q)s::text = '' OR l.id = %(qid)s::bigint
     OR o.slug ILIKE %(like)s::text ESCAPE '\\' OR o.name ILIKE %(like)s::text ESCAPE '\\'
