@@ -36,6 +36,7 @@ from licmon.store.postgres.flags import PostgresFlags
 from licmon.store.postgres.listing import PostgresListing
 from licmon.store.postgres.privacy import PostgresPrivacy
 from licmon.store.postgres.roles import Roles, set_role
+from licmon.store.postgres.shared import CatalogListener, JobLocks
 from licmon.store.postgres.staff import PostgresStaff
 from licmon.store.postgres.writer import PostgresWriter, SeatCommand
 from licmon.store.writer import WriterClosed
@@ -67,6 +68,8 @@ class PostgresStore(PostgresPrivacy, PostgresStaff, PostgresFlags, PostgresListi
         self._readers: ConnectionPool[Any] | None = None
         self._gateways: ConnectionPool[Any] | None = None
         self._writer = PostgresWriter(self._writer_connection, batch_max)
+        self.listener = CatalogListener(url)
+        self._jobs = JobLocks(url)
 
     @property
     def writer(self) -> PostgresWriter:
@@ -83,8 +86,11 @@ class PostgresStore(PostgresPrivacy, PostgresStaff, PostgresFlags, PostgresListi
         self._readers = await asyncio.to_thread(self._pool, "readers", read_only=True)
         self._gateways = await asyncio.to_thread(self._pool, "gateway", read_only=False)
         await self._writer.start()
+        self.listener.start()
 
     async def close(self) -> None:
+        await self.listener.stop()
+        await self._jobs.close()  # another node takes the singleton jobs
         await self._writer.stop()
         for pool in (self._readers, self._gateways):
             if pool is not None:
@@ -205,6 +211,12 @@ class PostgresStore(PostgresPrivacy, PostgresStaff, PostgresFlags, PostgresListi
 
     async def catalog_version(self) -> int:
         return await self._read(catalog.catalog_version)
+
+    async def catalog_changed(self, timeout: float) -> None:
+        await self.listener.changed(timeout)
+
+    async def job_lock(self, name: str) -> bool:
+        return await self._jobs.hold(name)
 
     async def newest_row_at(self) -> int | None:
         return await self._read(_newest_row_at)
