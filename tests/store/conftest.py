@@ -32,7 +32,8 @@ def _sqlite_factory(tmp_path: Path, clock: FakeClock) -> Callable[[], Store]:
 
 def _postgres_factory(request: pytest.FixtureRequest, clock: FakeClock) -> Callable[[], Store]:
     url = request.getfixturevalue("pg_cluster").fresh_database()
-    return lambda: PostgresStore(url, clock=clock, pool_size=4)
+    data = request.getfixturevalue("tmp_path")  # the node's data directory: erasure ledger
+    return lambda: PostgresStore(url, clock=clock, pool_size=4, data_dir=data)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any, TypeVar
 
 import psycopg
@@ -56,6 +57,7 @@ class PostgresStore(PostgresPrivacy, PostgresStaff, PostgresFlags, PostgresListi
         usage_min_orgs: int = 3,
         pepper_fingerprint: Callable[[], str] | None = None,
         pool_size: int = 8,
+        data_dir: Path | None = None,  # this node's: the erasure ledger is kept there
     ) -> None:
         if usage_min_orgs < 1:
             raise ConfigError("usage_min_orgs must be at least 1")
@@ -64,6 +66,7 @@ class PostgresStore(PostgresPrivacy, PostgresStaff, PostgresFlags, PostgresListi
         self._clock = clock
         self._pepper_fingerprint = pepper_fingerprint
         self._pool_size = pool_size
+        self.data_dir = data_dir
         self._roles: Roles | None = None
         self._readers: ConnectionPool[Any] | None = None
         self._gateways: ConnectionPool[Any] | None = None
