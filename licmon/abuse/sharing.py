@@ -26,8 +26,11 @@ PRUNE_EVERY_SECONDS = 60
 
 
 class DetectorShare:
-    def __init__(self, store: Store, node: str | None = None) -> None:
+    def __init__(
+        self, store: Store, node: str | None = None, keep_seconds: int = KEEP_SECONDS
+    ) -> None:
         self.store = store
+        self.keep_seconds = keep_seconds
         self.node = node or uuid.uuid4().hex[:16]
         self.outbox: deque[tuple[int, str]] = deque(maxlen=OUTBOX_CAP)
         self.cursor: DetectorCursor | None = None
@@ -51,7 +54,7 @@ class DetectorShare:
         self.leads = await self.store.lead_detectors(self.node)
         if self.leads and now - self._pruned_at >= PRUNE_EVERY_SECONDS:
             self._pruned_at = now
-            await self.store.prune_detector_records(now - KEEP_SECONDS)
+            await self.store.prune_detector_records(now - self.keep_seconds)
         return await self._read()
 
     async def _flush(self) -> None:
