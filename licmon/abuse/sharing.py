@@ -1,7 +1,8 @@
 """Several nodes on one database: each node's detector events go to the others, so the
 key-guessing throttle and every detector see all nodes' traffic.
 
-The check-in path only appends to a bounded in-memory outbox (never a wait on the database);
+Records are sealed with a key only the nodes hold (``record_seal``). The check-in path only
+appends to a bounded in-memory outbox (never a wait on the database);
 ``exchange`` (a background task, every ``detector_share_seconds``) writes the outbox in one
 transaction and reads what the other nodes wrote since its cursor. One node at a time (the
 store's lead) raises the flags drafted from everybody's events; the others still draft, so
@@ -13,6 +14,7 @@ import uuid
 from collections import deque
 from collections.abc import Sequence
 
+from licmon.abuse.record_seal import RecordSeal
 from licmon.domain.detectors.shared import SharedObservation, decode
 from licmon.store.shared_base import DetectorCursor
 from licmon.store.shared_base import SharedDetectorStore as Store
@@ -27,9 +29,14 @@ PRUNE_EVERY_SECONDS = 60
 
 class DetectorShare:
     def __init__(
-        self, store: Store, node: str | None = None, keep_seconds: int = KEEP_SECONDS
+        self,
+        store: Store,
+        seal: RecordSeal,
+        node: str | None = None,
+        keep_seconds: int = KEEP_SECONDS,
     ) -> None:
         self.store = store
+        self.seal = seal
         self.keep_seconds = keep_seconds
         self.node = node or uuid.uuid4().hex[:16]
         self.outbox: deque[tuple[int, str]] = deque(maxlen=OUTBOX_CAP)
@@ -64,8 +71,9 @@ class DetectorShare:
             self.dropped = 0
         while self.outbox:
             batch = _take(self.outbox, PUBLISH_BATCH)
+            sealed = [(at, self.seal.seal(text)) for at, text in batch]
             try:
-                await self.store.publish_detector_records(self.node, batch)
+                await self.store.publish_detector_records(self.node, sealed)
             except BaseException:
                 self.outbox.extendleft(reversed(batch))  # kept for the next exchange
                 raise
@@ -78,7 +86,11 @@ class DetectorShare:
             records, self.cursor = await self.store.detector_records_after(
                 self.node, self.cursor, READ_BATCH
             )
-            observations.extend(o for r in records if (o := decode(r)) is not None)
+            for record in records:
+                text = self.seal.open(record)
+                observation = decode(text) if text is not None else None
+                if observation is not None:
+                    observations.append(observation)
             if len(records) < READ_BATCH:
                 return observations
 

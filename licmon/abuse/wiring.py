@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from licmon.abuse.monitor import AbuseMonitor
+from licmon.abuse.record_seal import RecordSeal
 from licmon.abuse.sharing import DetectorShare
 from licmon.catalog import stop_task
 from licmon.config import Settings
@@ -96,7 +97,7 @@ async def _share_if_several_nodes(app: web.Application, monitor: AbuseMonitor) -
     store = app[STORE]
     if not store.shares_detectors():
         return
-    monitor.share = DetectorShare(store)
+    monitor.share = DetectorShare(store, RecordSeal(app[PEPPER]))
     monitor.host_of = host_pseudonym(app[PEPPER])
     try:
         await monitor.share.start()

@@ -1,8 +1,8 @@
 """The key-guessing throttle and the detectors see all nodes' traffic: an abuse pattern
 spread evenly over two nodes raises the same flags and throttles as on one node.
 
-Each node here is a real AbuseMonitor sharing through a real PostgreSQL (the detector stream
-and lead of licmon/store/postgres/shared_abuse.py); each keeps the flags it raises in a real
+Each node here is a real AbuseMonitor sharing through a real PostgresStore (its detector
+stream and lead, licmon/store/postgres/shared_abuse.py); each keeps the flags it raises in a real
 SQLite store of its own, so that who raised what is visible: the lead raises everything,
 the other node nothing.
 """
@@ -12,10 +12,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
 from prometheus_client import CollectorRegistry
 
 from licmon.abuse.monitor import AbuseMonitor
+from licmon.abuse.record_seal import RecordSeal
 from licmon.abuse.sharing import DetectorShare
 from licmon.catalog import KeyIndex
 from licmon.domain.detectors import DetectorSet, Thresholds
@@ -32,7 +34,7 @@ from licmon.domain.models import (
 )
 from licmon.errors import Throttled
 from licmon.metrics import Metrics
-from licmon.store.postgres.shared_abuse import SCHEMA, DetectorRecords, PgSharedDetectors
+from licmon.store.postgres.store import PostgresStore
 from licmon.store.sqlite import SqliteStore
 from tests.conftest import START
 
@@ -40,18 +42,13 @@ PEPPER = b"p" * 32
 GUESSER = "203.0.113.5"
 
 
-class Stream(PgSharedDetectors):
-    """The shared-detector part of the PostgreSQL store, on its own."""
-
-    def __init__(self, url: str) -> None:
-        self.detector_records = DetectorRecords(url)
-
-
 @dataclass
 class Node:
     monitor: AbuseMonitor
     store: SqliteStore
     lic: License
+    shared: PostgresStore | None = None
+    shared: PostgresStore | None = None
 
     async def flags(self) -> list[tuple[str, int | None, str, int]]:
         """(kind, license, severity, count) of every flag this node raised."""
@@ -70,33 +67,29 @@ async def make_node(root: Path, name: str, url: str | None, keep: int = 900) -> 
     await index.refresh(store, force=True)
     monitor = AbuseMonitor(DetectorSet(Thresholds()), store, Metrics(CollectorRegistry()))
     monitor.index = index
+    shared = None
     if url is not None:
-        monitor.share = DetectorShare(Stream(url), node=name, keep_seconds=keep)
+        shared = PostgresStore(url, pool_size=2)
+        await shared.open()
+        seal = RecordSeal(PEPPER)
+        monitor.share = DetectorShare(shared, seal, node=name, keep_seconds=keep)
         monitor.host_of = host_pseudonym(PEPPER)
         await monitor.share.start()
-    return Node(monitor, store, lic)
+    return Node(monitor, store, lic, shared)
 
 
 @pytest.fixture
-async def stream_url(pg_url: str) -> str:
-    records = DetectorRecords(pg_url)
-    await records._execute(SCHEMA, ())
-    await records.close()
-    return pg_url
-
-
-@pytest.fixture
-async def nodes(tmp_path: Path, stream_url: str) -> AsyncIterator[dict[str, list[Node]]]:
+async def nodes(tmp_path: Path, pg_url: str) -> AsyncIterator[dict[str, list[Node]]]:
     one = [await make_node(tmp_path, "single", None)]
-    two = [await make_node(tmp_path, n, stream_url) for n in ("a", "b")]
+    two = [await make_node(tmp_path, n, pg_url) for n in ("a", "b")]
     yield {"one": one, "two": two}
     for node in one + two:
         await close(node)
 
 
 async def close(node: Node) -> None:
-    if node.monitor.share is not None:
-        await node.monitor.share.store.detector_records.close()  # type: ignore[attr-defined]
+    if node.shared is not None:
+        await node.shared.close()
     await node.store.close()
 
 
@@ -205,22 +198,24 @@ async def test_with_a_lag_the_guesser_is_still_throttled_within_a_few_attempts(
     assert {f[0] for f in await leader.flags()} == {f[0] for f in await single.flags()}
 
 
-async def test_shared_events_keep_no_address_finer_than_the_organizations_precision(
-    tmp_path: Path, stream_url: str
+async def test_the_database_holds_detector_records_sealed_and_reduced(
+    tmp_path: Path, pg_url: str
 ) -> None:
-    a = await make_node(tmp_path, "a", stream_url, keep=10**9)
-    b = await make_node(tmp_path, "b", stream_url, keep=10**9)
-    records = DetectorRecords(stream_url)
+    a = await make_node(tmp_path, "a", pg_url, keep=10**9)
+    b = await make_node(tmp_path, "b", pg_url, keep=10**9)
     try:
         await play([a, b])
-        rows = await records._execute("SELECT purpose, record FROM detector_records", ())
     finally:
-        await records.close()
         for node in (a, b):
             await close(node)
+    with psycopg.connect(pg_url) as conn:
+        rows = conn.execute("SELECT purpose, record FROM detector_records").fetchall()
     assert rows and {purpose for purpose, _ in rows} == {"license.enforcement.abuse"}
-    text = " ".join(record for _, record in rows)
-    assert '"license_id":1' in text and '"outcome":"invalid_key"' in text
-    assert '"host"' in text  # the guesser's, as a pseudonym:
+    sealed = " ".join(record for _, record in rows)
+    assert "license_id" not in sealed and "invalid_key" not in sealed  # ciphertext only
+    assert RecordSeal(b"another pepper" * 3).open(rows[0][1]) is None
+    plain = " ".join(RecordSeal(PEPPER).open(record) or "" for _, record in rows)
+    assert '"license_id":1' in plain and '"outcome":"invalid_key"' in plain
+    assert '"host"' in plain  # the guesser's, as a pseudonym; no address, no host key:
     for address in (GUESSER, "198.51.100", str(int(ipaddress.ip_address(GUESSER)))):
-        assert address not in text
+        assert address not in plain

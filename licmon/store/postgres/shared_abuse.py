@@ -10,28 +10,29 @@ The lead is a session advisory lock on a connection of its own, held while that 
 lives: a node that dies (or loses the database) lets another node take it.
 """
 
-import logging
 from collections.abc import Sequence
 from typing import Any
+
+import psycopg
+from psycopg import sql
 
 from licmon.domain.purposes import ABUSE
 from licmon.store.shared_base import DetectorCursor, SharedDetectorStore
 
-log = logging.getLogger(__name__)
 LEAD_LOCK = 0x6C69636D6F6E01  # "licmon" 01: the detector lead
 
-SCHEMA = """
-CREATE UNLOGGED TABLE IF NOT EXISTS detector_records (
-    id bigserial PRIMARY KEY,
-    txid bigint NOT NULL DEFAULT (pg_current_xact_id()::text::bigint),
-    node text NOT NULL,
-    at bigint NOT NULL,
-    purpose text NOT NULL,
-    record text NOT NULL
-);
-CREATE INDEX IF NOT EXISTS detector_records_stream ON detector_records (txid, id);
-CREATE INDEX IF NOT EXISTS detector_records_at ON detector_records (at);
-"""
+SCHEMA = (
+    """CREATE UNLOGGED TABLE detector_records (
+        id bigserial PRIMARY KEY,
+        txid bigint NOT NULL DEFAULT (pg_current_xact_id()::text::bigint),
+        node text NOT NULL,
+        at bigint NOT NULL,
+        purpose text NOT NULL,
+        record text NOT NULL
+    )""",
+    "CREATE INDEX detector_records_stream ON detector_records (txid, id)",
+    "CREATE INDEX detector_records_at ON detector_records (at)",
+)
 PUBLISH = """
 INSERT INTO detector_records (node, at, purpose, record)
 SELECT %s, r.at, %s, r.record FROM unnest(%s::bigint[], %s::text[]) AS r(at, record)
@@ -46,18 +47,13 @@ ORDER BY txid, id LIMIT %s
 HIGHEST_ID = 1 << 62
 
 
-def _psycopg() -> Any:
-    import psycopg  # noqa: PLC0415  (the postgres extra, imported only where it is used)
-
-    return psycopg
-
-
 class DetectorRecords:
     """The records table and the lead, over two connections of their own: sharing never
     waits behind the store's writer, and the writer never waits behind sharing."""
 
-    def __init__(self, conninfo: str) -> None:
+    def __init__(self, conninfo: str, role: str) -> None:
         self.conninfo = conninfo
+        self.role = role  # licmon's normal role (roles.py): records are no personal column
         self._conn: Any = None
         self._lead: Any = None
         self._held = False
@@ -93,10 +89,9 @@ class DetectorRecords:
         return int(cur.rowcount)
 
     async def lead(self) -> bool:
-        psycopg = _psycopg()
         try:
             if self._lead is None:
-                self._lead = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
+                self._lead = await self._connect()
             if not self._held:
                 cur = await self._lead.execute("SELECT pg_try_advisory_lock(%s)", (LEAD_LOCK,))
                 self._held = bool((await cur.fetchone())[0])
@@ -112,11 +107,10 @@ class DetectorRecords:
         if lead is not None:
             await lead.close()
 
-    async def _execute(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        psycopg = _psycopg()
+    async def _execute(self, query: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         conn = await self._connection()
         try:
-            cur = await conn.execute(sql, params)
+            cur = await conn.execute(query, params)
             return list(await cur.fetchall()) if cur.description else []
         except psycopg.OperationalError:
             self._conn = None  # a new connection next time
@@ -125,9 +119,13 @@ class DetectorRecords:
 
     async def _connection(self) -> Any:
         if self._conn is None or self._conn.closed:
-            psycopg = _psycopg()
-            self._conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
+            self._conn = await self._connect()
         return self._conn
+
+    async def _connect(self) -> Any:
+        conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
+        await conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(self.role)))
+        return conn
 
 
 class PgSharedDetectors(SharedDetectorStore):
@@ -135,6 +133,14 @@ class PgSharedDetectors(SharedDetectorStore):
     ``detector_records`` when it opens and closes it when it closes)."""
 
     detector_records: DetectorRecords
+
+    def open_detector_records(self, url: str, role: str) -> None:
+        self.detector_records = DetectorRecords(url, role)
+
+    async def close_detector_records(self) -> None:
+        records = getattr(self, "detector_records", None)
+        if records is not None:
+            await records.close()
 
     def shares_detectors(self) -> bool:
         return True
