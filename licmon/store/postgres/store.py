@@ -56,7 +56,7 @@ class PostgresStore(
         batch_max: int = 1024,
         clock: Callable[[], float] = time.time,
         usage_min_orgs: int = 3,
-        pepper_fingerprint: str | None = None,
+        pepper_fingerprint: Callable[[], str] | None = None,
         pool_size: int = 8,
     ) -> None:
         if usage_min_orgs < 1:
@@ -82,7 +82,7 @@ class PostgresStore(
         return self._roles
 
     async def open(self) -> None:
-        self._roles = await asyncio.to_thread(prepare_database, self.url, self._pepper_fingerprint)
+        self._roles = await asyncio.to_thread(self._prepare)
         self._readers = await asyncio.to_thread(self._pool, "readers", read_only=True)
         self._gateways = await asyncio.to_thread(self._pool, "gateway", read_only=False)
         await self._writer.start()
@@ -95,6 +95,10 @@ class PostgresStore(
             if pool is not None:
                 await asyncio.to_thread(pool.close)
         self._readers = self._gateways = None
+
+    def _prepare(self) -> Roles:
+        fingerprint = self._pepper_fingerprint() if self._pepper_fingerprint else None
+        return prepare_database(self.url, fingerprint)
 
     def _pool(self, name: str, *, read_only: bool) -> ConnectionPool[Any]:
         def configure(conn: Conn) -> None:
@@ -160,9 +164,7 @@ class PostgresStore(
     # -- the hot path
     async def checkin(self, cmd: CheckinCommand) -> SeatResult:
         op = partial(seats.apply_checkin, cmd=cmd)
-        if cmd.denial is None:
-            return await self._write(SeatCommand(op, (cmd.license.id,)))
-        return await self._write(op)
+        return await self._write(SeatCommand(op, (cmd.license.id,)))
 
     async def release(self, license_id: int, machine: str) -> bool:
         op = partial(seats.apply_release, license_id=license_id, machine=machine)
