@@ -97,6 +97,7 @@ def open_store(settings: Settings, clock: Clock = time.time) -> Store:
             usage_min_orgs=settings.usage_min_orgs,
             pepper_fingerprint=lambda: _pepper_fingerprint(settings),
         )
+        store.data_dir = settings.data_dir  # type: ignore[attr-defined]  # its erasure ledger
         return store
     return SqliteStore(
         settings.database_path,

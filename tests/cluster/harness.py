@@ -147,6 +147,7 @@ class HAProxy:
 class Cluster:
     nodes: list[Node]
     proxy: HAProxy
+    database_url: str = ""
 
     @property
     def proxy_address(self) -> str:
@@ -172,7 +173,7 @@ def cluster(
         for name, d in zip(names, dirs, strict=True)
     ]
     proxy = HAProxy(free_port(), free_port(), nodes)
-    running = Cluster(nodes, proxy)
+    running = Cluster(nodes, proxy, database_url)
     try:
         for node in nodes:  # one after the other: the first one migrates the database
             node.start()
@@ -190,11 +191,17 @@ class Answer:
     at: float
 
 
-def checkin(conn: http.client.HTTPConnection, key: str, machine: str, **extra: Any) -> Answer:
-    body = json.dumps({"key": key, "product": "viewer", "machine": machine, "nonce": nonce(),
-                       **extra})  # fmt: skip
+def checkin(
+    conn: http.client.HTTPConnection,
+    key: str,
+    machine: str,
+    headers: dict[str, str] | None = None,
+) -> Answer:
+    body = json.dumps({"key": key, "product": "viewer", "machine": machine, "nonce": nonce()})
     try:
-        conn.request("POST", "/v1/checkin", body, {"Content-Type": "application/json"})
+        conn.request(
+            "POST", "/v1/checkin", body, {"Content-Type": "application/json", **(headers or {})}
+        )
         response = conn.getresponse()
         raw = response.read()
     except (OSError, http.client.HTTPException):
