@@ -5,6 +5,7 @@ read the files, and the compose file's parts must agree with each other and with
 settings (ports, trusted proxy, health check, targets). tests/cluster runs this haproxy.cfg.
 """
 
+import json
 import os
 import re
 import shutil
@@ -153,3 +154,19 @@ def test_ci_installs_haproxy() -> None:
     ci = (ROOT / ".ci/run").read_text()
     (packages,) = re.findall(r"^SYSTEM_PACKAGES=\((.*)\)$", ci, re.MULTILINE)
     assert "haproxy" in packages.split()
+
+
+DATABASE_GAUGES = re.compile(
+    r"(sum|max)(?: by \([a-z, ]+\))? ?\((licmon_(?:licenses|licenses_full|seats_in_use|"
+    r"seats_licensed|seats_away|flags_open|flags_open_by_severity|database_bytes))\{"
+)
+
+
+def test_the_dashboard_takes_database_gauges_once_however_many_nodes_report_them() -> None:
+    """Every node reports the shared database's seats and flags: summing them over nodes
+    would count each seat once per node."""
+    dashboard = json.loads((DEPLOY / "grafana/dashboards/licmon.json").read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+    found = [m for expr in exprs for m in DATABASE_GAUGES.findall(expr)]
+    assert len(found) >= 6
+    assert {aggregation for aggregation, _ in found} == {"max"}, found
