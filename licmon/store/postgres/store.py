@@ -38,6 +38,7 @@ from licmon.store.postgres.listing import PostgresListing
 from licmon.store.postgres.privacy import PostgresPrivacy
 from licmon.store.postgres.roles import Roles, set_role
 from licmon.store.postgres.shared import CatalogListener, JobLocks
+from licmon.store.postgres.shared_abuse import PgSharedDetectors
 from licmon.store.postgres.staff import PostgresStaff
 from licmon.store.postgres.writer import PostgresWriter, SeatCommand
 from licmon.store.writer import WriterClosed
@@ -47,7 +48,9 @@ Conn = psycopg.Connection[Any]
 UNAVAILABLE = "The database is unavailable right now."
 
 
-class PostgresStore(PostgresPrivacy, PostgresStaff, PostgresFlags, PostgresListing, Store):
+class PostgresStore(
+    PostgresPrivacy, PostgresStaff, PostgresFlags, PostgresListing, PgSharedDetectors, Store
+):
     def __init__(
         self,
         url: str,
@@ -89,11 +92,13 @@ class PostgresStore(PostgresPrivacy, PostgresStaff, PostgresFlags, PostgresListi
         self._readers = await asyncio.to_thread(self._pool, "readers", read_only=True)
         self._gateways = await asyncio.to_thread(self._pool, "gateway", read_only=False)
         await self._writer.start()
+        self.open_detector_records(self.url, self.roles.app)
         self.listener.start()
 
     async def close(self) -> None:
         await self.listener.stop()
         await self._jobs.close()  # another node takes the singleton jobs
+        await self.close_detector_records()
         await self._writer.stop()
         for pool in (self._readers, self._gateways):
             if pool is not None:
