@@ -1,9 +1,13 @@
 """What only the PostgreSQL backend has: roles and column privileges, migrations recorded
 with SQLite's ids, the seat counter kept equal to the seat rows, the pepper check."""
 
+import asyncio
 import ipaddress
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -154,3 +158,47 @@ def test_without_the_driver_one_clear_line(monkeypatch: pytest.MonkeyPatch, tmp_
     assert (
         str(caught.value) == POSTGRES_MISSING == "PostgreSQL needs: pip install 'licmon[postgres]'"
     )
+
+
+async def test_a_batch_aborted_by_a_deadlock_with_another_node_runs_again(
+    pg_url: str, clock: FakeClock
+) -> None:
+    first = PostgresStore(pg_url, clock=clock, pool_size=1)
+    second = PostgresStore(pg_url, clock=clock, pool_size=1)
+    await first.open()
+    await second.open()
+    try:
+        await first._write(
+            lambda c: c.execute(
+                "INSERT INTO usage_daily (day, product, country) VALUES ('d', 'a', ''), "
+                "('d', 'b', '')"
+            )
+        )
+        both_hold_one = threading.Barrier(2, timeout=10)
+
+        runs: list[str] = []
+
+        def crosswise(mine: str, theirs: str) -> Callable[[psycopg.Connection[Any]], str]:
+            def op(conn: psycopg.Connection[Any]) -> str:
+                touch = "UPDATE usage_daily SET checkins = checkins + 1 WHERE product = %s"
+                conn.execute(touch, (mine,))
+                if mine not in runs:  # the first run of each waits until both hold a row
+                    runs.append(mine)
+                    both_hold_one.wait()
+                conn.execute(touch, (theirs,))
+                return mine
+
+            return op
+
+        done = await asyncio.gather(
+            first._write(crosswise("a", "b")), second._write(crosswise("b", "a"))
+        )
+        assert done == ["a", "b"]
+        assert first.writer.retries + second.writer.retries >= 1
+        rows = await first._read(
+            lambda c: c.execute("SELECT product, checkins FROM usage_daily ORDER BY 1").fetchall()
+        )
+        assert rows == [("a", 2), ("b", 2)]  # each command counted once, none lost
+    finally:
+        await first.close()
+        await second.close()
