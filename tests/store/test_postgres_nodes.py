@@ -11,20 +11,17 @@ from licmon.catalog import KeyIndex, stop_task
 from licmon.domain import license_keys
 from licmon.domain.models import IpPrecision, LicenseStatus, LicenseTerms
 from licmon.store.base import Store
-from licmon.store.postgres.store import PostgresStore
-from tests.conftest import FakeClock
+from licmon.store.postgres.shared import job_key
+from tests.store.conftest import OpenNode
 
 PEPPER = b"p" * 32
 SLOW_POLL = 60.0  # far longer than any test waits: only a notification can be in time
 
 
 async def test_a_license_added_on_one_node_reaches_the_other_within_seconds(
-    pg_url: str, clock: FakeClock
+    pg_nodes: OpenNode,
 ) -> None:
-    first = PostgresStore(pg_url, clock=clock, pool_size=2)
-    second = PostgresStore(pg_url, clock=clock, pool_size=2)
-    await first.open()
-    await second.open()
+    first, second = await pg_nodes(), await pg_nodes()
     index = KeyIndex(PEPPER)
     await index.refresh(second, force=True)
     follower = asyncio.create_task(index.follow(second, SLOW_POLL))
@@ -44,8 +41,6 @@ async def test_a_license_added_on_one_node_reaches_the_other_within_seconds(
         assert await eventually(lambda: status_of(index, key) is LicenseStatus.REVOKED)
     finally:
         await stop_task(follower)
-        await first.close()
-        await second.close()
 
 
 def status_of(index: KeyIndex, key: str) -> LicenseStatus | None:
@@ -63,41 +58,29 @@ async def eventually(check: Callable[[], bool], within: float = 5.0) -> bool:
 
 
 async def test_a_singleton_job_runs_on_one_node_and_moves_when_it_stops(
-    pg_url: str, clock: FakeClock
+    pg_nodes: OpenNode,
 ) -> None:
-    nodes = [PostgresStore(pg_url, clock=clock, pool_size=1) for _ in range(3)]
-    for node in nodes:
-        await node.open()
-    try:
-        held = [await node.job_lock("retention") for node in nodes]
-        assert held == [True, False, False]
-        assert await nodes[0].job_lock("retention")  # it keeps it
-        assert await nodes[1].job_lock("gauges")  # another job, its own lock
-        await nodes[0].close()
-        assert [await node.job_lock("retention") for node in nodes[1:]] == [True, False]
-    finally:
-        for node in nodes[1:]:
-            await node.close()
+    nodes = [await pg_nodes() for _ in range(3)]
+    held = [await node.job_lock("retention") for node in nodes]
+    assert held == [True, False, False]
+    assert await nodes[0].job_lock("retention")  # it keeps it
+    assert await nodes[1].job_lock("gauges")  # another job, its own lock
+    await nodes[0].close()
+    assert [await node.job_lock("retention") for node in nodes[1:]] == [True, False]
 
 
-async def test_a_singleton_job_moves_when_its_node_dies(pg_url: str, clock: FakeClock) -> None:
-    first = PostgresStore(pg_url, clock=clock, pool_size=1)
-    second = PostgresStore(pg_url, clock=clock, pool_size=1)
-    await first.open()
-    await second.open()
-    try:
-        assert await first.job_lock("retention")
-        assert not await second.job_lock("retention")
-        with psycopg.connect(pg_url, autocommit=True) as admin:  # the node's session dies
-            admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_locks "
-                "WHERE locktype = 'advisory' AND granted"
-            )
-        assert await eventually_async(lambda: second.job_lock("retention"))
-        assert not await first.job_lock("retention")  # the dead session took its lock along
-    finally:
-        await first.close()
-        await second.close()
+async def test_a_singleton_job_moves_when_its_node_dies(pg_nodes: OpenNode, pg_url: str) -> None:
+    first, second = await pg_nodes(), await pg_nodes()
+    assert await first.job_lock("retention")
+    assert not await second.job_lock("retention")
+    with psycopg.connect(pg_url, autocommit=True) as admin:  # the node's session dies
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks "
+            "WHERE locktype = 'advisory' AND granted AND objid = %s",
+            (job_key("retention") & 0xFFFFFFFF,),
+        )
+    assert await eventually_async(lambda: second.job_lock("retention"))
+    assert not await first.job_lock("retention")  # the dead session took its lock along
 
 
 async def eventually_async(check: Callable[[], Awaitable[bool]], within: float = 5.0) -> bool:

@@ -82,6 +82,10 @@ class PostgresStore(
         return self._writer
 
     @property
+    def is_open(self) -> bool:
+        return self._readers is not None
+
+    @property
     def roles(self) -> Roles:
         if self._roles is None:
             raise Unavailable("The store is not open.")
