@@ -66,7 +66,7 @@ def test_migrations_are_recorded_with_sqlites_ids_in_sqlites_order(
         rows = conn.execute("SELECT id FROM migrations ORDER BY applied_at, id").fetchall()
     pg_ids = [row[0] for row in rows]
     assert [i for i in pg_ids if i not in POSTGRES_ONLY] == sqlite_ids
-    assert POSTGRES_ONLY <= set(pg_ids)
+    assert set(pg_ids) >= POSTGRES_ONLY
     assert sqlite_ids[0] == "m001_core" and len(sqlite_ids) == len(
         sqlite_migrations.migrations._migrations
     )
