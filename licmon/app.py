@@ -98,6 +98,7 @@ def open_store(settings: Settings, clock: Clock = time.time) -> Store:
             pepper_fingerprint=lambda: _pepper_fingerprint(settings),
             data_dir=settings.data_dir,
         )
+        store.data_dir = settings.data_dir  # type: ignore[attr-defined]  # its erasure ledger
         return store
     return SqliteStore(
         settings.database_path,

@@ -60,3 +60,23 @@ async def reopen(
 @pytest.fixture
 async def store(reopen: Reopen) -> Store:
     return await reopen()
+
+
+OpenNode = Callable[[], Awaitable[PostgresStore]]
+
+
+@pytest.fixture
+async def pg_nodes(pg_url: str, clock: FakeClock) -> AsyncIterator[OpenNode]:
+    """Opens nodes (PostgresStores) on one fresh database; closes what is left open."""
+    opened: list[PostgresStore] = []
+
+    async def open_node() -> PostgresStore:
+        node = PostgresStore(pg_url, clock=clock, pool_size=2)
+        await node.open()
+        opened.append(node)
+        return node
+
+    yield open_node
+    for node in opened:
+        if node.is_open:
+            await node.close()
