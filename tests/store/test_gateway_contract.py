@@ -11,7 +11,7 @@ from licmon.domain.subjects import Subject
 from licmon.errors import Forbidden
 from licmon.store.base import Store
 from tests.conftest import FakeClock
-from tests.store.world import check_in, ctx, licensed
+from tests.store.world import DSR_CTX, check_in, ctx, licensed
 
 
 async def test_a_read_returns_the_rows_and_writes_its_audit_entry(
@@ -121,3 +121,13 @@ async def test_a_read_whose_audit_entry_cannot_be_written_fails(
         await store.read_connections(ctx(), subject)
     with pytest.raises((sqlite3.Error, psycopg.Error)):
         await store.detector_history(ctx(), int(clock()) - 60, 10)
+
+
+async def test_an_id_no_row_can_have_matches_nothing(store: Store, clock: FakeClock) -> None:
+    lic = await licensed(store)
+    await check_in(store, lic, "machine-0001", "203.0.113.77", int(clock()))
+    for value in ("²", "9" * 25):
+        for kind in ("license", "org"):
+            subject = Subject.parse(kind, value)
+            assert await store.read_connections(DSR_CTX, subject) == []
+            assert (await store.dsr_export(DSR_CTX, subject))["records"] == []

@@ -28,10 +28,10 @@ def _atom(value: str) -> str:
 
 
 _FLAG_FILTERS = {
-    SubjectKind.LICENSE: "f.license_id = %(value)s::bigint",
+    SubjectKind.LICENSE: "f.license_id = %(value)s",
     SubjectKind.MACHINE: _atom("%(value)s"),
     SubjectKind.ADDRESS: _atom("%(value)s"),
-    SubjectKind.ORG: "l.org_id = %(value)s::bigint",
+    SubjectKind.ORG: "l.org_id = %(value)s",
 }
 FLAG_HELD = vault.held_clause("f.license_id", "l.org_id")
 FLAGS = f"""SELECT f.*, l.org_id, ({FLAG_HELD})::int AS held
@@ -40,10 +40,10 @@ MACHINE_HELD = vault.held_clause("m.license_id", "l.org_id", "m.id")
 MACHINES = f"""SELECT m.*, l.org_id, ({MACHINE_HELD})::int AS held
 FROM machines m JOIN licenses l ON l.id = m.license_id"""
 _MACHINE_FILTERS = {
-    SubjectKind.LICENSE: "m.license_id = %(value)s::bigint",
+    SubjectKind.LICENSE: "m.license_id = %(value)s",
     SubjectKind.MACHINE: "m.fingerprint = %(value)s",
     SubjectKind.ADDRESS: "m.id = ANY(%(machines)s::bigint[])",
-    SubjectKind.ORG: "l.org_id = %(value)s::bigint",
+    SubjectKind.ORG: "l.org_id = %(value)s",
 }
 SEAT_HELD = vault.held_clause("s.license_id", "l.org_id", "s.machine_id")
 SEATS = f"""SELECT s.*, ({SEAT_HELD})::int AS held
@@ -72,7 +72,8 @@ def find(conn: Conn, ctx: ReadContext, subject: Subject, now: int) -> Found:
 
 
 def _params(ctx: ReadContext, subject: Subject, now: int) -> dict[str, Any]:
-    params: dict[str, Any] = {"value": subject.value, "now": now, "org": ctx.org_id}
+    params: dict[str, Any] = {"value": vault.subject_value(subject), "now": now}
+    params["org"] = ctx.org_id
     if subject.kind is SubjectKind.ADDRESS:
         params["value"], params["network"] = subject.address_forms()
     return params

@@ -51,11 +51,22 @@ FROM connections c JOIN licenses l ON l.id = c.license_id JOIN machines m ON m.i
 """
 
 _SUBJECT_FILTERS = {
-    SubjectKind.LICENSE: "c.license_id = %(value)s::bigint",
+    SubjectKind.LICENSE: "c.license_id = %(value)s",
     SubjectKind.MACHINE: "m.fingerprint = %(value)s",
     SubjectKind.ADDRESS: "c.address = %(value)s AND c.precision = 'full'",
-    SubjectKind.ORG: "l.org_id = %(value)s::bigint",
+    SubjectKind.ORG: "l.org_id = %(value)s",
 }
+MAX_ID = 2**63 - 1
+
+
+def subject_value(subject: Subject) -> str | int:
+    """The subject's value as its column holds it: an id is a bigint (an id no bigint can
+    be, such as "²" or 20 digits, matches no row, as in SQLite)."""
+    if subject.kind not in (SubjectKind.LICENSE, SubjectKind.ORG):
+        return subject.value
+    text = subject.value
+    number = int(text) if text.isascii() and text.isdigit() else -1
+    return number if number <= MAX_ID else -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +78,7 @@ class Selection:
     now: int
 
     def where(self) -> tuple[str, dict[str, Any]]:
-        params: dict[str, Any] = {"value": self.subject.value, "now": self.now}
+        params: dict[str, Any] = {"value": subject_value(self.subject), "now": self.now}
         clauses = [_SUBJECT_FILTERS[self.subject.kind]]
         if self.subject.kind is SubjectKind.ADDRESS:
             params["value"], _ = self.subject.address_forms()
