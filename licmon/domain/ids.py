@@ -21,3 +21,11 @@ def parse_id(text: str, invalid: type[LicmonError] = NotFound) -> int:
         if 1 <= value <= MAX_ID:
             return value
     raise invalid(NOT_HERE if invalid is NotFound else NOT_AN_ID)
+
+
+def id_or_none(text: str) -> int | None:
+    """The id ``text`` names, or None (a search term or an actor that only looks like one)."""
+    try:
+        return parse_id(text)
+    except NotFound:
+        return None

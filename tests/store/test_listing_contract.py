@@ -85,3 +85,10 @@ async def test_known_places_are_declared_listed_and_withdrawn(store: Store) -> N
     assert await store.list_places() == []
     with pytest.raises(NotFound):
         await store.remove_place("acme", "198.51.100.0/24", actor="user:1")
+
+
+async def test_a_search_or_actor_that_only_looks_like_an_id_finds_nothing(store: Store) -> None:
+    await licensed(store)
+    for search in ("²", "#²", "9" * 30):
+        assert (await store.license_page(None, search, "", PageRequest())).total == 0
+    assert await store.user_names({"user:²", "user:" + "9" * 30}) == {}

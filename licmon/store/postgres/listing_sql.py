@@ -5,6 +5,7 @@ target and period). Each list has a stable order, ending on the id."""
 from typing import Any
 
 from licmon.domain.audit import StoredEntry
+from licmon.domain.ids import id_or_none
 from licmon.domain.paging import AuditFilter, PageRequest
 from licmon.store.postgres.audit_sql import COLUMNS, Conn, stored
 from licmon.store.postgres.report_sql import FLAG_FILTERS
@@ -53,12 +54,11 @@ def _count(conn: Conn, where: str, params: dict[str, Any]) -> int:
 def license_page(
     conn: Conn, org: int | None, search: str, status: str, page: PageRequest, now: int
 ) -> tuple[list[dict[str, Any]], int]:
-    digits = search.lstrip("#")
     params = {
         "org": org,
         "status": status,
         "q": search,
-        "qid": int(digits) if digits.isdigit() and len(digits) < 18 else None,
+        "qid": id_or_none(search.lstrip("#")),
         "like": _like(search),
         "now": now,
         "limit": page.limit,
@@ -110,7 +110,7 @@ def _actor(conn: Conn, actor: str) -> str:
 
 def user_names(conn: Conn, actors: set[str]) -> dict[str, str]:
     """``user:<id>`` -> the user's name, for the people reading the log."""
-    ids = [int(a[5:]) for a in actors if a.startswith("user:") and a[5:].isdigit()]
+    ids = [i for a in actors if a.startswith("user:") and (i := id_or_none(a[5:])) is not None]
     if not ids:
         return {}
     rows = conn.execute("SELECT id, username FROM staff_users WHERE id = ANY(%s)", (ids,))

@@ -14,6 +14,7 @@ from typing import Any
 
 from licmon.domain.access import ReadContext, check_read
 from licmon.domain.audit import AuditEntry
+from licmon.domain.ids import id_or_none
 from licmon.domain.purposes import readable
 from licmon.domain.subjects import Subject, SubjectKind
 from licmon.errors import Forbidden, NotFound
@@ -56,7 +57,6 @@ _SUBJECT_FILTERS = {
     SubjectKind.ADDRESS: "c.address = %(value)s AND c.precision = 'full'",
     SubjectKind.ORG: "l.org_id = %(value)s",
 }
-MAX_ID = 2**63 - 1
 
 
 def subject_value(subject: Subject) -> str | int:
@@ -64,9 +64,8 @@ def subject_value(subject: Subject) -> str | int:
     be, such as "²" or 20 digits, matches no row, as in SQLite)."""
     if subject.kind not in (SubjectKind.LICENSE, SubjectKind.ORG):
         return subject.value
-    text = subject.value
-    number = int(text) if text.isascii() and text.isdigit() else -1
-    return number if number <= MAX_ID else -1
+    found = id_or_none(subject.value)
+    return -1 if found is None else found
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ import sqlite3
 from typing import Any
 
 from licmon.domain.audit import StoredEntry
+from licmon.domain.ids import id_or_none
 from licmon.domain.paging import AuditFilter, PageRequest
 from licmon.store.sqlite.audit_sql import _stored as stored_entry
 from licmon.store.sqlite.report_sql import FLAG_COLUMNS, FLAG_FROM
@@ -56,7 +57,7 @@ def license_page(
         "org": org,
         "status": status,
         "q": search,
-        "qid": int(search.lstrip("#")) if search.lstrip("#").isdigit() else None,
+        "qid": id_or_none(search.lstrip("#")),
         "like": _like(search),
         "q_end": search + "\U0010ffff",
         "now": now,
@@ -111,7 +112,7 @@ def _actor(conn: sqlite3.Connection, actor: str) -> str:
 
 def user_names(conn: sqlite3.Connection, actors: set[str]) -> dict[str, str]:
     """``user:<id>`` -> the user's name, for the people reading the log."""
-    ids = [int(a[5:]) for a in actors if a.startswith("user:") and a[5:].isdigit()]
+    ids = [i for a in actors if a.startswith("user:") and (i := id_or_none(a[5:])) is not None]
     if not ids:
         return {}
     marks = ",".join("?" * len(ids))
