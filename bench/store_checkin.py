@@ -1,7 +1,7 @@
 """Check-ins per second through the store alone, SQLite (the baseline) and PostgreSQL, in
 the same run.
 
-    python bench/store_checkin.py [--checkins 3000] [--machines 200] [--concurrency 64]
+    python bench/store_checkin.py [--checkins 3000] [--machines 100] [--concurrency 64]
 
 No HTTP, no signing: ``store.checkin`` as the check-in service calls it, ``--concurrency``
 commands in flight (the group-commit writer batches them), ``--machines`` distinct machines
@@ -11,7 +11,6 @@ PostgreSQL 15 as tests/pg.py does. Prints check-ins per second and the ratio PG/
 
 import argparse
 import asyncio
-import ipaddress
 import sys
 import tempfile
 import time
@@ -19,34 +18,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from licmon.domain.checkin import connection_record
-from licmon.domain.models import CheckinCommand, GeoInfo, IpPrecision, License, LicenseTerms
+from licmon.domain.models import License
 from licmon.store.base import Store
 from licmon.store.postgres.store import PostgresStore
 from licmon.store.sqlite import SqliteStore
 from tests.pg import PgCluster
-
-LEASE = 3600
+from tests.store.test_seats_contract import a_license, checkin
 
 
 async def prepared(store: Store, seats: int) -> License:
     await store.open()
-    await store.add_org("acme", "Acme", IpPrecision.FULL, 30)
-    await store.add_product("viewer", "Viewer")
-    terms = LicenseTerms(seats=seats, max_machines=seats)
-    return await store.add_license("acme", "viewer", terms, b"k" * 32)
-
-
-def command(lic: License, machine: str, now: int) -> CheckinCommand:
-    address = ipaddress.ip_address("192.0.2.10")
-    return CheckinCommand(
-        license=lic,
-        machine=machine,
-        now=now,
-        lease_expires=now + LEASE,
-        connection=connection_record(lic, address, GeoInfo(), now),
-        client_address=str(address),
-    )
+    return await a_license(store, seats)
 
 
 async def rate(store: Store, checkins: int, machines: int, concurrency: int) -> float:
@@ -56,7 +38,7 @@ async def rate(store: Store, checkins: int, machines: int, concurrency: int) -> 
 
     async def client() -> None:
         for i in queue:
-            await store.checkin(command(lic, f"m{i % machines}", now))
+            await store.checkin(checkin(lic, f"m{i % machines}", now))
 
     start = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(concurrency)))
@@ -68,7 +50,7 @@ async def rate(store: Store, checkins: int, machines: int, concurrency: int) -> 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--checkins", type=int, default=3000)
-    parser.add_argument("--machines", type=int, default=200)
+    parser.add_argument("--machines", type=int, default=100)  # a_license: 100 machines
     parser.add_argument("--concurrency", type=int, default=64)
     args = parser.parse_args()
     work = (args.checkins, args.machines, args.concurrency)
