@@ -37,6 +37,7 @@ sys.stdin.read()
 subprocess.run(sys.argv[2:], capture_output=True, check=False)
 shutil.rmtree(sys.argv[1], ignore_errors=True)
 """
+_WATCHDOGS: list["subprocess.Popen[bytes]"] = []
 
 
 def _free_port() -> int:
@@ -90,13 +91,14 @@ class PgCluster:
         self.admin(f"CREATE ROLE {LOGIN_ROLE} LOGIN CREATEROLE")
 
     def stop(self) -> None:
-        """Stop the server and remove its directory (the watchdog does both)."""
-        if self._watchdog is None:
-            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
-            return
-        assert self._watchdog.stdin is not None
-        self._watchdog.stdin.close()
-        self._watchdog.wait(60)
+        """Stop the server; the watchdog then removes its directory on its own time."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        if self._watchdog is not None:
+            assert self._watchdog.stdin is not None
+            self._watchdog.stdin.close()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._watchdog.wait(30)
+            _WATCHDOGS.append(self._watchdog)  # if it still runs: never collected early
 
     def url(self, database: str, user: str = LOGIN_ROLE) -> str:
         host = quote(str(self.root), safe="")
