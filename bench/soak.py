@@ -14,8 +14,8 @@ in the same run.
 
 import argparse
 import asyncio
-import os
 import base64
+import os
 import secrets
 import sqlite3
 import subprocess
