@@ -102,6 +102,7 @@ STAFF_PATHS: dict[str, Any] = {
             "content": {CONTENT_TYPES[fmt].split(";")[0]: {} for fmt in FORMATS},
         },
         400,
+        404,
         parameters=REPORT_PARAMETERS,
     ),
 }
