@@ -36,7 +36,7 @@ SECURITY_SCHEMES = {
 
 def pattern(regex: str) -> str:
     """A whole-string JSON Schema pattern from a Python ``fullmatch`` regular expression."""
-    return f"^{regex}$"
+    return f"^(?:{regex})$"
 
 
 def nullable(schema: Schema) -> Schema:

@@ -1,10 +1,12 @@
 """/openapi.json as a contract: limits from the validation, statuses, the /docs page."""
 
+import base64
 import re
+import secrets
 
 from licmon.domain import license_keys
 from licmon.domain.terms import TERM_FIELDS
-from licmon.domain.validation import MACHINE_LENGTH, NONCE_CHARS
+from licmon.domain.validation import MACHINE_LENGTH, NONCE_CHARS, _is_nonce
 from tests.admin.conftest import Staff
 from tests.conftest import World
 
@@ -76,3 +78,18 @@ async def test_the_docs_page_is_served_from_here_without_a_cdn(staff: Staff) -> 
     missing = await client.get("/docs/../../etc/passwd")
     assert missing.status == 404
     assert (await client.get("/docs/index.html")).status == 404
+
+
+async def test_the_nonce_schema_admits_exactly_what_the_validation_accepts(world: World) -> None:
+    """Generated clients must not send what the server refuses (it did: a 25-character
+    nonce matched the schema and was refused)."""
+    spec = await spec_of(world)
+    body = spec["paths"]["/v1/checkin"]["post"]["requestBody"]["content"]["application/json"]
+    schema = body["schema"]["properties"]["nonce"]
+    for size in range(8, 72):
+        encoded = base64.urlsafe_b64encode(secrets.token_bytes(size)).decode()
+        for text in (encoded, encoded.rstrip("="), encoded.rstrip("=") + "A", encoded + "="):
+            admitted = bool(re.search(schema["pattern"], text)) and (
+                schema["minLength"] <= len(text) <= schema["maxLength"]
+            )
+            assert admitted == _is_nonce(text), (size, text)
