@@ -1,5 +1,7 @@
 """Tokens, scopes, roles and the organization scope on the admin API."""
 
+from licmon.domain.detectors.events import FlagDraft, FlagKind, Severity
+from licmon.domain.flags import FlagRaise
 from tests.admin.conftest import Api, Staff
 from tests.conftest import checkin_body
 
@@ -107,3 +109,32 @@ async def test_another_api_is_not_a_way_round_the_scope(staff: Staff) -> None:
     ]:
         status, _, _ = await api.call(method, path, body)
         assert status == 403, (method, path)
+
+
+async def test_flags_listed_decided_and_scoped(staff: Staff) -> None:
+    admin, customer, store = staff.admin, staff.customer, staff.world.store
+    _, ours = await admin.post("/licenses", NEW)
+    _, theirs = await admin.post("/licenses", {**NEW, "org": "globex"})
+    now = int(staff.world.clock())
+    drafts = [
+        FlagRaise(FlagDraft(FlagKind.MACHINE_SHARING, Severity.HIGH, lic["id"], now), now + 86400)
+        for lic in (ours, theirs)
+    ]
+    flag_ids = await store.raise_flags(drafts)
+    status, listed = await admin.get("/flags?status=open")
+    assert status == 200 and [f["id"] for f in listed["items"]] == flag_ids
+    status, listed = await customer.get("/flags")
+    assert [f["id"] for f in listed["items"]] == [flag_ids[0]]
+    status, _ = await customer.get(f"/flags/{flag_ids[1]}")
+    assert status == 404
+    decision = {"status": "confirmed", "reason": "shared across sites", "suspend": True}
+    status, _ = await customer.post(f"/flags/{flag_ids[0]}/decision", decision)
+    assert status == 403
+    status, decided = await admin.post(f"/flags/{flag_ids[0]}/decision", decision)
+    assert status == 200 and decided["status"] == "confirmed" and decided["decided_by"]
+    _, lic = await admin.get(f"/licenses/{ours['id']}")
+    assert lic["status"] == "suspended"
+    status, seen = await customer.get(f"/flags/{flag_ids[0]}")
+    assert status == 200 and seen["status"] == "confirmed" and "decided_by" not in seen
+    status, again = await admin.post(f"/flags/{flag_ids[0]}/decision", decision)
+    assert status in (400, 409) and set(again) == {"error", "message"}
