@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from licmon.domain.flags import FlagStatus
+from licmon.domain.ids import parse_id
 from licmon.domain.models import IpPrecision, LicenseStatus, LicenseTerms
 from licmon.domain.terms import TERM_FIELDS, new_terms, parse_terms
 from licmon.domain.validation import PRODUCT_RE, require_object, text_field
@@ -16,6 +17,7 @@ ORG_SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 NAME_RE = re.compile(r"[^\x00-\x1f\x7f]{1,200}")
 RETENTION_DAYS = (1, 3650)
 REASON_LENGTH = (3, 500)
+MAX_KIND = 64
 LICENSE_STATUSES = tuple(status.value for status in LicenseStatus)
 FLAG_STATUSES = tuple(status.value for status in FlagStatus)
 DECISIONS = (FlagStatus.ACKNOWLEDGED, FlagStatus.CONFIRMED, FlagStatus.DISMISSED)
@@ -93,6 +95,25 @@ def parse_decision(body: object) -> Decision:
     if not isinstance(suspend, bool):
         raise BadRequest("Field 'suspend' must be true or false.", field="suspend")
     return Decision(wanted[status], reason_text(fields, "reason"), suspend)
+
+
+def license_filters(query: Mapping[str, str]) -> dict[str, str | None]:
+    """``?org=&product=&status=``: a status must be one there is."""
+    status = query.get("status")
+    if status is not None and status not in LICENSE_STATUSES:
+        raise BadRequest(f"status must be one of {', '.join(LICENSE_STATUSES)}.", field="status")
+    return {"org": query.get("org"), "product": query.get("product"), "status": status}
+
+
+def flag_filters(query: Mapping[str, str]) -> tuple[str | None, str | None, int | None]:
+    """``?status=&kind=&license=``: status, kind and license id, checked."""
+    status, kind, license_text = query.get("status"), query.get("kind"), query.get("license")
+    if status is not None and status not in FLAG_STATUSES:
+        raise BadRequest(f"status must be one of {', '.join(FLAG_STATUSES)}.", field="status")
+    if kind is not None and len(kind) > MAX_KIND:
+        raise BadRequest(f"kind is at most {MAX_KIND} characters.", field="kind")
+    license_id = parse_id(license_text, BadRequest) if license_text is not None else None
+    return status, kind, license_id
 
 
 def reason_text(fields: Mapping[str, Any], name: str) -> str:

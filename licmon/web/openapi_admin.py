@@ -8,6 +8,7 @@ from licmon.domain.admin_bodies import (
     DECISIONS,
     FLAG_STATUSES,
     LICENSE_STATUSES,
+    MAX_KIND,
     NAME_RE,
     ORG_SLUG_RE,
     REASON_LENGTH,
@@ -402,7 +403,9 @@ ADMIN_PATHS: dict[str, Any] = {
             parameters=[
                 *PAGING,
                 query_parameter("status", {"enum": list(FLAG_STATUSES)}, "only in this status"),
-                query_parameter("kind", {"type": "string", "maxLength": 64}, "only of this kind"),
+                query_parameter(
+                    "kind", {"type": "string", "maxLength": MAX_KIND}, "only of this kind"
+                ),
                 query_parameter(
                     "license", {"type": "integer", "minimum": 1}, "only this license's"
                 ),

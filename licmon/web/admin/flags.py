@@ -2,19 +2,17 @@
 
 from aiohttp import web
 
-from licmon.domain.admin_bodies import FLAG_STATUSES, parse_decision
+from licmon.domain.admin_bodies import flag_filters, parse_decision
 from licmon.domain.cursors import cursor_request, page_of
 from licmon.domain.idempotency import Answer
 from licmon.domain.ids import parse_id
 from licmon.domain.staff import Permission
-from licmon.errors import BadRequest
 from licmon.keys import SETTINGS, STORE
 from licmon.store.admin_base import FlagQuery
 from licmon.web.admin.auth import admin_read, admin_write, answer_json, check_query, service, user
 from licmon.web.admin.views import flag_view, page_view
 
 routes = web.RouteTableDef()
-MAX_KIND = 64
 
 
 @routes.get("/v1/admin/flags")
@@ -22,13 +20,7 @@ MAX_KIND = 64
 async def list_flags(request: web.Request) -> web.StreamResponse:
     query = request.query
     check_query(query, {"cursor", "limit", "status", "kind", "license"})
-    status, kind = query.get("status"), query.get("kind")
-    if status is not None and status not in FLAG_STATUSES:
-        raise BadRequest(f"status must be one of {', '.join(FLAG_STATUSES)}.", field="status")
-    if kind is not None and len(kind) > MAX_KIND:
-        raise BadRequest(f"kind is at most {MAX_KIND} characters.", field="kind")
-    license_text = query.get("license")
-    license_id = parse_id(license_text, BadRequest) if license_text is not None else None
+    status, kind, license_id = flag_filters(query)
     viewer = user(request)
     wanted = cursor_request(query)
     rows = await request.config_dict[STORE].flag_cursor(
