@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance," + (
     "response_schema_conformance"
 )
-EXAMPLES = "10"
+EXAMPLES = "6"
 METHODS = {"get", "post", "patch", "delete", "put"}
 
 
@@ -68,5 +68,9 @@ def test_schemathesis_finds_nothing(server: tuple[str, str], tmp_path: Path) -> 
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-8000:]
-    operations = sum(len(METHODS & set(item)) for item in OPENAPI["paths"].values())
+    operations = sum(  # schemathesis leaves out the document it reads
+        len(METHODS & set(item))
+        for path, item in OPENAPI["paths"].items()
+        if path != "/openapi.json"
+    )
     assert f"Tested: {operations}" in " ".join(output.split()), output[-3000:]
