@@ -1,13 +1,14 @@
 """licmon store copy: move an existing SQLite installation to PostgreSQL."""
 
+import dataclasses
 import importlib
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import click
 
+from licmon.app import open_store, prepare_store
 from licmon.cli.common import (
     cli_actor,
     emit,
@@ -56,13 +57,16 @@ def store_copy(
     if not url.startswith(URL_SCHEMES):
         raise ConfigError("--to takes a postgresql:// URL")
     settings = make_settings(config_file, data_dir=data_dir)
+    source = dataclasses.replace(settings, database_url="")
+    target = dataclasses.replace(settings, database_url=url)
     ensure_not_serving(settings.data_dir)
-    actor = with_store(settings, lambda s: actor_of(s, offered_token(token_file), cli_actor()))
+    actor = with_store(source, lambda s: actor_of(s, offered_token(token_file), cli_actor()))
+    prepare_store(target)  # the schema, and this node's pepper recorded in the target
+    copying = importlib.import_module("licmon.store.postgres.from_sqlite")
     with working("store copy") as job:
-        copying = _postgres("from_sqlite")
         copied = copying.copy_sqlite(settings.database_path, url, None, _ticker(job))
         job.done(f"{len(copied.tables)} tables, {copied.rows:,} rows")
-    checked = run_coroutine(lambda: _verify_and_record(settings, url, actor, copied.rows))
+    checked = run_coroutine(lambda: _verify_and_record(target, actor, copied.rows))
     emit(
         {
             "tables": len(copied.tables),
@@ -74,16 +78,6 @@ def store_copy(
     )
 
 
-def _postgres(module: str) -> ModuleType:
-    """A module of the PostgreSQL backend (psycopg is an optional extra)."""
-    try:
-        return importlib.import_module(f"licmon.store.postgres.{module}")
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.split(".")[0] in {"psycopg", "psycopg_pool"}:
-            raise ConfigError("PostgreSQL needs: pip install 'licmon[postgres]'") from None
-        raise
-
-
 def _ticker(job: Any) -> Any:
     def show(text: str) -> None:
         job.name = f"store copy: {text}"
@@ -91,11 +85,9 @@ def _ticker(job: Any) -> Any:
     return show
 
 
-async def _verify_and_record(settings: Settings, url: str, actor: str, rows: int) -> int:
+async def _verify_and_record(target: Settings, actor: str, rows: int) -> int:
     """Open the copy as licmon will, prove its audit chain, and log the copy in it."""
-    store = _postgres("store").PostgresStore(
-        url, usage_min_orgs=settings.usage_min_orgs, data_dir=settings.data_dir
-    )
+    store = open_store(target)
     await store.open()
     try:
         count, broken = await store.audit_verify()

@@ -13,9 +13,10 @@ from licmon.domain.redaction import redact_addresses
 from licmon.domain.terms import changed_fields
 from licmon.errors import NotFound
 from licmon.store.admin_base import FlagQuery, LicenseQuery, MachineRow
+from licmon.store.catalog_rows import license_from_row, terms_row
 from licmon.store.postgres import audit_sql, catalog
 from licmon.store.postgres.report_sql import FLAG_COLUMNS, FLAG_FROM
-from licmon.store.postgres.rows import dicts
+from licmon.store.postgres.rowdicts import dicts
 
 Conn = psycopg.Connection[Any]
 SCHEMA = (
@@ -83,7 +84,7 @@ def update_terms(conn: Conn, license_id: int, terms: LicenseTerms, now: int, act
     before = catalog.license_by_id(conn, license_id)
     changed = changed_fields(before.terms, terms)
     if changed:
-        row = catalog._terms_row(terms)
+        row = terms_row(terms)
         assignments = ", ".join(f"{column} = %({column})s" for column in row)
         conn.execute(
             f"UPDATE licenses SET {assignments}, updated_at = %(now)s WHERE id = %(id)s".encode(),
@@ -105,7 +106,7 @@ def licenses_after(conn: Conn, query: LicenseQuery, after: int | None, limit: in
         "after": after or 0,
         "limit": limit,
     }
-    return [catalog._license(row) for row in dicts(conn.execute(LICENSES_AFTER, params))]
+    return [license_from_row(row) for row in dicts(conn, LICENSES_AFTER, params)]
 
 
 def machines(
@@ -147,7 +148,7 @@ def flags_after(
         "after": after or 0,
         "limit": limit,
     }
-    return dicts(conn.execute(FLAGS_AFTER, params))
+    return dicts(conn, FLAGS_AFTER, params)
 
 
 def _one_machine(conn: Conn, license_id: int, machine_id: int, now: int) -> MachineRow:

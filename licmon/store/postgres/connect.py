@@ -53,7 +53,7 @@ def read_roles(conn: psycopg.Connection[Any]) -> Roles:
 
 def prepare_database(url: str, pepper_fingerprint: str | None = None) -> Roles:
     """Set up roles and schema the first time, apply pending migrations, check the pepper."""
-    with connect(url) as conn:
+    with connect(url, autocommit=True) as conn:  # each step its own transaction
         try:
             return _prepare(conn, pepper_fingerprint, url)
         except psycopg.Error as exc:
@@ -63,7 +63,6 @@ def prepare_database(url: str, pepper_fingerprint: str | None = None) -> Roles:
 def _prepare(conn: psycopg.Connection[Any], fingerprint: str | None, url: str) -> Roles:
     conn.execute("SELECT pg_advisory_lock(%s)", (SETUP_LOCK,))
     try:
-        conn.commit()
         roles = _set_up_once(conn)
         migrations.apply(conn, roles)
         if fingerprint is not None:
@@ -71,7 +70,6 @@ def _prepare(conn: psycopg.Connection[Any], fingerprint: str | None, url: str) -
         return roles
     finally:
         conn.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK,))
-        conn.commit()
 
 
 def _set_up_once(conn: psycopg.Connection[Any]) -> Roles:

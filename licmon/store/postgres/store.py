@@ -38,6 +38,8 @@ from licmon.store.postgres.flags import PostgresFlags
 from licmon.store.postgres.listing import PostgresListing
 from licmon.store.postgres.privacy import PostgresPrivacy
 from licmon.store.postgres.roles import Roles, set_role
+from licmon.store.postgres.shared import CatalogListener, JobLocks
+from licmon.store.postgres.shared_abuse import PgSharedDetectors
 from licmon.store.postgres.staff import PostgresStaff
 from licmon.store.postgres.writer import PostgresWriter, SeatCommand
 from licmon.store.writer import WriterClosed
@@ -48,7 +50,13 @@ UNAVAILABLE = "The database is unavailable right now."
 
 
 class PostgresStore(
-    PostgresPrivacy, PostgresStaff, PostgresFlags, PostgresListing, PostgresAdmin, Store
+    PostgresPrivacy,
+    PostgresStaff,
+    PostgresFlags,
+    PostgresListing,
+    PgSharedDetectors,
+    PostgresAdmin,
+    Store,
 ):
     def __init__(
         self,
@@ -57,7 +65,7 @@ class PostgresStore(
         batch_max: int = 1024,
         clock: Callable[[], float] = time.time,
         usage_min_orgs: int = 3,
-        pepper_fingerprint: str | None = None,
+        pepper_fingerprint: Callable[[], str] | None = None,
         pool_size: int = 8,
         data_dir: Path | None = None,  # this node's: the erasure ledger is kept there
     ) -> None:
@@ -73,6 +81,8 @@ class PostgresStore(
         self._readers: ConnectionPool[Any] | None = None
         self._gateways: ConnectionPool[Any] | None = None
         self._writer = PostgresWriter(self._writer_connection, batch_max)
+        self.listener = CatalogListener(url)
+        self._jobs = JobLocks(url)
 
     @property
     def writer(self) -> PostgresWriter:
@@ -85,17 +95,26 @@ class PostgresStore(
         return self._roles
 
     async def open(self) -> None:
-        self._roles = await asyncio.to_thread(prepare_database, self.url, self._pepper_fingerprint)
+        self._roles = await asyncio.to_thread(self._prepare)
         self._readers = await asyncio.to_thread(self._pool, "readers", read_only=True)
         self._gateways = await asyncio.to_thread(self._pool, "gateway", read_only=False)
         await self._writer.start()
+        self.open_detector_records(self.url, self.roles.app)
+        self.listener.start()
 
     async def close(self) -> None:
+        await self.listener.stop()
+        await self._jobs.close()  # another node takes the singleton jobs
+        await self.close_detector_records()
         await self._writer.stop()
         for pool in (self._readers, self._gateways):
             if pool is not None:
                 await asyncio.to_thread(pool.close)
         self._readers = self._gateways = None
+
+    def _prepare(self) -> Roles:
+        fingerprint = self._pepper_fingerprint() if self._pepper_fingerprint else None
+        return prepare_database(self.url, fingerprint)
 
     def _pool(self, name: str, *, read_only: bool) -> ConnectionPool[Any]:
         def configure(conn: Conn) -> None:
@@ -161,9 +180,7 @@ class PostgresStore(
     # -- the hot path
     async def checkin(self, cmd: CheckinCommand) -> SeatResult:
         op = partial(seats.apply_checkin, cmd=cmd)
-        if cmd.denial is None:
-            return await self._write(SeatCommand(op, (cmd.license.id,)))
-        return await self._write(op)
+        return await self._write(SeatCommand(op, (cmd.license.id,)))
 
     async def release(self, license_id: int, machine: str) -> bool:
         op = partial(seats.apply_release, license_id=license_id, machine=machine)
@@ -209,6 +226,12 @@ class PostgresStore(
 
     async def catalog_version(self) -> int:
         return await self._read(catalog.catalog_version)
+
+    async def catalog_changed(self, timeout: float) -> None:
+        await self.listener.changed(timeout)
+
+    async def job_lock(self, name: str) -> bool:
+        return await self._jobs.hold(name)
 
     async def newest_row_at(self) -> int | None:
         return await self._read(_newest_row_at)

@@ -10,6 +10,7 @@ from licmon.domain.models import License, LicenseTerms, SeatKind
 from licmon.domain.terms import changed_fields
 from licmon.errors import NotFound
 from licmon.store.admin_base import FlagQuery, LicenseQuery, MachineRow
+from licmon.store.catalog_rows import license_from_row, terms_row
 from licmon.store.sqlite import audit_sql, catalog
 from licmon.store.sqlite.report_sql import FLAG_COLUMNS, FLAG_FROM
 from licmon.store.sqlite.sqlrows import dicts
@@ -64,7 +65,7 @@ def update_terms(
     before = catalog.license_by_id(conn, license_id)
     changed = changed_fields(before.terms, terms)
     if changed:
-        row = catalog._terms_row(terms)
+        row = terms_row(terms)
         assignments = ", ".join(f"{column} = :{column}" for column in row)
         conn.execute(
             f"UPDATE licenses SET {assignments}, updated_at = :now WHERE id = :id",
@@ -88,7 +89,7 @@ def licenses_after(
         "after": after or 0,
         "limit": limit,
     }
-    return [catalog._license(row) for row in dicts(conn.execute(LICENSES_AFTER, params))]
+    return [license_from_row(row) for row in dicts(conn.execute(LICENSES_AFTER, params))]
 
 
 def machines(
