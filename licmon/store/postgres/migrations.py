@@ -82,14 +82,14 @@ def m011_license_models(conn: psycopg.Connection[Any]) -> None:
 
 
 @migration
-def m019_detector_records(conn: psycopg.Connection[Any]) -> None:
-    run(conn, shared_abuse.SCHEMA)
-
-
-@migration
 def m015_admin_idempotency(conn: psycopg.Connection[Any]) -> None:
     """Idempotency-Key records of the admin API (issue 18)."""
     run(conn, admin_sql.SCHEMA)
+
+
+@migration
+def m019_detector_records(conn: psycopg.Connection[Any]) -> None:
+    run(conn, shared_abuse.SCHEMA)
 
 
 def applied(conn: psycopg.Connection[Any]) -> set[str]:
