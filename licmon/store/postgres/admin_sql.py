@@ -15,8 +15,8 @@ from licmon.errors import NotFound
 from licmon.store.admin_base import FlagQuery, LicenseQuery, MachineRow
 from licmon.store.catalog_rows import license_from_row, terms_row
 from licmon.store.postgres import audit_sql, catalog
-from licmon.store.postgres.report_sql import FLAG_COLUMNS, FLAG_FROM
 from licmon.store.postgres.rowdicts import dicts
+from licmon.store.sqlite.report_sql import FLAG_COLUMNS, FLAG_FROM
 
 Conn = psycopg.Connection[Any]
 SCHEMA = (
