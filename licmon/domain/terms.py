@@ -4,6 +4,7 @@ Every field of ``LicenseTerms`` is taken generically (a field added to the datac
 along); one table of limits serves the validation and the OpenAPI description alike."""
 
 import dataclasses
+import enum
 import re
 import typing
 from collections.abc import Mapping
@@ -39,11 +40,12 @@ class TermField:
     """How one field of ``LicenseTerms`` is written in JSON."""
 
     name: str
-    kind: str  # integer, boolean, string, time, list
+    kind: str  # integer, boolean, string, time, list, choice (an enumeration's values)
     nullable: bool = False
     limits: tuple[int, int] = ANY_INT
     item: re.Pattern[str] = ANY_ITEM
     as_set: bool = False  # a frozenset (shown sorted) rather than a tuple (kept in order)
+    choices: type[enum.Enum] | None = None
 
 
 def _field_of(name: str, hint: Any) -> TermField:
@@ -56,6 +58,8 @@ def _field_of(name: str, hint: Any) -> TermField:
     if origin in (frozenset, tuple, list, set):
         item = ITEM_PATTERNS.get(name, ANY_ITEM)
         return TermField(name, "list", nullable, item=item, as_set=origin is not tuple)
+    if isinstance(origin, type) and issubclass(origin, enum.Enum):
+        return TermField(name, "choice", nullable, choices=origin)
     kind = {bool: "boolean", int: "integer", str: "string"}.get(origin)
     if kind is None:
         raise TypeError(f"LicenseTerms.{name}: no JSON form for {hint!r}")
@@ -93,6 +97,8 @@ def changed_fields(before: LicenseTerms, after: LicenseTerms) -> list[str]:
 
 
 def _shown(spec: TermField, value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
     if spec.kind == "time":
         return iso_or_none(value)
     if spec.kind == "list":
@@ -114,11 +120,20 @@ def _value(spec: TermField, body: Mapping[str, Any]) -> Any:
 
 
 def _plain(spec: TermField, value: Any) -> Any:
+    if spec.choices is not None:
+        return _choice(spec, spec.choices, value)
     if spec.kind == "boolean" and not isinstance(value, bool):
         _wrong(spec, "true or false")
     if spec.kind == "string" and not (isinstance(value, str) and len(value) <= MAX_TEXT):
         _wrong(spec, f"a string of at most {MAX_TEXT} characters")
     return value
+
+
+def _choice(spec: TermField, choices: type[enum.Enum], value: Any) -> enum.Enum:
+    named = {member.value: member for member in choices}
+    if not isinstance(value, str | int) or isinstance(value, bool) or value not in named:
+        _wrong(spec, "one of " + ", ".join(map(str, named)))
+    return named[value]
 
 
 def _integer(spec: TermField, value: Any) -> int:

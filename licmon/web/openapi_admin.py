@@ -61,6 +61,10 @@ def term_schema(spec: TermField) -> Schema:
         schema = {"type": "integer", "minimum": spec.limits[0], "maximum": spec.limits[1]}
     elif spec.kind == "boolean":
         schema = {"type": "boolean"}
+    elif spec.choices is not None:
+        return {
+            "enum": [member.value for member in spec.choices] + ([None] if spec.nullable else [])
+        }
     else:
         schema = {"type": "string", "maxLength": MAX_TEXT}
     return nullable(schema) if spec.nullable else schema
