@@ -17,6 +17,7 @@ from tests.conftest import FakeClock
 from tests.staffer import NOT_A_PASSWORD_HASH
 from tests.store.conftest import Reopen
 from tests.store.test_seats_contract import a_license, checkin
+from tests.store.world import DSR_CTX
 
 
 async def an_owner(store: Store) -> int:
@@ -149,3 +150,17 @@ async def test_flags_by_cursor_within_the_scope(store: Store, clock: FakeClock) 
     assert await store.flag_cursor(FlagQuery(), ids[0], 10) == []
     assert await store.flag_cursor(FlagQuery(scope=lic.org.id + 1), None, 10) == []
     assert await store.flag_cursor(FlagQuery(status="dismissed"), None, 10) == []
+
+
+async def test_erasing_an_organization_takes_its_peoples_idempotency_records(
+    store: Store,
+) -> None:
+    """Found by the full suite: a WITHOUT ROWID table made the SQLite org erasure fail."""
+    await a_license(store, seats=1)
+    cleo = await store.add_user(
+        "cleo", NOT_A_PASSWORD_HASH, parse_roles("customer"), "acme", actor="t"
+    )
+    assert await store.claim_idempotency(a_claim(cleo.id), 0) is None
+    await store.org_erase(DSR_CTX, "acme")
+    bob = await store.add_user("bob", NOT_A_PASSWORD_HASH, parse_roles("admin"), None, actor="t")
+    assert await store.claim_idempotency(a_claim(bob.id), 0) is None

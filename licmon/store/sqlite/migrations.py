@@ -282,7 +282,7 @@ IDEMPOTENCY_SCHEMA = (
         sealed BLOB,
         created_at INTEGER NOT NULL,
         PRIMARY KEY (owner, route, key_hash)
-    ) WITHOUT ROWID""",
+    )""",  # a rowid table: erasures name the rows they delete by rowid
     "CREATE INDEX idempotency_keys_age ON idempotency_keys(created_at)",
 )
 
