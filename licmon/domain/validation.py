@@ -1,7 +1,5 @@
 """Validation of protocol bodies: strict types, known fields only, clear messages."""
 
-import base64
-import binascii
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -10,9 +8,21 @@ from typing import Any
 from licmon.errors import BadRequest
 
 PRODUCT_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
-MACHINE_RE = re.compile(r"[\x21-\x7e]{8,128}")
+MACHINE_LENGTH = (8, 128)
+MACHINE_RE = re.compile(rf"[\x21-\x7e]{{{MACHINE_LENGTH[0]},{MACHINE_LENGTH[1]}}}")
 VERSION_RE = re.compile(r"[\x20-\x7e]{1,64}")
 NONCE_BYTES = (16, 64)
+_B64, _PAIR, _TRIPLE = "[A-Za-z0-9_-]", "[A-Za-z0-9_-]{2}(?:==)?", "[A-Za-z0-9_-]{3}=?"
+# base64url of 16-64 bytes, unpadded or correctly padded: 5 groups of 4 and a tail (16-17
+# bytes), 6-20 groups and any tail, or 21 groups and at most a pair (63-64 bytes)
+NONCE_RE = re.compile(
+    f"(?:{_B64}{{4}}){{5}}(?:{_PAIR}|{_TRIPLE})"
+    f"|(?:{_B64}{{4}}){{6,20}}(?:{_PAIR}|{_TRIPLE})?"
+    f"|(?:{_B64}{{4}}){{21}}(?:{_PAIR})?"
+)
+# base64url of NONCE_BYTES: the shortest unpadded, the longest padded
+NONCE_CHARS = (-(-NONCE_BYTES[0] * 4 // 3), 4 * -(-NONCE_BYTES[1] // 3))
+MAX_TIME_TEXT = 40
 
 
 def require_object(body: object, required: set[str], optional: set[str]) -> Mapping[str, Any]:
@@ -64,7 +74,7 @@ def version_field(body: Mapping[str, Any]) -> str | None:
 def time_field(body: Mapping[str, Any], name: str) -> int | None:
     if body.get(name) is None:
         return None
-    text = text_field(body, name, lambda v: len(v) <= 40, "an ISO 8601 time")
+    text = text_field(body, name, lambda v: len(v) <= MAX_TIME_TEXT, "an ISO 8601 time")
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -82,13 +92,7 @@ def _full(pattern: re.Pattern[str]) -> Callable[[str], bool]:
 
 
 def _is_nonce(value: str) -> bool:
-    if len(value) > 96 or not re.fullmatch(r"[A-Za-z0-9_-]+={0,2}", value):
-        return False
-    try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-    except (binascii.Error, ValueError):
-        return False
-    return NONCE_BYTES[0] <= len(raw) <= NONCE_BYTES[1]
+    return len(value) <= NONCE_CHARS[1] and NONCE_RE.fullmatch(value) is not None
 
 
 def _safe(name: str) -> str:

@@ -20,6 +20,7 @@ from licmon.domain.models import (
 )
 from licmon.domain.offline import ActivationGrant, ActivationRequest
 from licmon.domain.subjects import Subject
+from licmon.store.admin_base import AdminStore
 from licmon.store.flags_base import FlagStore
 from licmon.store.listing_base import ListingStore
 from licmon.store.shared_base import SharedDetectorStore
@@ -65,7 +66,7 @@ class StoreGauges:
     database_bytes: int = 0
 
 
-class Store(StaffStore, FlagStore, ListingStore, SharedDetectorStore, abc.ABC):
+class Store(StaffStore, FlagStore, ListingStore, SharedDetectorStore, AdminStore, abc.ABC):
     """Every method is a coroutine and never blocks the event loop."""
 
     on_personal_read: Callable[[str], None] | None = None  # told each gateway read's purpose

@@ -54,8 +54,11 @@ TABLE = {
         P.HOLDS,
         P.USERS,
         P.ORG_DATA,
+        P.CATALOG,  # the admin API issues licenses and changes terms (issue 18)
+        P.DEACTIVATE,
     },
     Role.ANALYST: {
+        P.DEACTIVATE,
         P.LICENSES,
         P.FLAGS,
         P.FLAG_EVIDENCE,
@@ -63,9 +66,9 @@ TABLE = {
         P.REPORTS,
         P.REPORT_DETAILS,
     },
-    Role.SUPPORT: {P.LICENSES, P.FLAGS, P.REPORTS},
+    Role.SUPPORT: {P.LICENSES, P.FLAGS, P.REPORTS, P.DEACTIVATE},
     Role.DPO: {P.AUDIT, P.DSR, P.HOLDS, P.ORG_DATA},
-    Role.CUSTOMER: {P.LICENSES, P.FLAGS, P.REPORTS, P.OWN_ORG, P.ORG_DATA},
+    Role.CUSTOMER: {P.LICENSES, P.FLAGS, P.REPORTS, P.OWN_ORG, P.ORG_DATA, P.DEACTIVATE},
 }
 ADDRESS_PURPOSES = {
     Role.ADMIN: [DSR, ABUSE],

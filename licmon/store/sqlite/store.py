@@ -26,6 +26,7 @@ from licmon.errors import ConfigError, Unavailable
 from licmon.store.base import CatalogSnapshot, LicenseUsage, Store, StoreGauges, WriterHealth
 from licmon.store.sqlite import activations, catalog, migrations, seats
 from licmon.store.sqlite import gauges as sqlite_gauges
+from licmon.store.sqlite.admin import SqliteAdmin
 from licmon.store.sqlite.faults import StorageFaults, is_storage_fault
 from licmon.store.sqlite.flags import SqliteFlags
 from licmon.store.sqlite.listing import SqliteListing
@@ -85,7 +86,13 @@ def _cause(exc: BaseException) -> str:
 
 
 class SqliteStore(
-    SqlitePrivacy, SqliteStaff, SqliteFlags, SqliteListing, SqliteSharedDetectors, Store
+    SqlitePrivacy,
+    SqliteStaff,
+    SqliteFlags,
+    SqliteListing,
+    SqliteSharedDetectors,
+    SqliteAdmin,
+    Store,
 ):
     def __init__(
         self,

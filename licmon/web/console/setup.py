@@ -21,6 +21,7 @@ from licmon.web.console import (
     api,
     flags,
     login,
+    machines,
     org_data_pages,
     pages,
     privacy_pages,
@@ -45,6 +46,7 @@ ROUTE_TABLES = (
     users.routes,
     second_factor.routes,
     api.routes,
+    machines.routes,
 )
 
 
