@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from licmon.domain import webhooks
 from licmon.domain.audit import SYSTEM_ACTOR, AuditEntry
 from licmon.domain.licenses import check_status_change, check_terms
 from licmon.domain.models import (
@@ -18,7 +19,7 @@ from licmon.domain.models import (
     Product,
 )
 from licmon.errors import Conflict, NotFound
-from licmon.store.sqlite import audit_sql
+from licmon.store.sqlite import audit_sql, outbox
 from licmon.store.sqlite.sqlrows import dicts
 
 LICENSE_SELECT = """
@@ -138,6 +139,7 @@ def insert_license(
         f"license:{lic.id}",
         {"org": lic.org.id, "seats": terms.seats},
     )
+    outbox.emit(conn, webhooks.LICENSE_CREATED, webhooks.license_created(lic), now)
     return lic
 
 
@@ -164,7 +166,9 @@ def set_license_status(
         {"from": before.status.value, "to": status.value}
         | ({"reason": audit_sql.redact(reason.strip())} if reason.strip() else {}),
     )
-    return license_by_id(conn, license_id)
+    after = license_by_id(conn, license_id)
+    outbox.license_status_changed(conn, before, after, now)
+    return after
 
 
 def license_by_id(conn: sqlite3.Connection, license_id: int) -> License:

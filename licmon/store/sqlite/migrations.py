@@ -8,6 +8,7 @@ from licmon.store.sqlite.places_sql import SCHEMA as PLACES_SCHEMA
 from licmon.store.sqlite.restriction_schema import RESTRICTION_SCHEMA
 from licmon.store.sqlite.security_schema import SECURITY_SCHEMA
 from licmon.store.sqlite.staff_schema import STAFF_SCHEMA
+from licmon.store.sqlite.webhooks_schema import WEBHOOKS_SCHEMA
 
 migrations = Migrations("licmon")
 
@@ -267,6 +268,13 @@ LICENSE_MODELS_SCHEMA = (
 def m011_license_models(db: Database) -> None:
     """Borrowed and air-gapped seats: limits per license, a kind per seat, activations."""
     for statement in LICENSE_MODELS_SCHEMA:
+        db.execute(statement)
+
+
+@migrations()
+def m016_webhooks(db: Database) -> None:
+    """Webhook endpoints, their subscriptions, the outbox of events and deliveries."""
+    for statement in WEBHOOKS_SCHEMA:
         db.execute(statement)
 
 

@@ -33,6 +33,7 @@ from licmon.store.sqlite.personal import LicmonConnection, install_authorizer, p
 from licmon.store.sqlite.privacy import SqlitePrivacy
 from licmon.store.sqlite.staff import SqliteStaff
 from licmon.store.sqlite.wal import WalWatch
+from licmon.store.sqlite.webhooks import SqliteWebhooks
 from licmon.store.sqlite.writer import Writer, WriterClosed
 
 T = TypeVar("T")
@@ -83,7 +84,7 @@ def _cause(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, SqliteListing, Store):
+class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, SqliteListing, SqliteWebhooks, Store):
     def __init__(
         self,
         path: Path,

@@ -1,0 +1,104 @@
+"""SqliteStore's webhook methods: endpoints, deliveries and the worker's reads and writes."""
+
+from collections.abc import Sequence
+from functools import partial
+
+from licmon.domain.webhooks import (
+    Attempt,
+    DeliveryStatus,
+    DueDelivery,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from licmon.store.sqlite import webhooks_sql
+from licmon.store.sqlite.plumbing import SqlitePlumbing
+from licmon.store.webhooks_base import WebhookStore
+
+
+class SqliteWebhooks(WebhookStore, SqlitePlumbing):
+    async def add_webhook(
+        self, url: str, events: Sequence[str], sealed_secret: bytes, *, actor: str
+    ) -> WebhookEndpoint:
+        return await self._write(
+            partial(
+                webhooks_sql.add_endpoint,
+                url=url,
+                events=tuple(events),
+                sealed_secret=sealed_secret,
+                actor=actor,
+                now=self._now(),
+            )
+        )
+
+    async def list_webhooks(self) -> list[WebhookEndpoint]:
+        return await self._read(webhooks_sql.list_endpoints)
+
+    async def get_webhook(self, endpoint_id: int) -> WebhookEndpoint:
+        return await self._read(partial(webhooks_sql.endpoint_by_id, endpoint_id=endpoint_id))
+
+    async def set_webhook_enabled(
+        self, endpoint_id: int, enabled: bool, *, actor: str
+    ) -> WebhookEndpoint:
+        return await self._write(
+            partial(
+                webhooks_sql.set_enabled,
+                endpoint_id=endpoint_id,
+                enabled=enabled,
+                actor=actor,
+                now=self._now(),
+            )
+        )
+
+    async def delete_webhook(self, endpoint_id: int, *, actor: str) -> None:
+        await self._write(
+            partial(
+                webhooks_sql.delete_endpoint, endpoint_id=endpoint_id, actor=actor, now=self._now()
+            )
+        )
+
+    async def list_webhook_deliveries(
+        self,
+        endpoint_id: int | None = None,
+        status: DeliveryStatus | None = None,
+        before: int | None = None,
+        limit: int = 100,
+    ) -> list[WebhookDelivery]:
+        return await self._read(
+            partial(
+                webhooks_sql.list_deliveries,
+                endpoint_id=endpoint_id,
+                status=status,
+                before=before,
+                limit=limit,
+            )
+        )
+
+    async def redeliver_webhook(self, delivery_id: int, *, actor: str) -> WebhookDelivery:
+        return await self._write(
+            partial(webhooks_sql.redeliver, delivery_id=delivery_id, actor=actor, now=self._now())
+        )
+
+    async def due_webhook_deliveries(self, now: int, limit: int) -> list[DueDelivery]:
+        return await self._read(partial(webhooks_sql.due, now=now, limit=limit))
+
+    async def record_webhook_attempt(
+        self, delivery_id: int, attempt: Attempt, retry_at: int | None
+    ) -> DeliveryStatus:
+        return await self._write(
+            partial(
+                webhooks_sql.record_attempt,
+                delivery_id=delivery_id,
+                attempt=attempt,
+                retry_at=retry_at,
+                now=self._now(),
+            )
+        )
+
+    async def emit_license_expiring(self, now: int, days: int) -> int:
+        return await self._write(partial(webhooks_sql.emit_expiring, now=now, days=days))
+
+    async def prune_webhook_history(self, before: int) -> int:
+        return await self._write(partial(webhooks_sql.prune, before=before), bulk=True)
+
+    async def webhook_delivery_counts(self) -> dict[str, int]:
+        return await self._read(webhooks_sql.counts)
