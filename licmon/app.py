@@ -37,6 +37,7 @@ from licmon.signing import BatchSigner
 from licmon.store.base import Store
 from licmon.store.sqlite import SqliteStore
 from licmon.web import api, health, metrics_web
+from licmon.web.admin import setup as admin
 from licmon.web.admission import ADMISSION, Admission
 from licmon.web.console import setup as console
 from licmon.web.middlewares import error_middleware
@@ -80,6 +81,7 @@ def create_app(
     app.router.add_routes(health.routes)
     metrics_web.install(app, clock)
     console.install(app, clock)  # the staff console under /staff
+    admin.install(app, clock)  # the admin REST API under /v1/admin
     return app
 
 

@@ -74,3 +74,10 @@ class ConfigError(LicmonError):
 
     status = 500
     code = "config_error"
+
+
+class Unprocessable(LicmonError):
+    """Well-formed, but not acceptable here (an Idempotency-Key reused for another body)."""
+
+    status = 422
+    code = "unprocessable"

@@ -29,9 +29,13 @@ class Permission(StrEnum):
     USERS = "users"
     OWN_ORG = "own_org"  # a customer's page about its own organization
     ORG_DATA = "org_data"  # an organization's data taken away or erased (a customer: its own)
+    CATALOG = "catalog"  # organizations, products, licenses issued and their terms changed
+    DEACTIVATE = "deactivate"  # a machine's seat freed (a customer: its own organization's)
 
 
-_STAFF_WIDE = frozenset({Permission.LICENSES, Permission.FLAGS, Permission.REPORTS})
+_STAFF_WIDE = frozenset(
+    {Permission.LICENSES, Permission.FLAGS, Permission.REPORTS, Permission.DEACTIVATE}
+)
 _INVESTIGATE = _STAFF_WIDE | {
     Permission.FLAG_EVIDENCE,
     Permission.FLAG_ACTIONS,
@@ -40,7 +44,9 @@ _INVESTIGATE = _STAFF_WIDE | {
 _PRIVACY = frozenset({Permission.AUDIT, Permission.DSR, Permission.HOLDS})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.ADMIN: _INVESTIGATE | _PRIVACY | {Permission.USERS, Permission.ORG_DATA},
+    Role.ADMIN: _INVESTIGATE
+    | _PRIVACY
+    | {Permission.USERS, Permission.ORG_DATA, Permission.CATALOG},
     Role.ANALYST: _INVESTIGATE,
     Role.SUPPORT: _STAFF_WIDE,
     Role.DPO: _PRIVACY | {Permission.ORG_DATA},
@@ -95,6 +101,14 @@ def check_scope(user: StaffUser, org_id: int) -> None:
     """A customer sees its own organization only; anything else looks like nothing at all."""
     if user.org_id is not None and user.org_id != org_id:
         raise NotFound("There is nothing at this address.")
+
+
+def check_flag_scope(user: StaffUser, org_id: int | None) -> None:
+    """A flag without a license belongs to no organization: never a customer's."""
+    if user.org_id is not None and org_id is None:
+        raise NotFound("There is nothing at this address.")
+    if org_id is not None:
+        check_scope(user, org_id)
 
 
 def org_scope(user: StaffUser) -> int | None:

@@ -271,6 +271,30 @@ def m011_license_models(db: Database) -> None:
         db.execute(statement)
 
 
+IDEMPOTENCY_SCHEMA = (
+    # The admin API's Idempotency-Key records: a keyed hash of the key, a hash of the
+    # request and the first answer sealed under a secret the database does not hold.
+    """CREATE TABLE idempotency_keys (
+        owner INTEGER NOT NULL REFERENCES staff_users(id) ON DELETE CASCADE,
+        route TEXT NOT NULL,
+        key_hash BLOB NOT NULL,
+        request_hash BLOB NOT NULL,
+        status INTEGER,
+        sealed BLOB,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (owner, route, key_hash)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX idempotency_keys_age ON idempotency_keys(created_at)",
+)
+
+
+@migrations()
+def m015_admin_idempotency(db: Database) -> None:
+    """Idempotency-Key records of the admin API (issue 18)."""
+    for statement in IDEMPOTENCY_SCHEMA:
+        db.execute(statement)
+
+
 @migrations()
 def m016_webhooks(db: Database) -> None:
     """Webhook endpoints, their subscriptions, the outbox of events and deliveries."""

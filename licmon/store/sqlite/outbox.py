@@ -57,6 +57,13 @@ def license_updated(conn: sqlite3.Connection, before: License, after: License, n
         emit(conn, webhooks.LICENSE_UPDATED, data, now)
 
 
+def machine_deactivated(
+    conn: sqlite3.Connection, lic: License, machine_id: int, seat_freed: bool, now: int
+) -> None:
+    data = webhooks.machine_deactivated(lic, machine_id, seat_freed)
+    emit(conn, webhooks.MACHINE_DEACTIVATED, data, now)
+
+
 def seat_limit_reached(conn: sqlite3.Connection, lic: License, seats_in_use: int, now: int) -> None:
     """A refused check-in (seats exhausted): told once per license per quiet interval, so
     a storm of refusals is one event. Costs one primary-key lookup when recently told."""

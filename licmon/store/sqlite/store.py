@@ -26,6 +26,7 @@ from licmon.errors import ConfigError, Unavailable
 from licmon.store.base import CatalogSnapshot, LicenseUsage, Store, StoreGauges, WriterHealth
 from licmon.store.sqlite import activations, catalog, migrations, seats
 from licmon.store.sqlite import gauges as sqlite_gauges
+from licmon.store.sqlite.admin import SqliteAdmin
 from licmon.store.sqlite.faults import StorageFaults, is_storage_fault
 from licmon.store.sqlite.flags import SqliteFlags
 from licmon.store.sqlite.listing import SqliteListing
@@ -84,7 +85,9 @@ def _cause(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, SqliteListing, SqliteWebhooks, Store):
+class SqliteStore(
+    SqlitePrivacy, SqliteStaff, SqliteFlags, SqliteListing, SqliteAdmin, SqliteWebhooks, Store
+):
     def __init__(
         self,
         path: Path,

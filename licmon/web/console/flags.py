@@ -8,7 +8,7 @@ from aiohttp import web
 from licmon.domain.access import ReadContext
 from licmon.domain.flags import NEXT, FlagStatus, suspends_license
 from licmon.domain.ids import NOT_HERE, parse_id
-from licmon.domain.staff import Permission, StaffUser, check_scope
+from licmon.domain.staff import Permission, StaffUser, check_flag_scope
 from licmon.errors import BadRequest, Forbidden, NotFound
 from licmon.keys import SETTINGS, STORE
 from licmon.web.console.auth import USER, staff_page
@@ -52,11 +52,7 @@ async def visible_flag(request: web.Request) -> dict[str, Any]:
         flag = await request.config_dict[STORE].get_flag(flag_id)
     except NotFound:
         raise NotFound(NOT_HERE) from None
-    user: StaffUser = request[USER]
-    if user.org_id is not None and flag["org_id"] != user.org_id:
-        raise NotFound(NOT_HERE)  # also a flag without a license: not a customer's
-    if flag["org_id"] is not None:
-        check_scope(user, flag["org_id"])
+    check_flag_scope(request[USER], flag["org_id"])
     return flag
 
 
