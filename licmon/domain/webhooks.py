@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from licmon.domain.flags import FlagStatus
 from licmon.domain.models import License, LicenseStatus, LicenseTerms
+from licmon.domain.validation import require_object, text_field
 from licmon.errors import BadRequest
 
 LICENSE_CREATED = "license.created"
@@ -121,6 +122,28 @@ def check_events(events: Iterable[object]) -> tuple[str, ...]:
     if not names:
         raise BadRequest("A webhook needs at least one event.")
     return tuple(name for name in EVENT_TYPES if name in names)
+
+
+@dataclass(frozen=True, slots=True)
+class NewEndpoint:
+    url: str
+    events: tuple[object, ...]
+
+
+def parse_new_endpoint(body: object) -> NewEndpoint:
+    """``{"url": "...", "events": [...]}``; unknown fields refused. The URL and events are
+    checked by ``check_url`` and ``check_events`` where the settings are known."""
+    fields = require_object(body, {"url", "events"}, set())
+    url = text_field(fields, "url", lambda v: 0 < len(v) <= MAX_URL, f"1-{MAX_URL} characters")
+    events = fields["events"]
+    if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
+        raise BadRequest("Field 'events' must be a list of event names.", field="events")
+    return NewEndpoint(url, tuple(events))
+
+
+def parse_empty(body: object) -> None:
+    """An action without parameters takes ``{}`` (or no fields at all)."""
+    require_object(body, set(), set())
 
 
 def envelope(event_type: str, at: int, data: Mapping[str, Any]) -> dict[str, Any]:

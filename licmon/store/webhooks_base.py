@@ -52,8 +52,11 @@ class WebhookStore(abc.ABC):
         """Newest first; ``before``: ids below it only (the next page)."""
 
     @abc.abstractmethod
-    async def redeliver_webhook(self, delivery_id: int, *, actor: str) -> WebhookDelivery:
-        """Send a delivery again (same webhook-id), from a fresh schedule; audited."""
+    async def redeliver_webhook(
+        self, endpoint_id: int, delivery_id: int, *, actor: str
+    ) -> WebhookDelivery:
+        """Send a delivery of the endpoint again (same webhook-id), from a fresh schedule;
+        audited. NotFound when the endpoint has no such delivery."""
 
     @abc.abstractmethod
     async def due_webhook_deliveries(self, now: int, limit: int) -> list[DueDelivery]:

@@ -254,7 +254,7 @@ async def test_a_redelivery_keeps_the_message_id_and_starts_afresh(
     now = int(clock())
     (item,) = await store.due_webhook_deliveries(now, 10)
     await store.record_webhook_attempt(item.id, Attempt(False, "HTTP 503"), None)
-    again = await store.redeliver_webhook(item.id, actor="alice")
+    again = await store.redeliver_webhook(item.endpoint_id, item.id, actor="alice")
     assert (again.status, again.attempts, again.message_id) == (
         DeliveryStatus.PENDING,
         0,
@@ -265,7 +265,9 @@ async def test_a_redelivery_keeps_the_message_id_and_starts_afresh(
     await store.record_webhook_attempt(due.id, Attempt(True, "HTTP 204"), None)
     assert await store.webhook_delivery_counts() == {"pending": 0, "delivered": 1, "failed": 0}
     with pytest.raises(NotFound):
-        await store.redeliver_webhook(item.id + 1000, actor="alice")
+        await store.redeliver_webhook(item.endpoint_id, item.id + 1000, actor="alice")
+    with pytest.raises(NotFound):
+        await store.redeliver_webhook(item.endpoint_id + 1, item.id, actor="alice")
 
 
 async def test_deliveries_are_listed_newest_first_by_page(store: Store) -> None:

@@ -19,7 +19,10 @@ from licmon.config import Settings
 from licmon.domain.webhooks import WebhookEndpoint
 from licmon.services.webhooks.admin import add_endpoint
 from licmon.services.webhooks.wiring import SECRET_BOX
+from tests.admin.conftest import Api, Staff, make_token, staff
 from tests.conftest import FakeClock, World
+
+__all__ = ["Staff", "staff"]  # the admin API's staff tokens, for the webhook routes
 
 WAIT_SECONDS = 10.0
 
@@ -68,7 +71,17 @@ def settings(tmp_path: Path) -> Settings:
         webhook_require_https=False,
         webhook_poll_seconds=0.02,
         webhook_timeout_seconds=2.0,
+        staff_second_factor_required=False,
     )
+
+
+HOOKS_SCOPES = "read,licenses:write,webhooks:write"
+
+
+@pytest.fixture
+async def hooks(staff: Staff) -> Api:
+    """An administrator whose token may also manage webhooks."""
+    return Api(staff.world, await make_token(staff.world.store, "ada", "admin", HOOKS_SCOPES))
 
 
 @pytest.fixture

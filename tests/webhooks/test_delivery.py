@@ -90,7 +90,7 @@ async def test_a_receiver_down_for_days_is_given_up_visibly_then_redelivered(
     (failed,) = await world.store.list_webhook_deliveries(status=DeliveryStatus.FAILED)
     assert failed.last_result == "HTTP 500"
 
-    await world.store.redeliver_webhook(failed.id, actor="alice")
+    await world.store.redeliver_webhook(failed.endpoint_id, failed.id, actor="alice")
     await attempts_seen(receiver, MAX_ATTEMPTS + 1)
     done = await recorded(world, 1, DeliveryStatus.DELIVERED)
     assert receiver.received[-1].headers["webhook-id"] == done.message_id == failed.message_id

@@ -73,9 +73,17 @@ class SqliteWebhooks(WebhookStore, SqlitePlumbing):
             )
         )
 
-    async def redeliver_webhook(self, delivery_id: int, *, actor: str) -> WebhookDelivery:
+    async def redeliver_webhook(
+        self, endpoint_id: int, delivery_id: int, *, actor: str
+    ) -> WebhookDelivery:
         return await self._write(
-            partial(webhooks_sql.redeliver, delivery_id=delivery_id, actor=actor, now=self._now())
+            partial(
+                webhooks_sql.redeliver,
+                endpoint_id=endpoint_id,
+                delivery_id=delivery_id,
+                actor=actor,
+                now=self._now(),
+            )
         )
 
     async def due_webhook_deliveries(self, now: int, limit: int) -> list[DueDelivery]:

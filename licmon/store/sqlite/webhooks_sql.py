@@ -164,9 +164,13 @@ def record_attempt(
     return status
 
 
-def redeliver(conn: sqlite3.Connection, delivery_id: int, actor: str, now: int) -> WebhookDelivery:
+def redeliver(
+    conn: sqlite3.Connection, endpoint_id: int, delivery_id: int, actor: str, now: int
+) -> WebhookDelivery:
     """Send again from the first attempt's schedule, with the same webhook-id."""
     delivery = delivery_by_id(conn, delivery_id)
+    if delivery.endpoint_id != endpoint_id:
+        raise NotFound(f"Webhook {endpoint_id} has no delivery {delivery_id}.")
     conn.execute(
         "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = ? "
         "WHERE id = ?",
