@@ -59,8 +59,11 @@ class WebhookStore(abc.ABC):
         audited. NotFound when the endpoint has no such delivery."""
 
     @abc.abstractmethod
-    async def due_webhook_deliveries(self, now: int, limit: int) -> list[DueDelivery]:
-        """Pending deliveries of enabled endpoints whose next attempt is due, oldest first."""
+    async def due_webhook_deliveries(
+        self, now: int, limit: int, per_endpoint: int = 1000
+    ) -> list[DueDelivery]:
+        """Pending deliveries of enabled endpoints whose next attempt is due, oldest first,
+        at most ``per_endpoint`` of each endpoint."""
 
     @abc.abstractmethod
     async def record_webhook_attempt(

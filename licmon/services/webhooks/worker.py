@@ -27,6 +27,7 @@ from licmon.store.base import Store
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], float]
+PER_ENDPOINT = 2  # attempts under way to one endpoint, at most
 OUTCOMES = {
     DeliveryStatus.DELIVERED: "delivered",
     DeliveryStatus.PENDING: "retried",
@@ -45,6 +46,7 @@ class DeliveryWorker:
     rng: random.Random = field(default_factory=random.Random)
     _session: aiohttp.ClientSession | None = None
     _in_flight: dict[int, "asyncio.Task[None]"] = field(default_factory=dict)
+    _endpoint_of: dict[int, int] = field(default_factory=dict)  # delivery -> its endpoint
 
     async def start(self) -> None:
         self._session = aiohttp.ClientSession(
@@ -62,21 +64,35 @@ class DeliveryWorker:
             self._session = None
 
     async def dispatch(self) -> int:
-        """Start sending what is due, within the free slots; how many were started."""
+        """Start sending what is due, within the free slots and at most ``PER_ENDPOINT``
+        at a time to one endpoint (a hanging receiver holds two slots, not all of them);
+        how many were started."""
         free = self.concurrency - len(self._in_flight)
         if free <= 0:
             return 0
         now = int(self.clock())
-        due = await self.store.due_webhook_deliveries(now, free + len(self._in_flight))
-        fresh = [item for item in due if item.id not in self._in_flight][:free]
-        for item in fresh:
+        due = await self.store.due_webhook_deliveries(
+            now, free + len(self._in_flight), PER_ENDPOINT
+        )
+        started = 0
+        for item in due:
+            if started == free:
+                break
+            if item.id in self._in_flight or self._busy(item.endpoint_id):
+                continue
             task = asyncio.create_task(self._deliver(item))
             self._in_flight[item.id] = task
+            self._endpoint_of[item.id] = item.endpoint_id
             task.add_done_callback(partial(self._finished, item.id))
-        return len(fresh)
+            started += 1
+        return started
+
+    def _busy(self, endpoint_id: int) -> bool:
+        return list(self._endpoint_of.values()).count(endpoint_id) >= PER_ENDPOINT
 
     def _finished(self, delivery_id: int, _: "asyncio.Task[None]") -> None:
         self._in_flight.pop(delivery_id, None)
+        self._endpoint_of.pop(delivery_id, None)
 
     async def settle(self) -> None:
         """Wait for the attempts under way (tests, shutdown)."""

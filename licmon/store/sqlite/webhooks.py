@@ -86,8 +86,12 @@ class SqliteWebhooks(WebhookStore, SqlitePlumbing):
             )
         )
 
-    async def due_webhook_deliveries(self, now: int, limit: int) -> list[DueDelivery]:
-        return await self._read(partial(webhooks_sql.due, now=now, limit=limit))
+    async def due_webhook_deliveries(
+        self, now: int, limit: int, per_endpoint: int = 1000
+    ) -> list[DueDelivery]:
+        return await self._read(
+            partial(webhooks_sql.due, now=now, limit=limit, per_endpoint=per_endpoint)
+        )
 
     async def record_webhook_attempt(
         self, delivery_id: int, attempt: Attempt, retry_at: int | None

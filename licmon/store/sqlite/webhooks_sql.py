@@ -32,13 +32,17 @@ DELIVERIES = """
 SELECT d.id, d.endpoint_id, v.message_id, v.event_type, d.status, d.attempts, d.created_at,
     d.next_attempt_at, d.last_attempt_at, d.last_result
 FROM webhook_deliveries d JOIN webhook_events v ON v.id = d.event_id"""
+# The oldest due deliveries, at most ``per_endpoint`` of each endpoint: one receiver's
+# backlog never hides the others'.
 DUE = """
 SELECT d.id, d.endpoint_id, e.url, e.sealed_secret, v.message_id, v.event_type, v.payload,
     d.attempts
-FROM webhook_deliveries d
+FROM (SELECT id, endpoint_id, event_id, attempts, next_attempt_at, row_number() OVER (
+        PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS place
+      FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?) d
 JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.enabled = 1
 JOIN webhook_events v ON v.id = d.event_id
-WHERE d.status = 'pending' AND d.next_attempt_at <= ?
+WHERE d.place <= ?
 ORDER BY d.next_attempt_at, d.id LIMIT ?"""
 EXPIRING = """
 SELECT l.id FROM licenses l
@@ -126,7 +130,7 @@ def delivery_by_id(conn: sqlite3.Connection, delivery_id: int) -> WebhookDeliver
     return _delivery(rows[0])
 
 
-def due(conn: sqlite3.Connection, now: int, limit: int) -> list[DueDelivery]:
+def due(conn: sqlite3.Connection, now: int, limit: int, per_endpoint: int) -> list[DueDelivery]:
     return [
         DueDelivery(
             id=row["id"],
@@ -138,7 +142,7 @@ def due(conn: sqlite3.Connection, now: int, limit: int) -> list[DueDelivery]:
             payload=row["payload"],
             attempts=row["attempts"],
         )
-        for row in dicts(conn.execute(DUE, (now, limit)))
+        for row in dicts(conn.execute(DUE, (now, per_endpoint, limit)))
     ]
 
 
