@@ -139,6 +139,7 @@ PAGES = [
         form=lambda s: {"org": "acme", "justification": "contract ended, ref C-1"},
     ),
     Route("GET", "/staff/users", lambda s: "/staff/users", Permission.USERS),
+    Route("GET", "/staff/webhooks", lambda s: "/staff/webhooks", Permission.CATALOG),
     Route(
         "GET",
         "/staff/account/second-factor",

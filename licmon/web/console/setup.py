@@ -27,6 +27,7 @@ from licmon.web.console import (
     reports,
     second_factor,
     users,
+    webhooks_page,
 )
 from licmon.web.console.errors import console_errors
 from licmon.web.console.render import staff_headers
@@ -45,6 +46,7 @@ ROUTE_TABLES = (
     users.routes,
     second_factor.routes,
     api.routes,
+    webhooks_page.routes,
 )
 
 
