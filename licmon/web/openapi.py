@@ -4,6 +4,7 @@ from typing import Any
 
 from licmon import __version__
 from licmon.domain.models import DenyReason
+from licmon.web.admin.webhooks_openapi import SECURITY_SCHEMES, WEBHOOK_PATHS
 
 _ERROR = {
     "type": "object",
@@ -131,5 +132,7 @@ OPENAPI: dict[str, Any] = {
         "/staff/api/reports/abuse": _get(
             "Abuse report: ?since=30d&org=SLUG&format=json|csv|html", "report"
         ),
+        **WEBHOOK_PATHS,  # the admin API's webhooks (issue 18)
     },
+    "components": {"securitySchemes": SECURITY_SCHEMES},  # personal API tokens
 }
