@@ -106,3 +106,12 @@ async def test_an_unreachable_receiver_is_a_failed_attempt_without_its_address(
     failed = await recorded(world, 1, DeliveryStatus.PENDING)
     assert failed.last_result == "connection failed"
     assert "127.0.0.1" not in failed.last_result
+
+
+async def test_a_redirect_is_not_followed(world: World, receiver: Receiver) -> None:
+    receiver.answers = [307]
+    await subscribe(world, receiver.url, webhooks.LICENSE_CREATED)
+    await world.add_license()
+    failed = await recorded(world, 1, DeliveryStatus.PENDING)
+    assert failed.last_result == "HTTP 307 (redirects are not followed)"
+    assert len(receiver.received) == 1

@@ -20,6 +20,7 @@ import aiohttp
 from licmon import __version__
 from licmon.domain.webhook_retries import retry_delay
 from licmon.domain.webhooks import Attempt, DeliveryStatus, DueDelivery
+from licmon.errors import ConfigError
 from licmon.metrics import Metrics
 from licmon.services.webhooks.secrets import SecretBox
 from licmon.services.webhooks.signing import signed_headers
@@ -118,7 +119,10 @@ class DeliveryWorker:
 
     async def _attempt(self, item: DueDelivery) -> Attempt:
         assert self._session is not None, "start() the worker first"
-        secret = self.box.open(item.sealed_secret)
+        try:
+            secret = self.box.open(item.sealed_secret)
+        except ConfigError:  # another pepper sealed it: retried, and given up in the end
+            return Attempt(False, "secret unreadable (pepper changed)")
         headers = signed_headers(secret, item.message_id, int(self.clock()), item.payload)
         try:
             async with self._session.post(
