@@ -41,7 +41,7 @@ from licmon.store.base import Store
 from licmon.store.sqlite import SqliteStore
 from licmon.store.sqlite import prepare_database as prepare_sqlite
 from licmon.store.writer import GroupCommit
-from licmon.web import api, health, metrics_web
+from licmon.web import api, docs, health, metrics_web
 from licmon.web.admin import setup as admin
 from licmon.web.admission import ADMISSION, Admission
 from licmon.web.console import setup as console
@@ -85,6 +85,7 @@ def create_app(
     app.cleanup_ctx.append(auditing.seal_ctx(clock))
     app.router.add_routes(api.routes)
     app.router.add_routes(health.routes)
+    app.router.add_routes(docs.routes)
     metrics_web.install(app, clock)
     console.install(app, clock)  # the staff console under /staff
     admin.install(app, clock)  # the admin REST API under /v1/admin

@@ -17,6 +17,7 @@ from licmon.cli.common import (
 )
 from licmon.datadir import open_data_dir
 from licmon.domain import license_keys
+from licmon.domain.admin_bodies import ORG_SLUG_RE
 from licmon.domain.models import IpPrecision, LicenseStatus, LicenseTerms
 from licmon.domain.validation import MACHINE_RE, PRODUCT_RE
 from licmon.errors import BadRequest
@@ -24,7 +25,7 @@ from licmon.presenters import license_view, org_view, product_view
 from licmon.store.base import Store
 from licmon.timetext import parse_when
 
-SLUG = r"[a-z0-9][a-z0-9-]{0,62}"
+SLUG = ORG_SLUG_RE.pattern
 
 
 @click.group()

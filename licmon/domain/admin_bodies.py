@@ -47,7 +47,7 @@ def parse_org(body: object) -> NewOrg:
     fields = require_object(body, {"slug"}, {"name", "ip_precision", "retention_days"})
     slug = text_field(fields, "slug", _full(ORG_SLUG_RE), "an organization slug ([a-z0-9-])")
     precision = fields.get("ip_precision", IpPrecision.FULL.value)
-    if precision not in {p.value for p in IpPrecision}:
+    if not isinstance(precision, str) or precision not in {p.value for p in IpPrecision}:
         choices = ", ".join(p.value for p in IpPrecision)
         raise BadRequest(f"Field 'ip_precision' must be one of {choices}.", field="ip_precision")
     retention = fields.get("retention_days", 60)

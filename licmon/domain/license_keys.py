@@ -24,6 +24,11 @@ def generate() -> str:
     return "-".join([PREFIX, *groups])
 
 
+def written_pattern() -> str:
+    """The regular expression of a key as ``generate`` writes it (the API's description)."""
+    return f"{PREFIX}(-[{ALPHABET}]{{{GROUP}}}){{{(BODY_CHARS + 1) // GROUP}}}"
+
+
 def canonical(key: str) -> str | None:
     """The key's canonical form, or None when it is not a well-formed licmon key."""
     text = _normalized(key)

@@ -10,9 +10,14 @@ from typing import Any
 from licmon.errors import BadRequest
 
 PRODUCT_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
-MACHINE_RE = re.compile(r"[\x21-\x7e]{8,128}")
+MACHINE_LENGTH = (8, 128)
+MACHINE_RE = re.compile(rf"[\x21-\x7e]{{{MACHINE_LENGTH[0]},{MACHINE_LENGTH[1]}}}")
 VERSION_RE = re.compile(r"[\x20-\x7e]{1,64}")
 NONCE_BYTES = (16, 64)
+NONCE_RE = re.compile(r"[A-Za-z0-9_-]+={0,2}")
+# base64url of NONCE_BYTES: the shortest unpadded, the longest padded
+NONCE_CHARS = (-(-NONCE_BYTES[0] * 4 // 3), 4 * -(-NONCE_BYTES[1] // 3))
+MAX_TIME_TEXT = 40
 
 
 def require_object(body: object, required: set[str], optional: set[str]) -> Mapping[str, Any]:
@@ -64,7 +69,7 @@ def version_field(body: Mapping[str, Any]) -> str | None:
 def time_field(body: Mapping[str, Any], name: str) -> int | None:
     if body.get(name) is None:
         return None
-    text = text_field(body, name, lambda v: len(v) <= 40, "an ISO 8601 time")
+    text = text_field(body, name, lambda v: len(v) <= MAX_TIME_TEXT, "an ISO 8601 time")
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -82,7 +87,7 @@ def _full(pattern: re.Pattern[str]) -> Callable[[str], bool]:
 
 
 def _is_nonce(value: str) -> bool:
-    if len(value) > 96 or not re.fullmatch(r"[A-Za-z0-9_-]+={0,2}", value):
+    if len(value) > NONCE_CHARS[1] or not NONCE_RE.fullmatch(value):
         return False
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))

@@ -1,17 +1,112 @@
-"""The API described (OpenAPI 3.1). A test checks it against the app's routes."""
+"""The API described (OpenAPI 3.1): the protocol here, the admin API and the console's token
+API beside. Every limit comes from the validation's own constants; a test checks the paths
+against the app's routes and runs schemathesis against a live server."""
 
 from typing import Any
 
 from licmon import __version__
+from licmon.domain import license_keys
 from licmon.domain.models import DenyReason
-from licmon.web.admin.webhooks_openapi import SECURITY_SCHEMES, WEBHOOK_PATHS
+from licmon.domain.offline import MAX_DAYS
+from licmon.domain.validation import (
+    MACHINE_LENGTH,
+    MACHINE_RE,
+    MAX_TIME_TEXT,
+    NONCE_CHARS,
+    NONCE_RE,
+    PRODUCT_RE,
+    VERSION_RE,
+)
+from licmon.web.admin.webhooks_openapi import WEBHOOK_PATHS
+from licmon.web.openapi_admin import ADMIN_PATHS, ADMIN_SCHEMAS
+from licmon.web.openapi_common import (
+    SECURITY_SCHEMES,
+    Schema,
+    errors,
+    json_body,
+    nullable,
+    pattern,
+    raw,
+    request_body,
+)
+from licmon.web.openapi_staff import STAFF_PATHS
 
-_ERROR = {
-    "type": "object",
-    "required": ["error", "message"],
-    "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+KEY: Schema = {
+    "type": "string",
+    "pattern": pattern(license_keys.written_pattern()),
+    "description": "A license key as issued. Case, separators and look-alike characters do "
+    "not matter; any other string is answered with the one invalid_key denial.",
+    "example": "LM-7Q2KX-4M9TB-H3WZR-0PAEV-KD6NC-8YJ2S",
 }
-_DENIED = {
+PRODUCT: Schema = {"type": "string", "pattern": pattern(PRODUCT_RE.pattern), "example": "viewer"}
+MACHINE: Schema = {
+    "type": "string",
+    "pattern": pattern(MACHINE_RE.pattern),
+    "minLength": MACHINE_LENGTH[0],
+    "maxLength": MACHINE_LENGTH[1],
+    "description": "An opaque fingerprint the client derives from its hardware.",
+    "example": "host-9f2c61d04a7b",
+}
+NONCE: Schema = {
+    "type": "string",
+    "pattern": pattern(NONCE_RE.pattern),
+    "minLength": NONCE_CHARS[0],
+    "maxLength": NONCE_CHARS[1],
+    "description": "base64url of 16-64 random bytes, echoed in the lease",
+    "example": "q3v1oX8a0m2Jt7CkR5s9bA",
+}
+TIME = {"type": "string", "format": "date-time", "maxLength": MAX_TIME_TEXT}
+CHECKIN_FIELDS: dict[str, Schema] = {
+    "key": KEY,
+    "product": PRODUCT,
+    "machine": MACHINE,
+    "nonce": NONCE,
+    "client_time": nullable(TIME),
+    "app_version": nullable({"type": "string", "pattern": pattern(VERSION_RE.pattern)}),
+}
+CHECKIN: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["key", "product", "machine", "nonce"],
+    "properties": CHECKIN_FIELDS,
+}
+BORROW: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["key", "product", "machine", "nonce", "days"],
+    "properties": {
+        **CHECKIN_FIELDS,
+        "days": {"type": "integer", "minimum": 1, "maximum": MAX_DAYS},
+    },
+}
+RELEASE: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["key", "product", "machine"],
+    "properties": {"key": KEY, "product": PRODUCT, "machine": MACHINE},
+}
+GRANTED: Schema = {
+    "type": "object",
+    "required": [
+        "status",
+        "renewed",
+        "lease",
+        "expires_at",
+        "grace_until",
+        "seats",
+        "seats_in_use",
+    ],
+    "properties": {
+        "status": {"const": "granted"},
+        "renewed": {"type": "boolean"},
+        "lease": {"type": "string", "description": "EdDSA JWT; verify it with the JWKS"},
+        "expires_at": {"type": "string", "format": "date-time"},
+        "grace_until": {"type": "string", "format": "date-time"},
+        "seats": {"type": "integer"},
+        "seats_in_use": {"type": "integer"},
+    },
+}
+DENIED: Schema = {
     "type": "object",
     "required": ["status", "reason", "error", "message"],
     "properties": {
@@ -22,117 +117,112 @@ _DENIED = {
         "seats": {"type": "integer"},
         "seats_in_use": {"type": "integer"},
     },
-}
-_PRODUCT = {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$"}
-_MACHINE = {"type": "string", "pattern": "^[\\x21-\\x7e]{8,128}$"}
-_KEY = {"type": "string", "maxLength": 64, "example": "LM-7Q2KX-..."}
-_CHECKIN = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["key", "product", "machine", "nonce"],
-    "properties": {
-        "key": _KEY,
-        "product": _PRODUCT,
-        "machine": _MACHINE,
-        "nonce": {"type": "string", "description": "base64url of 16-64 random bytes"},
-        "client_time": {"type": "string", "format": "date-time"},
-        "app_version": {"type": "string", "maxLength": 64},
+    "example": {
+        "status": "denied",
+        "reason": "seats_exhausted",
+        "error": "denied",
+        "message": "Every seat of this license is in use.",
+        "seats": 5,
+        "seats_in_use": 5,
     },
 }
-_BORROW = {
+RELEASED: Schema = {
     "type": "object",
-    "additionalProperties": False,
-    "required": ["key", "product", "machine", "nonce", "days"],
-    "properties": {
-        **_CHECKIN["properties"],  # type: ignore[dict-item]
-        "days": {"type": "integer", "minimum": 1, "maximum": 3650},
-    },
+    "required": ["status"],
+    "properties": {"status": {"const": "released"}},
 }
-_RELEASE = {
+ANY_OBJECT: Schema = {"type": "object"}
+READY: Schema = {
     "type": "object",
-    "additionalProperties": False,
-    "required": ["key", "product", "machine"],
-    "properties": {"key": _KEY, "product": _PRODUCT, "machine": _MACHINE},
-}
-_GRANTED = {
-    "type": "object",
-    "required": ["status", "lease", "expires_at", "seats", "seats_in_use"],
+    "required": ["status", "checks"],
     "properties": {
-        "status": {"const": "granted"},
-        "renewed": {"type": "boolean"},
-        "lease": {"type": "string", "description": "EdDSA JWT; verify with the JWKS"},
-        "expires_at": {"type": "string", "format": "date-time"},
-        "grace_until": {"type": "string", "format": "date-time"},
-        "seats": {"type": "integer"},
-        "seats_in_use": {"type": "integer"},
+        "status": {"enum": ["ready", "not_ready"]},
+        "checks": {"type": "object", "additionalProperties": {"type": "string"}},
     },
 }
 
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _errors(*statuses: int) -> dict[str, Any]:
-    return {str(status): _json(_ERROR, "error") for status in statuses}
-
-
-def _post(summary: str, body: dict[str, Any], ok: dict[str, Any]) -> dict[str, Any]:
+def _protocol(summary: str, body: Schema, ok: Schema) -> dict[str, Any]:
     return {
         "post": {
             "summary": summary,
-            "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+            "tags": ["protocol"],
+            "requestBody": request_body(body),
             "responses": {
                 "200": ok,
-                "403": _json(_DENIED, "denied, or an invalid key"),
-                "429": _json(_ERROR, "throttled; see Retry-After"),
-                **_errors(400, 413, 415),
+                "403": json_body(DENIED, "denied, or an invalid key"),
+                **errors(400, 413, 415, 429, 503),
             },
         }
     }
 
 
-def _get(summary: str, description: str, media: str = "application/json") -> dict[str, Any]:
+def _get(summary: str, ok: Schema, *, more: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
-        "get": {
-            "summary": summary,
-            "responses": {"200": {"description": description, "content": {media: {}}}},
-        }
+        "get": {"summary": summary, "tags": ["service"], "responses": {"200": ok, **(more or {})}}
     }
 
 
+DOCS_ASSET = {
+    "name": "asset",
+    "in": "path",
+    "required": True,
+    "schema": {"enum": ["swagger-ui-bundle.js", "swagger-ui.css", "docs.js"]},
+}
+PROTOCOL_PATHS: dict[str, Any] = {
+    "/v1/checkin": _protocol(
+        "Check in: take or renew a seat and get a signed lease",
+        CHECKIN,
+        json_body(GRANTED, "granted"),
+    ),
+    "/v1/borrow": _protocol(
+        "Borrow a seat for days (within max_borrow_days); return it with /v1/release",
+        BORROW,
+        json_body(GRANTED, "granted; the lease's exp is days ahead"),
+    ),
+    "/v1/release": _protocol(
+        "Release the machine's seat", RELEASE, json_body(RELEASED, "released")
+    ),
+    "/.well-known/jwks.json": _get(
+        "Public keys that verify leases",
+        json_body(
+            {"type": "object", "required": ["keys"], "properties": {"keys": {"type": "array"}}},
+            "JWKS",
+        ),
+    ),
+    "/healthz": _get("Liveness", json_body(ANY_OBJECT, "alive")),
+    "/readyz": _get(
+        "Readiness: store writable, GeoIP state",
+        json_body(READY, "ready"),
+        more={"503": json_body(READY, "not ready")},
+    ),
+    "/metrics": _get("Prometheus metrics", raw("text/plain", "exposition format")),
+    "/openapi.json": _get("This description", json_body(ANY_OBJECT, "OpenAPI document")),
+    "/docs": _get("This description as a browsable page", raw("text/html", "page")),
+    "/docs/{asset}": {
+        "get": {
+            "summary": "The browsable page's scripts and styles",
+            "tags": ["service"],
+            "parameters": [DOCS_ASSET],
+            "responses": {
+                "200": {
+                    "description": "file",
+                    "content": {"text/javascript": {}, "text/css": {}},
+                },
+                **errors(404),
+            },
+        }
+    },
+}
+
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
-    "info": {"title": "licmon protocol", "version": __version__},
-    "paths": {
-        "/v1/checkin": _post(
-            "Check in: take or renew a seat and get a signed lease",
-            _CHECKIN,
-            _json(_GRANTED, "granted"),
-        ),
-        "/v1/borrow": _post(
-            "Borrow a seat for days (within max_borrow_days); return it with /v1/release",
-            _BORROW,
-            _json(_GRANTED, "granted; the lease's exp is days ahead"),
-        ),
-        "/v1/release": _post(
-            "Release the machine's seat",
-            _RELEASE,
-            _json({"type": "object", "properties": {"status": {"const": "released"}}}, "released"),
-        ),
-        "/.well-known/jwks.json": _get("Public keys that verify leases", "JWKS"),
-        "/healthz": _get("Liveness", "alive"),
-        "/readyz": _get("Readiness: store writable, GeoIP state", "ready (503 when not)"),
-        "/metrics": _get("Prometheus metrics", "exposition format", "text/plain"),
-        "/openapi.json": _get("This description", "OpenAPI document"),
-        # The staff console's token API (Authorization: Bearer <personal API token>).
-        "/staff/api/me": _get("The token's user, roles and organization", "user"),
-        "/staff/api/licenses": _get("Licenses in the user's scope", "licenses"),
-        "/staff/api/licenses/{license_id}": _get("One license and its seat use", "license"),
-        "/staff/api/reports/abuse": _get(
-            "Abuse report: ?since=30d&org=SLUG&format=json|csv|html", "report"
-        ),
-        **WEBHOOK_PATHS,  # the admin API's webhooks (issue 18)
+    "info": {
+        "title": "licmon",
+        "version": __version__,
+        "description": "The check-in protocol, the admin API (/v1/admin, personal API tokens "
+        "with scopes) and the staff console's token API.",
     },
-    "components": {"securitySchemes": SECURITY_SCHEMES},  # personal API tokens
+    "paths": {**PROTOCOL_PATHS, **ADMIN_PATHS, **WEBHOOK_PATHS, **STAFF_PATHS},
+    "components": {"securitySchemes": SECURITY_SCHEMES, "schemas": ADMIN_SCHEMAS},
 }

@@ -101,3 +101,15 @@ async def test_bad_bodies_are_clear_4xx_and_unknown_fields_refused(staff: Staff)
     assert status in (400, 404)
     status, answer = await api.get("/licenses?colour=red")
     assert status == 400 and "colour" in answer["message"]
+
+
+async def test_wrongly_typed_org_fields_are_400_not_a_server_error(staff: Staff) -> None:
+    """Found by schemathesis: an object where a string belongs ended as a 500."""
+    for body in (
+        {"slug": "acme2", "ip_precision": {}},
+        {"slug": "acme2", "ip_precision": ["full"]},
+        {"slug": "acme2", "retention_days": 1.5},
+        {"slug": "acme2", "name": 7},
+    ):
+        status, answer = await staff.admin.post("/orgs", body)
+        assert status == 400, (body, answer)

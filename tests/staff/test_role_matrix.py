@@ -138,6 +138,14 @@ PAGES = [
         400,
         form=lambda s: {"org": "acme", "justification": "contract ended, ref C-1"},
     ),
+    Route(  # machine 1 is acme's first (the scene checks acme in first)
+        "POST",
+        "/staff/licenses/{license_id}/machines/{machine_id}/deactivate",
+        lambda s: f"/staff/licenses/{s.acme_license}/machines/1/deactivate",
+        Permission.DEACTIVATE,
+        303,
+        form=lambda s: {"reason": "retired laptop"},
+    ),
     Route("GET", "/staff/users", lambda s: "/staff/users", Permission.USERS),
     Route("GET", "/staff/webhooks", lambda s: "/staff/webhooks", Permission.CATALOG),
     Route(

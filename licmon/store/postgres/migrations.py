@@ -9,7 +9,7 @@ from typing import Any
 
 import psycopg
 
-from licmon.store.postgres import schema_core, schema_more
+from licmon.store.postgres import admin_sql, schema_core, schema_more
 from licmon.store.postgres.roles import Roles, grant_privileges, set_role
 
 Migration = Callable[[psycopg.Connection[Any]], None]
@@ -79,6 +79,12 @@ def m013_usage_refusals(conn: psycopg.Connection[Any]) -> None:
 @migration
 def m011_license_models(conn: psycopg.Connection[Any]) -> None:
     run(conn, schema_more.LICENSE_MODELS)
+
+
+@migration
+def m015_admin_idempotency(conn: psycopg.Connection[Any]) -> None:
+    """Idempotency-Key records of the admin API (issue 18)."""
+    run(conn, admin_sql.SCHEMA)
 
 
 def applied(conn: psycopg.Connection[Any]) -> set[str]:

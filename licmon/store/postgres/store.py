@@ -32,6 +32,7 @@ from licmon.errors import ConfigError, Unavailable
 from licmon.store.base import CatalogSnapshot, LicenseUsage, Store, StoreGauges, WriterHealth
 from licmon.store.postgres import activations, catalog, seats
 from licmon.store.postgres import gauges as pg_gauges
+from licmon.store.postgres.admin import PostgresAdmin
 from licmon.store.postgres.connect import connect, describe, prepare_database
 from licmon.store.postgres.flags import PostgresFlags
 from licmon.store.postgres.listing import PostgresListing
@@ -47,7 +48,9 @@ Conn = psycopg.Connection[Any]
 UNAVAILABLE = "The database is unavailable right now."
 
 
-class PostgresStore(PostgresPrivacy, PostgresStaff, PostgresFlags, PostgresListing, Store):
+class PostgresStore(
+    PostgresPrivacy, PostgresStaff, PostgresFlags, PostgresListing, PostgresAdmin, Store
+):
     def __init__(
         self,
         url: str,

@@ -69,10 +69,12 @@ async def patch_license(request: web.Request, body: object) -> Answer:
     return Answer(200, license_view(lic))
 
 
-@routes.post("/v1/admin/licenses/{license_id}/{action:suspend|resume|revoke}")
+@routes.post("/v1/admin/licenses/{license_id}/suspend")
+@routes.post("/v1/admin/licenses/{license_id}/resume")
+@routes.post("/v1/admin/licenses/{license_id}/revoke")
 @admin_write(Permission.FLAG_ACTIONS)
 async def change_status(request: web.Request, body: object) -> Answer:
-    status = STATUS_ACTIONS[request.match_info["action"]]
+    status = STATUS_ACTIONS[request.path.rsplit("/", 1)[1]]
     lic = await service(request).set_status(
         user(request), _license_id(request), status, parse_reason(body)
     )

@@ -24,6 +24,7 @@ routes = web.RouteTableDef()
 DAY_HOURS, WEEK_HOURS = 24, 168
 LICENSE_STATUSES = tuple(status.value for status in LicenseStatus)
 MIN_REASON = 3
+MAX_SEATED_SHOWN = 500
 
 
 def now_of(request: web.Request) -> int:
@@ -102,6 +103,9 @@ async def license_context(request: web.Request, lic: License) -> dict[str, Any]:
     user: StaffUser = request[USER]
     return {
         "lic": lic,
+        "seated_ids": await _seated_machine_ids(request, lic)
+        if user.may(Permission.DEACTIVATE)
+        else {},
         "flags": await store.flag_rows(user.org_id, license_id=lic.id, limit=50),
         "may_act": user.may(Permission.FLAG_ACTIONS) and user.org_id is None,
         "confirm": None,
@@ -114,6 +118,12 @@ async def license_context(request: web.Request, lic: License) -> dict[str, Any]:
         "networks": None,
         "message": "",
     }
+
+
+async def _seated_machine_ids(request: web.Request, lic: License) -> dict[str, int]:
+    """Fingerprint -> machine id of the machines holding a seat: each gets a button."""
+    rows = await request.config_dict[STORE].license_machines(lic.id, None, MAX_SEATED_SHOWN)
+    return {row.fingerprint: row.id for row in rows if row.seat is not None}
 
 
 STATUS_CHANGES = {

@@ -21,6 +21,7 @@ from licmon.web.console import (
     api,
     flags,
     login,
+    machines,
     org_data_pages,
     pages,
     privacy_pages,
@@ -47,6 +48,7 @@ ROUTE_TABLES = (
     second_factor.routes,
     api.routes,
     webhooks_page.routes,
+    machines.routes,
 )
 
 
