@@ -40,6 +40,7 @@ from licmon.store.postgres.privacy import PostgresPrivacy
 from licmon.store.postgres.roles import Roles, set_role
 from licmon.store.postgres.shared import CatalogListener, JobLocks
 from licmon.store.postgres.staff import PostgresStaff
+from licmon.store.postgres.webhooks import PostgresWebhooks
 from licmon.store.postgres.writer import PostgresWriter, SeatCommand
 from licmon.store.writer import WriterClosed
 
@@ -49,7 +50,13 @@ UNAVAILABLE = "The database is unavailable right now."
 
 
 class PostgresStore(
-    PostgresPrivacy, PostgresStaff, PostgresFlags, PostgresListing, PostgresAdmin, Store
+    PostgresPrivacy,
+    PostgresStaff,
+    PostgresFlags,
+    PostgresListing,
+    PostgresAdmin,
+    PostgresWebhooks,
+    Store,
 ):
     def __init__(
         self,

@@ -9,6 +9,7 @@ from licmon.domain.licenses import check_terms
 from licmon.domain.models import License, LicenseTerms, SeatKind
 from licmon.domain.terms import changed_fields
 from licmon.errors import NotFound
+from licmon.store import outbox_events
 from licmon.store.admin_base import FlagQuery, LicenseQuery, MachineRow
 from licmon.store.sqlite import audit_sql, catalog, outbox
 from licmon.store.sqlite.report_sql import FLAG_COLUMNS, FLAG_FROM
@@ -75,7 +76,7 @@ def update_terms(
             conn, AuditEntry(now, actor, "license.terms", f"license:{license_id}", "ok", details)
         )
     after = catalog.license_by_id(conn, license_id)
-    outbox.license_updated(conn, before, after, now)
+    outbox_events.license_updated(outbox, conn, before, after, now)
     return after
 
 
@@ -119,7 +120,7 @@ def deactivate(
         conn, AuditEntry(now, actor, "machine.deactivate", f"license:{license_id}", "ok", details)
     )
     lic = catalog.license_by_id(conn, license_id)
-    outbox.machine_deactivated(conn, lic, machine_id, before.seat is not None, now)
+    outbox_events.machine_deactivated(outbox, conn, lic, machine_id, before.seat is not None, now)
     return _one_machine(conn, license_id, machine_id, now)
 
 

@@ -19,6 +19,7 @@ from licmon.domain.models import (
     Product,
 )
 from licmon.errors import Conflict, NotFound
+from licmon.store import outbox_events
 from licmon.store.sqlite import audit_sql, outbox
 from licmon.store.sqlite.sqlrows import dicts
 
@@ -167,7 +168,7 @@ def set_license_status(
         | ({"reason": audit_sql.redact(reason.strip())} if reason.strip() else {}),
     )
     after = license_by_id(conn, license_id)
-    outbox.license_status_changed(conn, before, after, now)
+    outbox_events.license_status_changed(outbox, conn, before, after, now)
     return after
 
 

@@ -18,6 +18,14 @@ from licmon.domain.webhooks import (
 from licmon.errors import NotFound
 from licmon.store.sqlite import audit_sql, catalog, outbox
 from licmon.store.sqlite.sqlrows import dicts
+from licmon.store.webhook_rows import (
+    counted,
+    deliveries_filter,
+    delivery_of,
+    due_of,
+    endpoint_of,
+    status_after,
+)
 
 ENDPOINTS = """
 SELECT e.id, e.url, e.enabled, e.created_at,
@@ -77,11 +85,11 @@ def endpoint_by_id(conn: sqlite3.Connection, endpoint_id: int) -> WebhookEndpoin
     rows = dicts(conn.execute(ENDPOINTS + " WHERE e.id = ?", (endpoint_id,)))
     if not rows:
         raise NotFound(f"No webhook {endpoint_id}.")
-    return _endpoint(rows[0])
+    return endpoint_of(rows[0])
 
 
 def list_endpoints(conn: sqlite3.Connection) -> list[WebhookEndpoint]:
-    return [_endpoint(row) for row in dicts(conn.execute(ENDPOINTS + " ORDER BY e.id"))]
+    return [endpoint_of(row) for row in dicts(conn.execute(ENDPOINTS + " ORDER BY e.id"))]
 
 
 def set_enabled(
@@ -112,48 +120,29 @@ def list_deliveries(
     """Newest first; ``before``: only deliveries with a smaller id (the next page)."""
     if endpoint_id is not None:
         endpoint_by_id(conn, endpoint_id)
-    filters = {
-        "d.endpoint_id = ?": endpoint_id,
-        "d.status = ?": None if status is None else status.value,
-        "d.id < ?": before,
-    }
-    given = {clause: value for clause, value in filters.items() if value is not None}
-    where = " AND ".join(given) or "1"
+    given = deliveries_filter(endpoint_id, status, before)
+    where = " AND ".join(condition.format("?") for condition, _ in given) or "1"
     sql = f"{DELIVERIES} WHERE {where} ORDER BY d.id DESC LIMIT ?"
-    return [_delivery(row) for row in dicts(conn.execute(sql, [*given.values(), limit]))]
+    values = [value for _, value in given]
+    return [delivery_of(row) for row in dicts(conn.execute(sql, [*values, limit]))]
 
 
 def delivery_by_id(conn: sqlite3.Connection, delivery_id: int) -> WebhookDelivery:
     rows = dicts(conn.execute(DELIVERIES + " WHERE d.id = ?", (delivery_id,)))
     if not rows:
         raise NotFound(f"No webhook delivery {delivery_id}.")
-    return _delivery(rows[0])
+    return delivery_of(rows[0])
 
 
 def due(conn: sqlite3.Connection, now: int, limit: int, per_endpoint: int) -> list[DueDelivery]:
-    return [
-        DueDelivery(
-            id=row["id"],
-            endpoint_id=row["endpoint_id"],
-            url=row["url"],
-            sealed_secret=bytes(row["sealed_secret"]),
-            message_id=row["message_id"],
-            event_type=row["event_type"],
-            payload=row["payload"],
-            attempts=row["attempts"],
-        )
-        for row in dicts(conn.execute(DUE, (now, per_endpoint, limit)))
-    ]
+    return [due_of(row) for row in dicts(conn.execute(DUE, (now, per_endpoint, limit)))]
 
 
 def record_attempt(
     conn: sqlite3.Connection, delivery_id: int, attempt: Attempt, retry_at: int | None, now: int
 ) -> DeliveryStatus:
     """Count one attempt; ``retry_at`` None after a failure: give up (status failed)."""
-    if attempt.delivered:
-        status = DeliveryStatus.DELIVERED
-    else:
-        status = DeliveryStatus.PENDING if retry_at is not None else DeliveryStatus.FAILED
+    status = status_after(attempt.delivered, retry_at)
     conn.execute(
         "UPDATE webhook_deliveries SET attempts = attempts + 1, status = ?, last_attempt_at = ?, "
         "next_attempt_at = ?, last_result = ? WHERE id = ? AND status = 'pending'",
@@ -215,8 +204,7 @@ def prune(conn: sqlite3.Connection, before: int) -> int:
 
 def counts(conn: sqlite3.Connection) -> dict[str, int]:
     rows = conn.execute("SELECT status, count(*) FROM webhook_deliveries GROUP BY status")
-    found = {status: int(count) for status, count in rows}
-    return {status.value: found.get(status.value, 0) for status in DeliveryStatus}
+    return counted(dict(rows.fetchall()))
 
 
 def _audit(
@@ -230,31 +218,3 @@ def _audit(
     """Audited by id: the URL may name a customer's host, so it stays out of the log."""
     entry = AuditEntry(now, actor, action, f"webhook:{endpoint_id}", "ok", details)
     audit_sql.append(conn, entry)
-
-
-def _endpoint(row: dict[str, Any]) -> WebhookEndpoint:
-    names = set((row["events"] or "").split(","))
-    return WebhookEndpoint(
-        id=row["id"],
-        url=row["url"],
-        events=tuple(name for name in webhooks.EVENT_TYPES if name in names),
-        enabled=bool(row["enabled"]),
-        created_at=row["created_at"],
-        pending=row["pending"],
-        failed=row["failed"],
-    )
-
-
-def _delivery(row: dict[str, Any]) -> WebhookDelivery:
-    return WebhookDelivery(
-        id=row["id"],
-        endpoint_id=row["endpoint_id"],
-        message_id=row["message_id"],
-        event_type=row["event_type"],
-        status=DeliveryStatus(row["status"]),
-        attempts=row["attempts"],
-        created_at=row["created_at"],
-        next_attempt_at=row["next_attempt_at"],
-        last_attempt_at=row["last_attempt_at"],
-        last_result=row["last_result"],
-    )
