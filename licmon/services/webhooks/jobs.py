@@ -1,6 +1,8 @@
 """The webhook jobs inside ``licmon serve``: dispatch due deliveries every poll, tell
-expiring licenses and forget old deliveries every hour. Each step's failure is logged and
-tried again at the next turn; nothing here runs on the check-in path."""
+expiring licenses and forget old deliveries every hour. A singleton job: on PostgreSQL one
+node of several holds its lock and delivers (the lock moves when that node dies); on SQLite
+the one node always does. Each step's failure is logged and tried again at the next turn;
+nothing here runs on the check-in path."""
 
 import asyncio
 import logging
@@ -14,6 +16,7 @@ from licmon.store.base import Store
 
 log = logging.getLogger(__name__)
 HOUSEKEEPING_SECONDS = 3600.0
+JOB = "webhooks"
 
 
 @dataclass
@@ -34,6 +37,8 @@ class WebhookJobs:
 
     async def turn(self) -> None:
         try:
+            if not await self.store.job_lock(JOB):
+                return
             if self._housekeeping_due():
                 await self.housekeeping()
             await self.worker.dispatch()
