@@ -58,11 +58,12 @@ async def get_webhook(request: web.Request) -> web.StreamResponse:
     return answer_json(endpoint_view(await _store(request).get_webhook(_webhook_id(request))))
 
 
-@routes.post("/v1/admin/webhooks/{webhook_id}/{action:disable|enable}")
+@routes.post("/v1/admin/webhooks/{webhook_id}/disable")
+@routes.post("/v1/admin/webhooks/{webhook_id}/enable")
 @admin_write(PERMISSION, WEBHOOKS_WRITE)
 async def switch_webhook(request: web.Request, body: object) -> Answer:
     parse_empty(body)
-    enabled = request.match_info["action"] == "enable"
+    enabled = request.path.rsplit("/", 1)[1] == "enable"
     endpoint = await _store(request).set_webhook_enabled(
         _webhook_id(request), enabled, actor=user(request).username
     )

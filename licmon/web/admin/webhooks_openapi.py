@@ -92,12 +92,6 @@ DELETED: Schema = {
 }
 WEBHOOK_ID = id_parameter("webhook_id", "The webhook endpoint's id")
 DELIVERY_ID = id_parameter("delivery_id", "The delivery's id (from the deliveries list)")
-ACTION = {
-    "name": "action",
-    "in": "path",
-    "required": True,
-    "schema": {"enum": ["disable", "enable"]},
-}
 STATUS = query_parameter(
     "status", {"enum": [status.value for status in DeliveryStatus]}, "only this status"
 )
@@ -145,12 +139,19 @@ WEBHOOK_PATHS: dict[str, Any] = {
             parameters=[WEBHOOK_ID],
         ),
     },
-    "/v1/admin/webhooks/{webhook_id}/{action}": post(
-        "Disable an endpoint (its pending deliveries wait) or enable it again",
+    "/v1/admin/webhooks/{webhook_id}/disable": post(
+        "Disable an endpoint: no new events; its pending deliveries wait",
         (200, ENDPOINT, "the endpoint now"),
         EMPTY,
         404,
-        parameters=[WEBHOOK_ID, ACTION],
+        parameters=[WEBHOOK_ID],
+    ),
+    "/v1/admin/webhooks/{webhook_id}/enable": post(
+        "Enable a disabled endpoint again",
+        (200, ENDPOINT, "the endpoint now"),
+        EMPTY,
+        404,
+        parameters=[WEBHOOK_ID],
     ),
     "/v1/admin/webhooks/{webhook_id}/deliveries": {
         "get": operation(
