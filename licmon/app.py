@@ -35,6 +35,7 @@ from licmon.keys import (
 from licmon.metrics import Metrics
 from licmon.restoring import erasure_ledger_ctx
 from licmon.service import CheckinService
+from licmon.services.webhooks.wiring import webhooks_ctx
 from licmon.signing import BatchSigner
 from licmon.store.base import Store
 from licmon.store.sqlite import SqliteStore
@@ -80,6 +81,7 @@ def create_app(
     app.cleanup_ctx.append(_service_ctx(clock))
     app.cleanup_ctx.append(abuse_ctx(clock))
     app.cleanup_ctx.append(_retention_ctx)
+    app.cleanup_ctx.append(webhooks_ctx(clock))  # the outbox's delivery worker
     app.cleanup_ctx.append(auditing.seal_ctx(clock))
     app.router.add_routes(api.routes)
     app.router.add_routes(health.routes)

@@ -542,6 +542,42 @@ class Settings:
         at_least=0.05,
         at_most=60,
     )
+    webhook_require_https: bool = setting(
+        True,
+        "Webhooks: endpoint URLs must be https (false also allows http, e.g. on a private "
+        "network).",
+    )
+    webhook_concurrency: int = setting(
+        8,
+        "Webhooks: deliveries sent at the same time, at most.",
+        at_least=1,
+        at_most=256,
+    )
+    webhook_timeout_seconds: float = setting(
+        10.0,
+        "Webhooks: how long one delivery attempt may take (connect, send, answer).",
+        at_least=0.5,
+        at_most=120,
+    )
+    webhook_poll_seconds: float = setting(
+        1.0,
+        "Webhooks: how often the delivery worker looks for due deliveries.",
+        at_least=0.01,
+        at_most=60,
+    )
+    webhook_expiring_days: int = setting(
+        14,
+        "Webhooks: license.expiring is sent this many days before a license ends (0: never).",
+        at_least=0,
+        at_most=3650,
+    )
+    webhook_history_days: int = setting(
+        30,
+        "Webhooks: delivered deliveries are forgotten after this many days (failed ones stay "
+        "until redelivered or their endpoint is deleted).",
+        at_least=1,
+        at_most=3650,
+    )
     shutdown_drain_seconds: float = setting(
         1.0,
         "After SIGTERM, seconds the listener stays open answering 503 with Retry-After (and "

@@ -50,6 +50,7 @@ class Metrics:
         self._flag_metrics(r)
         self._privacy_metrics(r)
         self._geoip_metrics(r)
+        self._webhook_metrics(r)
         self.snapshot = SnapshotCollector(r)
         Info("licmon_build", "licmon build information.", registry=r).info({"version": __version__})
         for collector in (ProcessCollector, PlatformCollector, GCCollector):
@@ -130,6 +131,27 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+
+    def _webhook_metrics(self, r: CollectorRegistry) -> None:
+        self.webhook_deliveries = Counter(
+            "licmon_webhook_deliveries",
+            "Webhook delivery attempts, by outcome: delivered, retried, failed (given up).",
+            ["outcome"],
+            registry=r,
+        )
+        self.webhook_backlog = Gauge(
+            "licmon_webhook_deliveries_stored",
+            "Webhook deliveries kept, by status (pending, delivered, failed).",
+            ["status"],
+            registry=r,
+        )
+
+    def webhook_attempted(self, outcome: str) -> None:
+        self.webhook_deliveries.labels(word(outcome)).inc()
+
+    def set_webhook_backlog(self, counts: Mapping[str, int]) -> None:
+        for status, count in counts.items():
+            self.webhook_backlog.labels(word(status)).set(count)
 
     def _flag_metrics(self, r: CollectorRegistry) -> None:
         self.flags_raised = Counter(

@@ -18,6 +18,7 @@ from licmon.cli.privacy import audit, dsr, hold, org_export_command, retention
 from licmon.cli.server import config_command, init, serve
 from licmon.cli.simulate_cmd import simulate
 from licmon.cli.store_cmd import store_group
+from licmon.cli.webhook_cmd import webhook
 
 
 @click.group(cls=LicmonGroup)
@@ -40,6 +41,7 @@ main.add_command(demo)
 main.add_command(healthcheck)
 for command in (flags, geoip, simulate):  # abuse detection (issue 5)
     main.add_command(command)
+main.add_command(webhook)  # signed events to the vendor's systems (issue 18)
 for command in CONSOLE_COMMANDS:  # user, report (staff console)
     main.add_command(command)
 main.add_command(store_group)  # store copy --to postgresql:// (issue 12)

@@ -25,6 +25,7 @@ from licmon.store.flags_base import FlagStore
 from licmon.store.listing_base import ListingStore
 from licmon.store.shared_base import SharedDetectorStore
 from licmon.store.staff_base import StaffStore
+from licmon.store.webhooks_base import WebhookStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,9 @@ class StoreGauges:
     database_bytes: int = 0
 
 
-class Store(StaffStore, FlagStore, ListingStore, SharedDetectorStore, AdminStore, abc.ABC):
+class Store(
+    StaffStore, FlagStore, ListingStore, SharedDetectorStore, AdminStore, WebhookStore, abc.ABC
+):
     """Every method is a coroutine and never blocks the event loop."""
 
     on_personal_read: Callable[[str], None] | None = None  # told each gateway read's purpose

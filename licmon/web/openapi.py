@@ -17,6 +17,7 @@ from licmon.domain.validation import (
     PRODUCT_RE,
     VERSION_RE,
 )
+from licmon.web.admin.webhooks_openapi import WEBHOOK_PATHS
 from licmon.web.openapi_admin import ADMIN_PATHS, ADMIN_SCHEMAS
 from licmon.web.openapi_common import (
     SECURITY_SCHEMES,
@@ -222,6 +223,6 @@ OPENAPI: dict[str, Any] = {
         "description": "The check-in protocol, the admin API (/v1/admin, personal API tokens "
         "with scopes) and the staff console's token API.",
     },
-    "paths": {**PROTOCOL_PATHS, **ADMIN_PATHS, **STAFF_PATHS},
+    "paths": {**PROTOCOL_PATHS, **ADMIN_PATHS, **WEBHOOK_PATHS, **STAFF_PATHS},
     "components": {"securitySchemes": SECURITY_SCHEMES, "schemas": ADMIN_SCHEMAS},
 }

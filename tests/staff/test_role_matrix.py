@@ -147,6 +147,7 @@ PAGES = [
         form=lambda s: {"reason": "retired laptop"},
     ),
     Route("GET", "/staff/users", lambda s: "/staff/users", Permission.USERS),
+    Route("GET", "/staff/webhooks", lambda s: "/staff/webhooks", Permission.CATALOG),
     Route(
         "GET",
         "/staff/account/second-factor",

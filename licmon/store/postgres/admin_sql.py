@@ -12,9 +12,10 @@ from licmon.domain.models import License, LicenseTerms, SeatKind
 from licmon.domain.redaction import redact_addresses
 from licmon.domain.terms import changed_fields
 from licmon.errors import NotFound
+from licmon.store import outbox_events
 from licmon.store.admin_base import FlagQuery, LicenseQuery, MachineRow
 from licmon.store.catalog_rows import license_from_row, terms_row
-from licmon.store.postgres import audit_sql, catalog
+from licmon.store.postgres import audit_sql, catalog, outbox
 from licmon.store.postgres.rowdicts import dicts
 from licmon.store.sqlite.report_sql import FLAG_COLUMNS, FLAG_FROM
 
@@ -94,7 +95,9 @@ def update_terms(conn: Conn, license_id: int, terms: LicenseTerms, now: int, act
         audit_sql.append(
             conn, AuditEntry(now, actor, "license.terms", f"license:{license_id}", "ok", details)
         )
-    return catalog.license_by_id(conn, license_id)
+    after = catalog.license_by_id(conn, license_id)
+    outbox_events.license_updated(outbox, conn, before, after, now)
+    return after
 
 
 def licenses_after(conn: Conn, query: LicenseQuery, after: int | None, limit: int) -> list[License]:
@@ -134,6 +137,8 @@ def deactivate(
     audit_sql.append(
         conn, AuditEntry(now, actor, "machine.deactivate", f"license:{license_id}", "ok", details)
     )
+    lic = catalog.license_by_id(conn, license_id)
+    outbox_events.machine_deactivated(outbox, conn, lic, machine_id, before.seat is not None, now)
     return _one_machine(conn, license_id, machine_id, now)
 
 

@@ -6,15 +6,17 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from licmon.domain import webhooks
 from licmon.domain.audit import SYSTEM_ACTOR, AuditEntry
 from licmon.domain.licenses import check_status_change, check_terms
 from licmon.domain.models import IpPrecision, License, LicenseStatus, LicenseTerms, Org, Product
 from licmon.domain.redaction import redact_addresses
 from licmon.errors import Conflict, NotFound
+from licmon.store import outbox_events
 from licmon.store.catalog_rows import license_from_row as _license
 from licmon.store.catalog_rows import org_from_row as _org
 from licmon.store.catalog_rows import terms_row as _terms_row
-from licmon.store.postgres import audit_sql
+from licmon.store.postgres import audit_sql, outbox
 from licmon.store.postgres.rowdicts import dicts
 
 Conn = psycopg.Connection[Any]
@@ -132,6 +134,7 @@ def insert_license(
     lic = license_by_id(conn, int(license_id))
     details = {"org": lic.org.id, "seats": terms.seats}
     _audit(conn, now, actor, "license.add", f"license:{lic.id}", details)
+    outbox.emit(conn, webhooks.LICENSE_CREATED, webhooks.license_created(lic), now)
     return lic
 
 
@@ -159,7 +162,9 @@ def set_license_status(
         f"license:{license_id}",
         details | ({"reason": redact_addresses(why)} if why else {}),
     )
-    return license_by_id(conn, license_id)
+    after = license_by_id(conn, license_id)
+    outbox_events.license_status_changed(outbox, conn, before, after, now)
+    return after
 
 
 def license_by_id(conn: Conn, license_id: int) -> License:

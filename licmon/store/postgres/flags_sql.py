@@ -9,12 +9,13 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from licmon.domain import webhooks
 from licmon.domain.audit import AuditEntry
 from licmon.domain.flags import FLAG_PURPOSE, FlagRaise, FlagStatus, check_decision
 from licmon.domain.models import IpPrecision, LicenseStatus
 from licmon.domain.precision import reduce_evidence, reduce_scope
 from licmon.errors import NotFound
-from licmon.store.postgres import audit_sql, catalog, restriction_sql
+from licmon.store.postgres import audit_sql, catalog, outbox, restriction_sql
 from licmon.store.postgres.audit_sql import Conn
 from licmon.store.postgres.rowdicts import dicts
 from licmon.store.sqlite.flags_sql import OPEN_COUNTS, RANK, SELECT
@@ -59,6 +60,9 @@ def raise_flags(conn: Conn, raises: Sequence[FlagRaise]) -> list[int]:
             ),
         ).fetchone()
         ids.append(int(row[0]) if row else 0)
+        if row and row[1] == 1:  # a new flag, not one more count on an active one
+            data = webhooks.flag_raised(row[0], d.kind.value, d.severity.value, d.license_id)
+            outbox.emit(conn, webhooks.FLAG_RAISED, data, d.at)
     return ids
 
 
@@ -120,6 +124,10 @@ def decide(
     audit_sql.append(
         conn, AuditEntry(now, actor, f"flag.{target.value}", f"flag:{flag_id}", "ok", details)
     )
+    decided = webhooks.flag_decided(
+        flag_id, flag["kind"], flag["license_id"], flag["status"], target
+    )
+    outbox.emit(conn, webhooks.FLAG_DECIDED, decided, now)
     if suspend and target is FlagStatus.CONFIRMED and flag["license_id"] is not None:
         _suspend(conn, int(flag["license_id"]), actor, now)
     return flag_by_id(conn, flag_id)

@@ -9,7 +9,7 @@ from typing import Any
 
 import psycopg
 
-from licmon.store.postgres import admin_sql, schema_core, schema_more, shared_abuse
+from licmon.store.postgres import admin_sql, schema_core, schema_more, shared_abuse, webhooks_schema
 from licmon.store.postgres.roles import Roles, grant_privileges, set_role
 
 Migration = Callable[[psycopg.Connection[Any]], None]
@@ -88,6 +88,12 @@ def m011_license_models(conn: psycopg.Connection[Any]) -> None:
 def m015_admin_idempotency(conn: psycopg.Connection[Any]) -> None:
     """Idempotency-Key records of the admin API (issue 18)."""
     run(conn, admin_sql.SCHEMA)
+
+
+@migration
+def m016_webhooks(conn: psycopg.Connection[Any]) -> None:
+    """Webhook endpoints, their subscriptions, the outbox of events and deliveries."""
+    run(conn, webhooks_schema.SCHEMA)
 
 
 @migration

@@ -23,6 +23,8 @@ from licmon.domain.models import (
     SeatState,
 )
 from licmon.domain.purposes import DAY
+from licmon.store import outbox_events
+from licmon.store.postgres import outbox
 
 Conn = psycopg.Connection[Any]
 HOUR = 3600
@@ -120,6 +122,8 @@ def apply_checkin(conn: Conn, cmd: CheckinCommand) -> SeatResult:
             seat = (lic_id, machine_id, cmd.now, cmd.lease_expires, cmd.kind.value)
             conn.execute(UPSERT_SEAT, seat)
     _count_hourly(conn, lic_id, cmd.now, result)
+    if result.reason is DenyReason.SEATS_EXHAUSTED:
+        outbox_events.seat_limit_reached(outbox, conn, cmd.license, result.seats_in_use, cmd.now)
     _log_connection(conn, cmd, machine_id, result.outcome is Outcome.DENIED, restricted)
     return replace(result, restricted=True) if restricted else result
 

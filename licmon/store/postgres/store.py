@@ -41,6 +41,7 @@ from licmon.store.postgres.roles import Roles, set_role
 from licmon.store.postgres.shared import CatalogListener, JobLocks
 from licmon.store.postgres.shared_abuse import PgSharedDetectors
 from licmon.store.postgres.staff import PostgresStaff
+from licmon.store.postgres.webhooks import PostgresWebhooks
 from licmon.store.postgres.writer import PostgresWriter, SeatCommand
 from licmon.store.writer import WriterClosed
 
@@ -56,6 +57,7 @@ class PostgresStore(
     PostgresListing,
     PgSharedDetectors,
     PostgresAdmin,
+    PostgresWebhooks,
     Store,
 ):
     def __init__(

@@ -9,9 +9,10 @@ from licmon.domain.licenses import check_terms
 from licmon.domain.models import License, LicenseTerms, SeatKind
 from licmon.domain.terms import changed_fields
 from licmon.errors import NotFound
+from licmon.store import outbox_events
 from licmon.store.admin_base import FlagQuery, LicenseQuery, MachineRow
 from licmon.store.catalog_rows import license_from_row, terms_row
-from licmon.store.sqlite import audit_sql, catalog
+from licmon.store.sqlite import audit_sql, catalog, outbox
 from licmon.store.sqlite.report_sql import FLAG_COLUMNS, FLAG_FROM
 from licmon.store.sqlite.sqlrows import dicts
 
@@ -75,7 +76,9 @@ def update_terms(
         audit_sql.append(
             conn, AuditEntry(now, actor, "license.terms", f"license:{license_id}", "ok", details)
         )
-    return catalog.license_by_id(conn, license_id)
+    after = catalog.license_by_id(conn, license_id)
+    outbox_events.license_updated(outbox, conn, before, after, now)
+    return after
 
 
 def licenses_after(
@@ -117,6 +120,8 @@ def deactivate(
     audit_sql.append(
         conn, AuditEntry(now, actor, "machine.deactivate", f"license:{license_id}", "ok", details)
     )
+    lic = catalog.license_by_id(conn, license_id)
+    outbox_events.machine_deactivated(outbox, conn, lic, machine_id, before.seat is not None, now)
     return _one_machine(conn, license_id, machine_id, now)
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from licmon.domain import webhooks
 from licmon.domain.audit import SYSTEM_ACTOR, AuditEntry
 from licmon.domain.licenses import check_status_change, check_terms
 from licmon.domain.models import (
@@ -17,10 +18,11 @@ from licmon.domain.models import (
     Product,
 )
 from licmon.errors import Conflict, NotFound
+from licmon.store import outbox_events
 from licmon.store.catalog_rows import license_from_row as _license
 from licmon.store.catalog_rows import org_from_row as _org
 from licmon.store.catalog_rows import terms_row as _terms_row
-from licmon.store.sqlite import audit_sql
+from licmon.store.sqlite import audit_sql, outbox
 from licmon.store.sqlite.sqlrows import dicts
 
 LICENSE_SELECT = """
@@ -140,6 +142,7 @@ def insert_license(
         f"license:{lic.id}",
         {"org": lic.org.id, "seats": terms.seats},
     )
+    outbox.emit(conn, webhooks.LICENSE_CREATED, webhooks.license_created(lic), now)
     return lic
 
 
@@ -166,7 +169,9 @@ def set_license_status(
         {"from": before.status.value, "to": status.value}
         | ({"reason": audit_sql.redact(reason.strip())} if reason.strip() else {}),
     )
-    return license_by_id(conn, license_id)
+    after = license_by_id(conn, license_id)
+    outbox_events.license_status_changed(outbox, conn, before, after, now)
+    return after
 
 
 def license_by_id(conn: sqlite3.Connection, license_id: int) -> License:

@@ -8,6 +8,7 @@ from licmon.store.sqlite.places_sql import SCHEMA as PLACES_SCHEMA
 from licmon.store.sqlite.restriction_schema import RESTRICTION_SCHEMA
 from licmon.store.sqlite.security_schema import SECURITY_SCHEMA
 from licmon.store.sqlite.staff_schema import STAFF_SCHEMA
+from licmon.store.sqlite.webhooks_schema import WEBHOOKS_SCHEMA
 
 migrations = Migrations("licmon")
 
@@ -291,6 +292,13 @@ IDEMPOTENCY_SCHEMA = (
 def m015_admin_idempotency(db: Database) -> None:
     """Idempotency-Key records of the admin API (issue 18)."""
     for statement in IDEMPOTENCY_SCHEMA:
+        db.execute(statement)
+
+
+@migrations()
+def m016_webhooks(db: Database) -> None:
+    """Webhook endpoints, their subscriptions, the outbox of events and deliveries."""
+    for statement in WEBHOOKS_SCHEMA:
         db.execute(statement)
 
 

@@ -16,7 +16,8 @@ from licmon.domain.models import (
     SeatState,
 )
 from licmon.domain.purposes import DAY
-from licmon.store.sqlite import restriction_sql
+from licmon.store import outbox_events
+from licmon.store.sqlite import outbox, restriction_sql
 from licmon.store.sqlite.personal import privileged
 from licmon.store.sqlite.staff_schema import HOUR
 
@@ -83,6 +84,8 @@ def apply_checkin(conn: sqlite3.Connection, cmd: CheckinCommand) -> SeatResult:
         _cap_seats(conn, cmd)
         result = take_seat(conn, cmd.license, machine_id, cmd.now, cmd.lease_expires, cmd.kind)
     _count_hourly(conn, lic_id, cmd.now, result)
+    if result.reason is DenyReason.SEATS_EXHAUSTED:
+        outbox_events.seat_limit_reached(outbox, conn, cmd.license, result.seats_in_use, cmd.now)
     _log_connection(
         conn, cmd, machine_id, denied=result.outcome is Outcome.DENIED, restricted=restricted
     )

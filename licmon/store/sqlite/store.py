@@ -35,6 +35,7 @@ from licmon.store.sqlite.privacy import SqlitePrivacy
 from licmon.store.sqlite.shared import SqliteSharedDetectors
 from licmon.store.sqlite.staff import SqliteStaff
 from licmon.store.sqlite.wal import WalWatch
+from licmon.store.sqlite.webhooks import SqliteWebhooks
 from licmon.store.sqlite.writer import Writer, WriterClosed
 
 T = TypeVar("T")
@@ -92,6 +93,7 @@ class SqliteStore(
     SqliteListing,
     SqliteSharedDetectors,
     SqliteAdmin,
+    SqliteWebhooks,
     Store,
 ):
     def __init__(

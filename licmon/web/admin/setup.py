@@ -7,10 +7,10 @@ from aiohttp import web
 
 from licmon.admin_service import AdminService
 from licmon.keys import INDEX, PEPPER, STORE
-from licmon.web.admin import catalog, flags, licenses
+from licmon.web.admin import catalog, flags, licenses, webhooks
 from licmon.web.admin.auth import ADMIN
 
-ROUTE_TABLES = (catalog.routes, licenses.routes, flags.routes)
+ROUTE_TABLES = (catalog.routes, licenses.routes, flags.routes, webhooks.routes)
 
 
 def install(app: web.Application, clock: Callable[[], float]) -> None:

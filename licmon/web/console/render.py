@@ -32,6 +32,7 @@ NAVIGATION = (
     ("Legal holds", "/staff/holds", Permission.HOLDS),
     ("Organization data", "/staff/org/data", Permission.ORG_DATA),
     ("Users", "/staff/users", Permission.USERS),
+    ("Webhooks", "/staff/webhooks", Permission.CATALOG),
 )
 STATIC_PREFIX = "/staff/static/"
 

@@ -28,6 +28,7 @@ from licmon.web.console import (
     reports,
     second_factor,
     users,
+    webhooks_page,
 )
 from licmon.web.console.errors import console_errors
 from licmon.web.console.render import staff_headers
@@ -46,6 +47,7 @@ ROUTE_TABLES = (
     users.routes,
     second_factor.routes,
     api.routes,
+    webhooks_page.routes,
     machines.routes,
 )
 
