@@ -1,11 +1,14 @@
 """licmon store copy: move an existing SQLite installation to PostgreSQL."""
 
+import dataclasses
+import importlib
 import time
 from pathlib import Path
 from typing import Any
 
 import click
 
+from licmon.app import open_store, prepare_store
 from licmon.cli.common import (
     cli_actor,
     emit,
@@ -54,14 +57,16 @@ def store_copy(
     if not url.startswith(URL_SCHEMES):
         raise ConfigError("--to takes a postgresql:// URL")
     settings = make_settings(config_file, data_dir=data_dir)
+    source = dataclasses.replace(settings, database_url="")
+    target = dataclasses.replace(settings, database_url=url)
     ensure_not_serving(settings.data_dir)
-    actor = with_store(settings, lambda s: actor_of(s, offered_token(token_file), cli_actor()))
-    from licmon.store.postgres.from_sqlite import copy_sqlite  # psycopg: an optional extra
-
+    actor = with_store(source, lambda s: actor_of(s, offered_token(token_file), cli_actor()))
+    prepare_store(target)  # the schema, and this node's pepper recorded in the target
+    copying = importlib.import_module("licmon.store.postgres.from_sqlite")
     with working("store copy") as job:
-        copied = copy_sqlite(settings.database_path, url, None, _ticker(job))
+        copied = copying.copy_sqlite(settings.database_path, url, None, _ticker(job))
         job.done(f"{len(copied.tables)} tables, {copied.rows:,} rows")
-    checked = run_coroutine(lambda: _verify_and_record(settings, url, actor, copied.rows))
+    checked = run_coroutine(lambda: _verify_and_record(target, actor, copied.rows))
     emit(
         {
             "tables": len(copied.tables),
@@ -80,11 +85,9 @@ def _ticker(job: Any) -> Any:
     return show
 
 
-async def _verify_and_record(settings: Settings, url: str, actor: str, rows: int) -> int:
+async def _verify_and_record(target: Settings, actor: str, rows: int) -> int:
     """Open the copy as licmon will, prove its audit chain, and log the copy in it."""
-    from licmon.store.postgres.store import PostgresStore
-
-    store = PostgresStore(url, usage_min_orgs=settings.usage_min_orgs)
+    store = open_store(target)
     await store.open()
     try:
         count, broken = await store.audit_verify()
@@ -94,6 +97,6 @@ async def _verify_and_record(settings: Settings, url: str, actor: str, rows: int
         await store.audit_record(
             AuditEntry(int(time.time()), actor, "store.copy", "database", "ok", details)
         )
-        return count
+        return int(count)
     finally:
         await store.close()

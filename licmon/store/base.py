@@ -1,6 +1,7 @@
 """The Store interface: what the rest of licmon asks of storage, in the domain's words."""
 
 import abc
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -108,6 +109,17 @@ class Store(StaffStore, FlagStore, ListingStore, SharedDetectorStore, abc.ABC):
 
     @abc.abstractmethod
     async def catalog_version(self) -> int: ...
+
+    async def catalog_changed(self, timeout: float) -> None:
+        """Return when the catalog may have changed (another node said so), or after
+        ``timeout`` seconds; callers then compare ``catalog_version``. One node: a sleep."""
+        await asyncio.sleep(timeout)
+
+    async def job_lock(self, name: str) -> bool:
+        """Whether this node runs singleton job ``name`` (retention, gauge refresh, ...):
+        True while it holds the job's lock, which it keeps until the store closes or the
+        node dies; then another node's next call takes it. One node: always True."""
+        return True
 
     # -- health
     @abc.abstractmethod

@@ -96,3 +96,18 @@ async def test_an_organization_is_exported_then_erased(store: Store, clock: Fake
     assert await store.list_orgs() == [] and await store.list_licenses() == []
     count, broken = await store.audit_verify()
     assert broken is None and count > 0
+
+
+async def test_the_erasure_ledger_erases_a_subject_that_came_back(
+    store: Store, clock: FakeClock
+) -> None:
+    lic = await licensed(store)
+    now = int(clock())
+    await check_in(store, lic, "machine-0001", "203.0.113.77", now)
+    await store.dsr_erase(DSR_CTX, Subject.parse("machine", "machine-0001"))
+    await check_in(store, lic, "machine-0001", "203.0.113.77", now + 60)  # as from a backup
+    await check_in(store, lic, "machine-0002", "198.51.100.4", now + 60)
+    assert await store.reapply_erasures(now - 1) == 1
+    rows = await store.read_connections(DSR_CTX, Subject.parse("license", str(lic.id)))
+    assert [r["machine"] for r in rows] == ["machine-0002"]
+    assert await store.reapply_erasures(now + 3600) == 0

@@ -4,21 +4,14 @@ entry, and their evidence read only through the gateway."""
 import pytest
 
 from licmon.domain.access import Role
-from licmon.domain.detectors import FlagDraft, FlagKind, Severity
-from licmon.domain.flags import FlagRaise, FlagStatus
+from licmon.domain.detectors import Severity
+from licmon.domain.flags import FlagStatus
 from licmon.domain.models import LicenseStatus
 from licmon.errors import Conflict, Forbidden
 from licmon.store.base import Store
 from tests.conftest import FakeClock
 from tests.store.conftest import Reopen
-from tests.store.world import actions, ctx, licensed
-
-
-def raised(license_id: int | None, at: int, severity: Severity = Severity.MEDIUM) -> FlagRaise:
-    draft = FlagDraft(
-        FlagKind.MACHINE_SHARING, severity, license_id, at, {"networks": ["198.51.100.7"]}, ""
-    )
-    return FlagRaise(draft, at + 86400)
+from tests.store.world import actions, ctx, licensed, raised
 
 
 async def test_a_flag_raised_twice_is_counted_on_one_flag(store: Store, clock: FakeClock) -> None:

@@ -6,15 +6,14 @@ from pathlib import Path
 
 import psycopg
 from click.testing import CliRunner, Result
-from licmon.store.postgres.store import PostgresStore
 
 from licmon.cli import main
 from licmon.domain.access import Role
 from licmon.domain.subjects import Subject
+from licmon.store.postgres.store import PostgresStore
 from licmon.store.sqlite import SqliteStore
 from tests.conftest import FakeClock
-from tests.store.test_flags_contract import raised
-from tests.store.world import DSR_CTX, check_in, licensed
+from tests.store.world import DSR_CTX, check_in, licensed, raised
 
 
 async def _installation(data: Path, clock: FakeClock) -> int:

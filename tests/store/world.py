@@ -5,6 +5,8 @@ import ipaddress
 
 from licmon.domain.access import ReadContext, Role
 from licmon.domain.checkin import connection_record
+from licmon.domain.detectors import FlagDraft, FlagKind, Severity
+from licmon.domain.flags import FlagRaise
 from licmon.domain.models import CheckinCommand, GeoInfo, IpPrecision, License, LicenseTerms
 from licmon.domain.purposes import ABUSE, DSR
 from licmon.store.base import Store
@@ -44,3 +46,11 @@ DSR_CTX = ReadContext("user:2", Role.DPO, DSR, "data-subject request DSR-2026-00
 async def actions(store: Store, target: str | None = None) -> list[str]:
     """The audit log's actions, oldest first."""
     return [s.entry.action for s in reversed(await store.audit_recent(1000, target))]
+
+
+def raised(license_id: int | None, at: int, severity: Severity = Severity.MEDIUM) -> FlagRaise:
+    """A machine-sharing flag whose evidence names an address."""
+    draft = FlagDraft(
+        FlagKind.MACHINE_SHARING, severity, license_id, at, {"networks": ["198.51.100.7"]}, ""
+    )
+    return FlagRaise(draft, at + 86400)

@@ -10,11 +10,11 @@ into while machines are copied, is made an exact copy of the source at the end.
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from licmon.store.postgres.roles import Roles, set_role
 from psycopg import sql
 
 from licmon.errors import ConfigError
 from licmon.store.postgres.audit_sql import Conn
+from licmon.store.postgres.roles import Roles, set_role
 
 COUNTED_BY_TRIGGERS = ("usage_hourly",)
 TARGET_COLUMNS = """SELECT table_name, column_name FROM information_schema.columns

@@ -6,13 +6,12 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
-from licmon.store.postgres.plumbing import PostgresPlumbing
-
 from licmon.domain.access import ReadContext
 from licmon.domain.detectors.known import KnownPlace
 from licmon.domain.flags import FlagRaise, FlagStatus
 from licmon.store.flags_base import FlagStore
 from licmon.store.postgres import flags_sql, places_sql, vault
+from licmon.store.postgres.plumbing import PostgresPlumbing
 
 
 class PostgresFlags(FlagStore, PostgresPlumbing):

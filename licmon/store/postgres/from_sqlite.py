@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
-from licmon.store.postgres.connect import cause, connect, describe, prepare_database
 
 from licmon.domain.audit import first_broken
 from licmon.errors import ConfigError
 from licmon.store.postgres import audit_sql, copy_in
 from licmon.store.postgres.audit_sql import Conn
+from licmon.store.postgres.connect import cause, connect, describe, prepare_database
 from licmon.store.sqlite.dump import Table, snapshot
 
 Progress = Callable[[str], None]

@@ -3,12 +3,11 @@
 from functools import partial
 from typing import Any
 
-from licmon.store.postgres.plumbing import PostgresPlumbing
-
 from licmon.domain.audit import StoredEntry
 from licmon.domain.paging import AuditFilter, Listed, PageRequest
 from licmon.store.listing_base import ListingStore
 from licmon.store.postgres import listing_sql
+from licmon.store.postgres.plumbing import PostgresPlumbing
 
 
 class PostgresListing(ListingStore, PostgresPlumbing):

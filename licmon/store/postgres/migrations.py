@@ -14,6 +14,9 @@ from licmon.store.postgres.roles import Roles, grant_privileges, set_role
 
 Migration = Callable[[psycopg.Connection[Any]], None]
 MIGRATIONS: list[tuple[str, Migration]] = []
+# Migrations with no SQLite counterpart (what only several nodes need); every other id is
+# SQLite's, in SQLite's order.
+POSTGRES_ONLY = frozenset({"m019_detector_records"})
 
 
 def migration(func: Migration) -> Migration:

@@ -11,12 +11,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from licmon.store.postgres.plumbing import PostgresPlumbing
-
 from licmon.domain.access import ReadContext
 from licmon.domain.audit import SYSTEM_ACTOR, AuditEntry, StoredEntry, first_broken
 from licmon.domain.models import IpPrecision, Org
 from licmon.domain.subjects import Subject, SubjectKind
+from licmon.errors import ConfigError
 from licmon.store.erasure_ledger import ErasureLedger
 from licmon.store.postgres import (
     audit_sql,
@@ -30,6 +29,7 @@ from licmon.store.postgres import (
     vault,
 )
 from licmon.store.postgres.audit_sql import Conn
+from licmon.store.postgres.plumbing import PostgresPlumbing
 from licmon.store.postgres.rowdicts import scalar
 
 T = TypeVar("T")
@@ -39,7 +39,7 @@ POLICY_MARGIN = 3600
 
 class PostgresPrivacy(PostgresPlumbing):
     usage_min_orgs = 3  # usage_daily publishes no cell fed by fewer organizations
-    data_dir: Path  # this node's data directory: the erasure ledger lives there
+    data_dir: Path | None = None  # this node's data directory: the erasure ledger's place
 
     async def update_org(
         self,
@@ -108,6 +108,8 @@ class PostgresPrivacy(PostgresPlumbing):
         return await self._gateway(self._ledgered(erase, subject, ctx, now))
 
     def _ledger(self) -> ErasureLedger:
+        if self.data_dir is None:
+            raise ConfigError("erasures need this node's data directory (the erasure ledger)")
         return ErasureLedger(self.data_dir)
 
     def _ledgered(

@@ -1,13 +1,11 @@
 """PostgresStore's staff-console methods: accounts, sessions, tokens and aggregates.
 
-Login attempts write their address (INSERT needs no SELECT) and never read it: all of
-this runs as licmon's normal role."""
+The login-attempt log is written, never read back with its personal column: all of this
+runs as licmon's normal role."""
 
 import time
 from functools import partial
 from typing import Any
-
-from licmon.store.postgres.plumbing import PostgresPlumbing
 
 from licmon.domain.access import Role
 from licmon.domain.logins import LoginAttempt, LoginOutcome, LoginStart, SecondFactor
@@ -16,6 +14,7 @@ from licmon.domain.sessions import NewSession, SessionRecord
 from licmon.domain.staff import StaffUser
 from licmon.store.postgres import console_sql, login_sql, report_sql, staff_sql, totp_sql
 from licmon.store.postgres.audit_sql import Conn
+from licmon.store.postgres.plumbing import PostgresPlumbing
 from licmon.store.staff_base import StaffStore
 
 
