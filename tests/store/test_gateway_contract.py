@@ -1,6 +1,8 @@
 """The purpose gateway: every read of personal data states a purpose, is refused when the
 role may not use it, and writes its audit entry in the same transaction."""
 
+import sqlite3
+
 import psycopg
 import pytest
 
@@ -23,6 +25,7 @@ async def test_a_read_returns_the_rows_and_writes_its_audit_entry(
     store.on_personal_read = seen.append
     rows = await store.read_connections(ctx(), Subject.parse("license", str(lic.id)))
     assert sorted(r["address"] for r in rows) == ["2001:db8::5", "203.0.113.77"]
+    assert {(type(r["held"]), type(r["restricted"])) for r in rows} == {(int, int)}
     entries = await store.audit_recent(5, f"license:{lic.id}")
     [entry] = [e for e in entries if e.entry.action == "personal_data.read"]
     assert entry.entry.details["purpose"] == "license.enforcement.abuse"
@@ -90,3 +93,31 @@ async def test_the_normal_path_cannot_read_the_personal_columns(
             conn.execute(f'SET ROLE "{roles.app}"')
         conn.execute(f'SET ROLE "{roles.gateway}"')
         assert conn.execute("SELECT address FROM connections").fetchall() == [("203.0.113.77",)]
+
+
+def _break_audit_appends(store: Store, backend: str) -> None:
+    """From outside licmon: no entry can be appended to the audit log any more."""
+    if backend == "sqlite":
+        with sqlite3.connect(store.path) as conn:  # type: ignore[attr-defined]
+            conn.execute(
+                "CREATE TRIGGER audit_broken BEFORE INSERT ON audit "
+                "BEGIN SELECT RAISE(ABORT, 'the audit log is unwritable'); END"
+            )
+        return
+    roles = store.roles  # type: ignore[attr-defined]
+    with psycopg.connect(store.url) as conn:  # type: ignore[attr-defined]
+        conn.execute(f'SET ROLE "{roles.owner}"')
+        conn.execute(f'REVOKE INSERT ON audit FROM "{roles.app}", "{roles.gateway}"')
+
+
+async def test_a_read_whose_audit_entry_cannot_be_written_fails(
+    store: Store, backend: str, clock: FakeClock
+) -> None:
+    lic = await licensed(store)
+    await check_in(store, lic, "machine-0001", "203.0.113.77", int(clock()))
+    subject = Subject.parse("license", str(lic.id))
+    _break_audit_appends(store, backend)
+    with pytest.raises((sqlite3.Error, psycopg.Error)):
+        await store.read_connections(ctx(), subject)
+    with pytest.raises((sqlite3.Error, psycopg.Error)):
+        await store.detector_history(ctx(), int(clock()) - 60, 10)

@@ -22,7 +22,7 @@ async def test_license_pages_search_by_id_org_and_machine(store: Store, clock: F
     assert [r["id"] for r in (await store.license_page(None, "", "", PageRequest(1, 1))).rows] == [
         other.id
     ]
-    for search in (f"#{other.id}", "globex", "100%", "ws-1234"):
+    for search in (f"#{other.id}", "globex", "GLOBEX", "100%", "ws-1234"):
         found = await store.license_page(None, search, "", PageRequest())
         assert [r["id"] for r in found.rows] == [other.id], search
     [row] = (await store.license_page(None, "ws-", "active", PageRequest())).rows

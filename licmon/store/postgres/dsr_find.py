@@ -34,9 +34,10 @@ _FLAG_FILTERS = {
     SubjectKind.ORG: "l.org_id = %(value)s::bigint",
 }
 FLAG_HELD = vault.held_clause("f.license_id", "l.org_id")
-FLAGS = f"""SELECT f.*, l.org_id, {FLAG_HELD} AS held
+FLAGS = f"""SELECT f.*, l.org_id, ({FLAG_HELD})::int AS held
 FROM flags f LEFT JOIN licenses l ON l.id = f.license_id"""
-MACHINES = f"""SELECT m.*, l.org_id, {vault.held_clause("m.license_id", "l.org_id", "m.id")} AS held
+MACHINE_HELD = vault.held_clause("m.license_id", "l.org_id", "m.id")
+MACHINES = f"""SELECT m.*, l.org_id, ({MACHINE_HELD})::int AS held
 FROM machines m JOIN licenses l ON l.id = m.license_id"""
 _MACHINE_FILTERS = {
     SubjectKind.LICENSE: "m.license_id = %(value)s::bigint",
@@ -44,7 +45,8 @@ _MACHINE_FILTERS = {
     SubjectKind.ADDRESS: "m.id = ANY(%(machines)s::bigint[])",
     SubjectKind.ORG: "l.org_id = %(value)s::bigint",
 }
-SEATS = f"""SELECT s.*, {vault.held_clause("s.license_id", "l.org_id", "s.machine_id")} AS held
+SEAT_HELD = vault.held_clause("s.license_id", "l.org_id", "s.machine_id")
+SEATS = f"""SELECT s.*, ({SEAT_HELD})::int AS held
 FROM seats s JOIN licenses l ON l.id = s.license_id
 WHERE s.machine_id = ANY(%(machines)s::bigint[]) ORDER BY s.machine_id"""
 ORG_STAFF = "SELECT id FROM staff_users WHERE org_id = {}::bigint"

@@ -17,8 +17,8 @@ from licmon.errors import NotFound
 from licmon.store.postgres import audit_sql, catalog, restriction_sql
 from licmon.store.postgres.audit_sql import Conn
 from licmon.store.postgres.rowdicts import dicts
+from licmon.store.sqlite.flags_sql import OPEN_COUNTS, RANK, SELECT
 
-RANK = "CASE {} WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END"
 RAISE = f"""
 INSERT INTO flags AS f (kind, severity, license_id, source_network, first_seen, last_seen,
     evidence, purpose, retain_until, restricted)
@@ -31,14 +31,6 @@ DO UPDATE SET count = f.count + 1, last_seen = greatest(f.last_seen, excluded.la
     evidence = excluded.evidence, retain_until = greatest(f.retain_until, excluded.retain_until),
     restricted = greatest(f.restricted, excluded.restricted)
 RETURNING id, count"""
-COLUMNS = (
-    "f.id, f.kind, f.severity, f.license_id, l.org_id, f.status, f.count, f.first_seen, "
-    "f.last_seen, f.purpose, f.retain_until, f.restricted, f.decided_by, f.decided_at, "
-    "f.decision_reason"
-)
-SELECT = f"SELECT {COLUMNS} FROM flags f LEFT JOIN licenses l ON l.id = f.license_id"
-OPEN_COUNTS = """SELECT kind, severity, count(*) FROM flags WHERE status = 'open'
-    AND restricted = 0 GROUP BY kind, severity"""
 
 
 def raise_flags(conn: Conn, raises: Sequence[FlagRaise]) -> list[int]:

@@ -5,7 +5,6 @@ hashed and matched; a match is erased again exactly as the request erased it (th
 functions, the same scope, legal holds respected), as the system acting on the ledger.
 """
 
-import re
 from collections.abc import Iterator
 
 from licmon.domain.access import ReadContext, Role
@@ -15,10 +14,8 @@ from licmon.domain.subjects import Subject, SubjectKind
 from licmon.store.erasure_ledger import Erasure, ErasureLedger
 from licmon.store.postgres import dsr_sql, org_data
 from licmon.store.postgres.audit_sql import Conn
+from licmon.store.sqlite.ledger_sql import _IP_LIKE, JUSTIFICATION, LEDGER_ACTOR
 
-LEDGER_ACTOR = "system:erasure-ledger"
-JUSTIFICATION = "an erasure in the erasure ledger, re-applied after a restore"
-_IP_LIKE = re.compile(r"[0-9A-Fa-f:.]{7,45}")
 CANDIDATES = {
     SubjectKind.LICENSE: ("SELECT id::text FROM licenses",),
     SubjectKind.MACHINE: ("SELECT DISTINCT fingerprint FROM machines",),

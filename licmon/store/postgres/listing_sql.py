@@ -7,11 +7,12 @@ from typing import Any
 from licmon.domain.audit import StoredEntry
 from licmon.domain.paging import AuditFilter, PageRequest
 from licmon.store.postgres.audit_sql import COLUMNS, Conn, stored
-from licmon.store.postgres.report_sql import FLAG_COLUMNS, FLAG_FILTERS, FLAG_FROM
+from licmon.store.postgres.report_sql import FLAG_FILTERS
 from licmon.store.postgres.rowdicts import dicts, scalar
+from licmon.store.sqlite.report_sql import FLAG_COLUMNS, FLAG_FROM
 
 SEARCH = """(%(q)s::text = '' OR l.id = %(qid)s::bigint
-    OR o.slug LIKE %(like)s::text ESCAPE '\\' OR o.name LIKE %(like)s::text ESCAPE '\\'
+    OR o.slug ILIKE %(like)s::text ESCAPE '\\' OR o.name ILIKE %(like)s::text ESCAPE '\\'
     OR EXISTS (SELECT 1 FROM machines m WHERE m.license_id = l.id
         AND starts_with(m.fingerprint, %(q)s::text)))"""
 LICENSE_WHERE = f"""FROM licenses l JOIN orgs o ON o.id = l.org_id

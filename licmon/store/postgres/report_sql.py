@@ -8,16 +8,13 @@ from typing import Any
 from licmon.domain.purposes import DAY
 from licmon.store.postgres.audit_sql import Conn
 from licmon.store.postgres.rowdicts import dicts
+from licmon.store.sqlite.report_sql import FLAG_COLUMNS, FLAG_FROM
 
 HOUR = 3600
 ORG = "(%(org)s::bigint IS NULL OR l.org_id = %(org)s::bigint)"
 FLAG_FILTERS = f"""{ORG} AND (%(status)s::text IS NULL OR f.status = %(status)s::text)
   AND (%(kind)s::text IS NULL OR f.kind = %(kind)s::text)
   AND (%(license)s::bigint IS NULL OR f.license_id = %(license)s::bigint)"""
-FLAG_COLUMNS = """f.id, f.kind, f.severity, f.license_id, l.org_id, o.slug AS org, f.status,
-    f.count, f.first_seen, f.last_seen, f.decided_by, f.decided_at, f.decision_reason"""
-FLAG_FROM = """FROM flags f LEFT JOIN licenses l ON l.id = f.license_id
-    LEFT JOIN orgs o ON o.id = l.org_id"""
 FLAG_ROWS = f"""SELECT {FLAG_COLUMNS} {FLAG_FROM} WHERE {FLAG_FILTERS}
 ORDER BY f.last_seen DESC, f.id DESC LIMIT %(limit)s"""
 OPEN_BY_KIND = f"""SELECT f.kind, count(*) {FLAG_FROM}

@@ -6,17 +6,18 @@ from typing import Any
 from licmon.domain.access import Role
 from licmon.domain.audit import AuditEntry
 from licmon.domain.sessions import NewSession, SessionRecord
-from licmon.domain.staff import STAFF_ROLES, StaffUser, check_disable, check_roles_and_org
+from licmon.domain.staff import StaffUser, check_disable, check_roles_and_org
 from licmon.errors import Conflict, NotFound
 from licmon.store.postgres import audit_sql
 from licmon.store.postgres.audit_sql import Conn
 from licmon.store.postgres.rowdicts import dicts
-
-USER_COLUMNS = (
-    "id, username, roles, org_id, disabled, created_at, EXISTS (SELECT 1 FROM staff_totp t "
-    "WHERE t.user_id = staff_users.id AND t.confirmed_at IS NOT NULL)"
+from licmon.store.sqlite.staff_sql import (
+    ISSUED_COLUMNS,
+    SESSION_COLUMNS,
+    USER_COLUMNS,
+    _roles_text,
+    _user,
 )
-SESSION_COLUMNS = "id, user_id, csrf_token, created_at, last_seen, expires_at, revoked_at"
 
 
 def audit(conn: Conn, now: int, actor: str, action: str, target: str, **details: Any) -> None:
@@ -35,18 +36,9 @@ def audit_entry(
     audit_sql.append(conn, AuditEntry(now, actor, action, target, outcome, details))
 
 
-def _user(row: tuple[Any, ...]) -> StaffUser:
-    roles = frozenset(Role(name) for name in row[2].split(",") if name)
-    return StaffUser(row[0], row[1], roles, row[3], bool(row[4]), row[5], bool(row[6]))
-
-
 def _id(cursor: Any) -> int:
     row = cursor.fetchone()
     return int(row[0]) if row else 0
-
-
-def _roles_text(roles: frozenset[Role]) -> str:
-    return ",".join(role.value for role in STAFF_ROLES if role in roles)
 
 
 # -- accounts
@@ -232,12 +224,6 @@ def add_token(
     token_id = _id(cursor)
     audit(conn, now, actor, "token.add", f"token:{token_id}", user=user.id, scopes=scopes)
     return token_by_id(conn, token_id)
-
-
-ISSUED_COLUMNS = (
-    "t.id, t.user_id, u.username, t.name, t.scopes, t.created_at, t.expires_at, "
-    "t.last_used_at, t.revoked_at FROM api_tokens t JOIN staff_users u ON u.id = t.user_id"
-)
 
 
 def list_tokens(conn: Conn, username: str | None) -> list[dict[str, Any]]:

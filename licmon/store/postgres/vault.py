@@ -46,7 +46,7 @@ SELECT c.id, c.license_id, l.org_id, c.machine_id, m.fingerprint AS machine, c.d
        c.address, c.precision, c.country, c.city, c.latitude, c.longitude, c.accuracy_km,
        c.asn, c.anonymizer,
        c.first_seen, c.last_seen, c.checkins, c.denials, c.purpose, c.retain_until,
-       c.restricted, c.erasure_requested_at, {HELD} AS held
+       c.restricted, c.erasure_requested_at, ({HELD})::int AS held
 FROM connections c JOIN licenses l ON l.id = c.license_id JOIN machines m ON m.id = c.machine_id
 """
 
