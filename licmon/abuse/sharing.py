@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 from licmon.abuse.record_seal import RecordSeal
 from licmon.domain.detectors.shared import SharedObservation, decode
-from licmon.store.shared_base import DetectorCursor
-from licmon.store.shared_base import SharedDetectorStore as Store
+from licmon.store.base import Store
+from licmon.store.shared_base import DETECTOR_FLAGS_JOB, DetectorCursor
 
 log = logging.getLogger(__name__)
 OUTBOX_CAP = 100_000  # records kept while the database is away; the oldest go first
@@ -53,12 +53,12 @@ class DetectorShare:
     async def start(self) -> None:
         """Take the stream's current end: what others write from now on is read."""
         _, self.cursor = await self.store.detector_records_after(self.node, None, 0)
-        self.leads = await self.store.lead_detectors(self.node)
+        self.leads = await self.store.job_lock(DETECTOR_FLAGS_JOB)
 
     async def exchange(self, now: int) -> list[SharedObservation]:
         """Write the outbox, read the others' new records; the observations, oldest first."""
         await self._flush()
-        self.leads = await self.store.lead_detectors(self.node)
+        self.leads = await self.store.job_lock(DETECTOR_FLAGS_JOB)
         if self.leads and now - self._pruned_at >= PRUNE_EVERY_SECONDS:
             self._pruned_at = now
             await self.store.prune_detector_records(now - self.keep_seconds)
