@@ -13,12 +13,7 @@ from licmon.domain.detectors import DetectorSet, FlagDraft
 from licmon.domain.detectors.ingest import checkin_event, history_event, invalid_key_event
 from licmon.domain.detectors.known import KnownPlaces
 from licmon.domain.detectors.netkeys import host_key, network_key
-from licmon.domain.detectors.shared import (
-    SharedObservation,
-    encode_event,
-    encode_throttled,
-    shareable,
-)
+from licmon.domain.detectors.shared import SharedObservation
 from licmon.domain.flags import FlagRaise, evidence_deadline
 from licmon.domain.models import CheckinRequest, GeoInfo, License, SeatResult
 from licmon.domain.network import IPAddress, parse_ip
@@ -75,7 +70,7 @@ class AbuseMonitor:
         if retry is not None:
             self.metrics.throttled()
             if self.share is not None:
-                self.share.publish(now, encode_throttled(host, now))
+                self.share.publish_throttled(host, now)
             raise Throttled(retry)
 
     async def invalid_key(
@@ -85,7 +80,7 @@ class AbuseMonitor:
         asn = self.geo.lookup(address).asn
         event = invalid_key_event(address, machine, now, asn, well_formed, self.host_of(address))
         if self.share is not None:
-            self.share.publish(now, encode_event(event))
+            self.share.publish_event(event, None)
         drafts = self.detectors.observe(event, now)
         if drafts and self.leads:
             await self._raise(drafts, None)
@@ -109,7 +104,7 @@ class AbuseMonitor:
             lic, req, address, geo, result.outcome, result.reason, now, self.locates(), place
         )
         if self.share is not None:
-            self.share.publish(now, encode_event(shareable(event, lic.org.ip_precision)))
+            self.share.publish_event(event, lic.org.ip_precision)
         drafts = self.detectors.observe(event, now)
         return drafts if self.leads else []
 
