@@ -57,14 +57,14 @@ class AbuseMonitor:
         self.share: DetectorShare | None = None  # several nodes: see licmon.abuse.sharing
         self.host_of: Callable[[IPAddress], int] = host_key
         self.index: KeyIndex | None = None
+        # While the windows are replayed on a thread, live events wait here (in order), so
+        # the replay and the live traffic never touch the detectors at the same time.
+        self._held: deque[tuple[CheckinEvent, int, License | None]] | None = None
 
     @property
     def leads(self) -> bool:
         """This node raises the flags it drafts (always, unless another node leads)."""
         return self.share is None or self.share.leads
-        # While the windows are replayed on a thread, live events wait here (in order), so
-        # the replay and the live traffic never touch the detectors at the same time.
-        self._held: deque[tuple[CheckinEvent, int, License | None]] | None = None
 
     def throttle(self, address: IPAddress, machine: str, now: int) -> None:
         """Raise Throttled (429) while this address, its network or its ASN is guessing keys,
