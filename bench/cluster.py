@@ -1,6 +1,6 @@
 """Several nodes: the same wrk load against four configurations, in one run.
 
-    python bench/cluster.py [--licenses 2000] [--seconds 4] [--connections 64] [--rounds 1]
+    python bench/cluster.py [--licenses 2000] [--seconds 4] [--connections 16] [--rounds 1]
 
 1. the bare aiohttp JSON echo (the baseline every ratio is against);
 2. one `licmon serve` on SQLite (synchronous=FULL);
@@ -66,14 +66,18 @@ async def seed_postgres(data_dir: Path, database_url: str, licenses: int) -> lis
     from licmon.app import open_store  # noqa: PLC0415
 
     pepper = DataDir(data_dir).ensure().pepper()
-    store = open_store(Settings(data_dir=data_dir, database_url=database_url))  # type: ignore[call-arg]
+    store = open_store(Settings(data_dir=data_dir, database_url=database_url))
     await store.open()
     await store.add_org("bench", "Bench Ltd", IpPrecision.FULL, 60)
     await store.add_product("viewer", "Viewer")
     keys = [license_keys.generate() for _ in range(licenses)]
     terms = LicenseTerms(seats=SEATS, max_machines=2 * SEATS)
-    for key in keys:
-        await store.add_license("bench", "viewer", terms, license_keys.key_hash(pepper, key))
+    await asyncio.gather(
+        *(
+            store.add_license("bench", "viewer", terms, license_keys.key_hash(pepper, key))
+            for key in keys
+        )
+    )
     await store.close()
     return keys
 
@@ -110,7 +114,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--licenses", type=int, default=2000)
     parser.add_argument("--seconds", type=int, default=4)
-    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--database-url", default="", help="an empty PostgreSQL database")
     args = parser.parse_args()
@@ -119,7 +123,7 @@ def main() -> None:
             raise SystemExit(f"{tool} is needed: apt-get install {tool}")
     work = Path(tempfile.mkdtemp(prefix="licmon-cluster-bench-"))
     try:
-        with database(args.database_url, work) as url:
+        with database(args.database_url) as url:
             results = run_all(args, work, url)
         report(results, args)
     finally:
@@ -127,15 +131,27 @@ def main() -> None:
 
 
 @contextmanager
-def database(given: str, work: Path) -> Iterator[str]:
-    """The PostgreSQL to use: the one given, or a temporary server (tests/pg.py)."""
+def database(given: str) -> Iterator[str]:
+    """The PostgreSQL to use: the one given, or a temporary server (tests/pg.py) made as
+    durable as SQLite's synchronous=FULL (fsync and full page writes on)."""
     if given:
         yield given
         return
-    from tests.pg import temporary_postgres  # noqa: PLC0415
+    from tests.pg import PgCluster  # noqa: PLC0415
 
-    with temporary_postgres(work / "pg") as url:
-        yield url
+    root = Path(tempfile.mkdtemp(prefix="licmon-bench-pg-"))  # PgCluster gives it to postgres
+    server = PgCluster(root)
+    server.start()
+    try:
+        server.admin(
+            "ALTER SYSTEM SET fsync = on",
+            "ALTER SYSTEM SET full_page_writes = on",
+            "SELECT pg_reload_conf()",
+        )
+        yield server.empty_database()
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def run_all(args: argparse.Namespace, work: Path, url: str) -> dict[str, list[dict[str, float]]]:

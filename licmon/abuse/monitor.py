@@ -15,12 +15,7 @@ from licmon.domain.detectors.events import CheckinEvent
 from licmon.domain.detectors.ingest import checkin_event, history_event, invalid_key_event
 from licmon.domain.detectors.known import KnownPlaces
 from licmon.domain.detectors.netkeys import host_key, network_key
-from licmon.domain.detectors.shared import (
-    SharedObservation,
-    encode_event,
-    encode_throttled,
-    shareable,
-)
+from licmon.domain.detectors.shared import SharedObservation
 from licmon.domain.flags import FlagRaise, evidence_deadline
 from licmon.domain.models import CheckinRequest, GeoInfo, License, SeatResult
 from licmon.domain.network import IPAddress, parse_ip
@@ -81,7 +76,7 @@ class AbuseMonitor:
         if retry is not None:
             self.metrics.throttled()
             if self.share is not None:
-                self.share.publish(now, encode_throttled(host, now))
+                self.share.publish_throttled(host, now)
             raise Throttled(retry)
 
     async def invalid_key(
@@ -91,7 +86,7 @@ class AbuseMonitor:
         asn = self.geo.lookup(address).asn
         event = invalid_key_event(address, machine, now, asn, well_formed, self.host_of(address))
         if self.share is not None:
-            self.share.publish(now, encode_event(event))
+            self.share.publish_event(event, None)
         if self._held is not None:
             self._held.append((event, now, None))
             return
@@ -118,7 +113,7 @@ class AbuseMonitor:
             lic, req, address, geo, result.outcome, result.reason, now, self.locates(), place
         )
         if self.share is not None:
-            self.share.publish(now, encode_event(shareable(event, lic.org.ip_precision)))
+            self.share.publish_event(event, lic.org.ip_precision)
         if self._held is not None:
             self._held.append((event, now, lic))
             return []

@@ -15,9 +15,17 @@ from collections import deque
 from collections.abc import Sequence
 
 from licmon.abuse.record_seal import RecordSeal
-from licmon.domain.detectors.shared import SharedObservation, decode
-from licmon.store.shared_base import DetectorCursor
-from licmon.store.shared_base import SharedDetectorStore as Store
+from licmon.domain.detectors.events import CheckinEvent
+from licmon.domain.detectors.shared import (
+    SharedObservation,
+    decode,
+    encode_event,
+    encode_throttled,
+    shareable,
+)
+from licmon.domain.models import IpPrecision
+from licmon.store.base import Store
+from licmon.store.shared_base import DETECTOR_FLAGS_JOB, DetectorCursor
 
 log = logging.getLogger(__name__)
 OUTBOX_CAP = 100_000  # records kept while the database is away; the oldest go first
@@ -25,6 +33,8 @@ PUBLISH_BATCH = 5_000
 READ_BATCH = 5_000
 KEEP_SECONDS = 900  # records older than this are pruned (by the leader)
 PRUNE_EVERY_SECONDS = 60
+# A check-in's event and its organization's precision, or a throttled attempt's (host, at).
+Outgoing = tuple[CheckinEvent, IpPrecision | None] | tuple[int, int]
 
 
 class DetectorShare:
@@ -39,26 +49,33 @@ class DetectorShare:
         self.seal = seal
         self.keep_seconds = keep_seconds
         self.node = node or uuid.uuid4().hex[:16]
-        self.outbox: deque[tuple[int, str]] = deque(maxlen=OUTBOX_CAP)
+        self.outbox: deque[Outgoing] = deque(maxlen=OUTBOX_CAP)
         self.cursor: DetectorCursor | None = None
         self.leads = False
         self.dropped = 0
         self._pruned_at = 0
 
-    def publish(self, at: int, record: str) -> None:
+    def publish_event(self, event: CheckinEvent, precision: IpPrecision | None) -> None:
+        """O(1) on the check-in path: reduced, encoded and sealed later, in the batch."""
+        self._append((event, precision))
+
+    def publish_throttled(self, host: int, at: int) -> None:
+        self._append((host, at))
+
+    def _append(self, item: Outgoing) -> None:
         if len(self.outbox) == OUTBOX_CAP:
             self.dropped += 1
-        self.outbox.append((at, record))
+        self.outbox.append(item)
 
     async def start(self) -> None:
         """Take the stream's current end: what others write from now on is read."""
         _, self.cursor = await self.store.detector_records_after(self.node, None, 0)
-        self.leads = await self.store.lead_detectors(self.node)
+        self.leads = await self.store.job_lock(DETECTOR_FLAGS_JOB)
 
     async def exchange(self, now: int) -> list[SharedObservation]:
         """Write the outbox, read the others' new records; the observations, oldest first."""
         await self._flush()
-        self.leads = await self.store.lead_detectors(self.node)
+        self.leads = await self.store.job_lock(DETECTOR_FLAGS_JOB)
         if self.leads and now - self._pruned_at >= PRUNE_EVERY_SECONDS:
             self._pruned_at = now
             await self.store.prune_detector_records(now - self.keep_seconds)
@@ -71,12 +88,20 @@ class DetectorShare:
             self.dropped = 0
         while self.outbox:
             batch = _take(self.outbox, PUBLISH_BATCH)
-            sealed = [(at, self.seal.seal(text)) for at, text in batch]
+            sealed = [self._sealed(item) for item in batch]
             try:
                 await self.store.publish_detector_records(self.node, sealed)
             except BaseException:
                 self.outbox.extendleft(reversed(batch))  # kept for the next exchange
                 raise
+
+    def _sealed(self, item: Outgoing) -> tuple[int, str]:
+        first, second = item
+        if isinstance(first, CheckinEvent):
+            precision = second if isinstance(second, IpPrecision) else None
+            return first.at, self.seal.seal(encode_event(shareable(first, precision)))
+        at = int(second or 0)
+        return at, self.seal.seal(encode_throttled(first, at))
 
     async def _read(self) -> list[SharedObservation]:
         if self.cursor is None:
@@ -95,5 +120,5 @@ class DetectorShare:
                 return observations
 
 
-def _take(outbox: deque[tuple[int, str]], count: int) -> Sequence[tuple[int, str]]:
+def _take(outbox: deque[Outgoing], count: int) -> Sequence[Outgoing]:
     return [outbox.popleft() for _ in range(min(count, len(outbox)))]

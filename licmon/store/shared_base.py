@@ -1,12 +1,14 @@
 """The Store's shared-detector methods (part of ``Store``): on a database that several nodes
 write, each node publishes what its detectors saw and reads what the others saw, so every
-node's detectors and throttle see all traffic; one node at a time raises the flags."""
+node's detectors and throttle see all traffic. One node at a time raises the flags: the
+holder of the singleton job lock ``DETECTOR_FLAGS_JOB`` (``Store.job_lock``)."""
 
 import abc
 from collections.abc import Sequence
 
 DetectorCursor = tuple[int, int]  # a position in the stream of records, opaque to callers
 START: DetectorCursor = (0, 0)
+DETECTOR_FLAGS_JOB = "detector-flags"
 
 
 class SharedDetectorStore(abc.ABC):
@@ -26,11 +28,6 @@ class SharedDetectorStore(abc.ABC):
         """Other nodes' records committed after ``cursor``, oldest first, and the cursor to
         ask from next; from ``None``: none, and the cursor of the stream's current end. No
         record is skipped, whatever order the nodes' transactions commit in."""
-
-    @abc.abstractmethod
-    async def lead_detectors(self, node: str) -> bool:
-        """True while this node is the one that raises flags drafted from all nodes'
-        records (held until its store closes or its connection dies, then another takes it)."""
 
     @abc.abstractmethod
     async def prune_detector_records(self, before: int) -> int:

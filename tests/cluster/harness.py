@@ -41,7 +41,7 @@ class Node:
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self, *, timeout: float = 30) -> None:
+    def start(self, *, timeout: float = 120) -> None:  # a loaded CI machine imports slowly
         log = (self.data_dir.parent / f"{self.name}.log").open("ab")
         with log:
             self.proc = subprocess.Popen(
@@ -122,7 +122,7 @@ class HAProxy:
             self.proc = subprocess.Popen(
                 ["haproxy", "-db", "-f", str(HAPROXY_CFG)], stdout=log, stderr=log, env=env
             )
-        wait_ready(f"http://127.0.0.1:{self.listen}/readyz", self.proc, 15)
+        wait_ready(f"http://127.0.0.1:{self.listen}/readyz", self.proc, 60)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -1,8 +1,8 @@
 """Contract: the shared-detector stream and lead (``SharedDetectorStore``), on every backend.
 
 A backend that several nodes write (PostgreSQL) passes each node's records to the others,
-never loses one whatever order concurrent transactions commit in, and lets one node at a
-time lead. SQLite is one node's database: it shares nothing, and its node always leads.
+never loses one whatever order concurrent transactions commit in. SQLite is one node's
+database: it shares nothing. (Which node raises the flags is a job lock: test_nodes_contract.)
 """
 
 import asyncio
@@ -73,19 +73,6 @@ async def test_no_record_is_lost_when_nodes_publish_concurrently(reopen: Reopen)
             assert mine == sorted(mine, key=lambda r: tuple(map(int, r.split("-")[1:])))
     else:
         assert seen == []
-
-
-async def test_one_node_leads_at_a_time_and_the_lead_moves_when_it_stops(reopen: Reopen) -> None:
-    a, b = await reopen(), await reopen()
-    leads = [await a.lead_detectors("a"), await b.lead_detectors("b")]
-    if not a.shares_detectors():
-        assert leads == [True, True]  # each SQLite node is the only one
-        return
-    assert sorted(leads) == [False, True]
-    assert [await a.lead_detectors("a"), await b.lead_detectors("b")] == leads  # it stays
-    leader, other = (a, b) if leads[0] else (b, a)
-    await leader.close()
-    assert await other.lead_detectors("other") is True
 
 
 async def test_old_records_are_pruned(reopen: Reopen) -> None:

@@ -1,13 +1,10 @@
-"""PostgreSQL: the stream of detector records the nodes share, and the detector lead.
+"""PostgreSQL: the stream of detector records the nodes share.
 
 Records go to an UNLOGGED table (they live minutes; a database crash that empties it costs
 the detectors a few seconds of other nodes' traffic, never a check-in). Each row carries the
 id of the transaction that wrote it: a reader takes only rows of transactions older than
 every transaction still running (``pg_snapshot_xmin``), in (transaction, id) order, so a
 slower node's commit can never land behind a cursor that already moved past it.
-
-The lead is a session advisory lock on a connection of its own, held while that connection
-lives: a node that dies (or loses the database) lets another node take it.
 """
 
 from collections.abc import Sequence
@@ -18,8 +15,6 @@ from psycopg import sql
 
 from licmon.domain.purposes import ABUSE
 from licmon.store.shared_base import DetectorCursor, SharedDetectorStore
-
-LEAD_LOCK = 0x6C69636D6F6E01  # "licmon" 01: the detector lead
 
 SCHEMA = (
     """CREATE UNLOGGED TABLE detector_records (
@@ -48,21 +43,18 @@ HIGHEST_ID = 1 << 62
 
 
 class DetectorRecords:
-    """The records table and the lead, over two connections of their own: sharing never
-    waits behind the store's writer, and the writer never waits behind sharing."""
+    """The records table, over a connection of its own: sharing never waits behind the
+    store's writer, and the writer never waits behind sharing."""
 
     def __init__(self, conninfo: str, role: str) -> None:
         self.conninfo = conninfo
         self.role = role  # licmon's normal role (roles.py): records are no personal column
         self._conn: Any = None
-        self._lead: Any = None
-        self._held = False
 
     async def close(self) -> None:
-        for conn in (self._conn, self._lead):
-            if conn is not None:
-                await conn.close()
-        self._conn = self._lead = None
+        if self._conn is not None:
+            await self._conn.close()
+        self._conn = None
 
     async def publish(self, node: str, records: Sequence[tuple[int, str]]) -> None:
         if not records:
@@ -87,25 +79,6 @@ class DetectorRecords:
         conn = await self._connection()
         cur = await conn.execute("DELETE FROM detector_records WHERE at < %s", (before,))
         return int(cur.rowcount)
-
-    async def lead(self) -> bool:
-        try:
-            if self._lead is None:
-                self._lead = await self._connect()
-            if not self._held:
-                cur = await self._lead.execute("SELECT pg_try_advisory_lock(%s)", (LEAD_LOCK,))
-                self._held = bool((await cur.fetchone())[0])
-            else:
-                await self._lead.execute("SELECT 1")  # the lock lives as long as this session
-            return self._held
-        except psycopg.Error:
-            await self._drop_lead()
-            raise
-
-    async def _drop_lead(self) -> None:
-        lead, self._lead, self._held = self._lead, None, False
-        if lead is not None:
-            await lead.close()
 
     async def _execute(self, query: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         conn = await self._connection()
@@ -152,9 +125,6 @@ class PgSharedDetectors(SharedDetectorStore):
         self, node: str, cursor: DetectorCursor | None, limit: int
     ) -> tuple[list[str], DetectorCursor]:
         return await self.detector_records.after(node, cursor, limit)
-
-    async def lead_detectors(self, node: str) -> bool:
-        return await self.detector_records.lead()
 
     async def prune_detector_records(self, before: int) -> int:
         return await self.detector_records.prune(before)

@@ -17,8 +17,5 @@ class SqliteSharedDetectors(SharedDetectorStore):
     ) -> tuple[list[str], DetectorCursor]:
         return [], cursor or START
 
-    async def lead_detectors(self, node: str) -> bool:
-        return True  # the only node
-
     async def prune_detector_records(self, before: int) -> int:
         return 0
