@@ -21,6 +21,7 @@ from licmon.cli.common import (
 )
 from licmon.cli.identity import personal_context, required_token, token_option
 from licmon.domain.detectors import FlagKind
+from licmon.domain.evidence_text import explain
 from licmon.domain.flags import FlagStatus, suspends_license
 from licmon.domain.purposes import ABUSE
 from licmon.domain.staff import Permission
@@ -96,6 +97,8 @@ def show(
             return await store.read_flag(ctx, flag_id)
 
         flag = with_store(settings, act)
+    if not as_json and isinstance(flag.get("evidence"), dict):
+        flag["evidence"] = " ".join(explain(flag["kind"], flag["evidence"])) or "(none kept)"
     emit(flag if as_json else _readable(flag), as_json)
 
 
