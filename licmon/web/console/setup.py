@@ -23,6 +23,7 @@ from licmon.web.console import (
     login,
     org_data_pages,
     pages,
+    places,
     privacy_pages,
     reports,
     second_factor,
@@ -43,6 +44,7 @@ ROUTE_TABLES = (
     privacy_pages.routes,
     org_data_pages.routes,
     users.routes,
+    places.routes,
     second_factor.routes,
     api.routes,
 )
