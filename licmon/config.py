@@ -529,6 +529,19 @@ class Settings:
         at_least=0,
         at_most=31536000,
     )
+    learned_save_seconds: float = setting(
+        60.0,
+        "Detectors: how often what they learned (clock offsets, first countries, stable "
+        "places) is saved for the next start; also saved at shutdown.",
+        at_least=1.0,
+        at_most=3600.0,
+    )
+    learned_keep_seconds: int = setting(
+        604800,
+        "Detectors: a learned fact not confirmed for this long is forgotten.",
+        at_least=3600,
+        at_most=31536000,
+    )
 
 
 SETTING_NAMES = tuple(f.name for f in dataclasses.fields(Settings))

@@ -4,6 +4,7 @@ attached to the check-in service)."""
 
 import asyncio
 import dataclasses
+import hashlib
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -17,7 +18,7 @@ from licmon.domain.detectors import DetectorSet, Thresholds
 from licmon.geo import Geo, NoGeo
 from licmon.geoip import MaxMindGeo
 from licmon.geoip.slots import ANONYMOUS, ASN, CITY
-from licmon.keys import ABUSE, GEO, INDEX, METRICS, SERVICE, SETTINGS, STORE
+from licmon.keys import ABUSE, GEO, INDEX, METRICS, PEPPER, SERVICE, SETTINGS, STORE
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], float]
@@ -61,7 +62,7 @@ async def geoip_ctx(app: web.Application) -> AsyncIterator[None]:
 def abuse_ctx(clock: Clock) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings, store = app[SETTINGS], app[STORE]
-        detectors = DetectorSet(thresholds_from(settings))
+        detectors = DetectorSet(thresholds_from(settings), place_key(app[PEPPER]))
         monitor = AbuseMonitor(detectors, store, app[METRICS], app[GEO].locates, app[GEO])
         app[ABUSE] = monitor
         rebuild = asyncio.create_task(_rebuild_then_attach(app, monitor, int(clock())))
@@ -70,23 +71,40 @@ def abuse_ctx(clock: Clock) -> Callable[[web.Application], AsyncIterator[None]]:
             _every(settings.metrics_refresh_seconds, monitor.refresh_open_flags)
         )
         places = asyncio.create_task(_every(settings.catalog_poll_seconds, monitor.refresh_places))
+        keep = settings.learned_keep_seconds
+
+        async def save() -> None:
+            await monitor.save_learned(int(clock()), keep)
+
+        saving = asyncio.create_task(_every(settings.learned_save_seconds, save, first=False))
         yield
         app[SERVICE].abuse = None
         await stop_task(rebuild)
         await stop_task(gauges)
         await stop_task(places)
+        await stop_task(saving)
+        try:
+            await save()  # what the last minutes taught, before the store closes
+        except Exception:
+            log.warning("learned detector state not saved at shutdown", exc_info=True)
 
     return ctx
+
+
+def place_key(pepper: bytes) -> bytes:
+    """The key of the detectors' network pseudonyms, derived from the server's pepper."""
+    return hashlib.blake2b(pepper, digest_size=32, person=b"licmon-places").digest()
 
 
 async def _rebuild_then_attach(app: web.Application, monitor: AbuseMonitor, now: int) -> None:
     """In the background, so that a restart with a long log serves at once; the detectors
     see live check-ins once their windows are refilled."""
     try:
-        replayed = await monitor.rebuild(app[INDEX], now)
+        replayed = await monitor.rebuild(app[INDEX], now, app[SETTINGS].learned_keep_seconds)
     except Exception:
         log.warning("detector windows not rebuilt; they fill from live traffic", exc_info=True)
         replayed = 0
+        monitor.start_saving(now)
     log.info("detector windows rebuilt", extra={"connections": replayed})
     app[SERVICE].abuse = monitor
 
@@ -111,7 +129,11 @@ def _on_sighup(reload: Callable[[], Awaitable[list[str]]]) -> bool:
     return True
 
 
-async def _every(seconds: float, action: Callable[[], Awaitable[None]]) -> None:
+async def _every(
+    seconds: float, action: Callable[[], Awaitable[None]], *, first: bool = True
+) -> None:
+    if not first:
+        await asyncio.sleep(seconds)
     while True:
         try:
             await action()

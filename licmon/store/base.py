@@ -20,6 +20,7 @@ from licmon.domain.models import (
 from licmon.domain.offline import ActivationGrant, ActivationRequest
 from licmon.domain.subjects import Subject
 from licmon.store.flags_base import FlagStore
+from licmon.store.learned_base import LearnedStore
 from licmon.store.listing_base import ListingStore
 from licmon.store.staff_base import StaffStore
 
@@ -63,7 +64,7 @@ class StoreGauges:
     database_bytes: int = 0
 
 
-class Store(StaffStore, FlagStore, ListingStore, abc.ABC):
+class Store(StaffStore, FlagStore, LearnedStore, ListingStore, abc.ABC):
     """Every method is a coroutine and never blocks the event loop."""
 
     on_personal_read: Callable[[str], None] | None = None  # told each gateway read's purpose

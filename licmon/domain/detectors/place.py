@@ -7,6 +7,14 @@ from dataclasses import dataclass, field
 from licmon.domain.detectors.bounded import LruMap, RecentKeys
 from licmon.domain.detectors.events import CheckinEvent, FlagDraft, FlagKind, Severity
 from licmon.domain.detectors.geodesy import distance_km
+from licmon.domain.detectors.learned import (
+    FIRST_COUNTRY,
+    TRAVEL_PAIR,
+    Learned,
+    PlaceNames,
+    hop_subject,
+    parse_hop,
+)
 from licmon.domain.detectors.netkeys import network_text
 from licmon.domain.detectors.thresholds import Thresholds
 from licmon.domain.models import DenyReason
@@ -118,9 +126,11 @@ class ImpossibleTravel:
 
     kind = FlagKind.IMPOSSIBLE_TRAVEL
 
-    def __init__(self, t: Thresholds) -> None:
+    def __init__(self, t: Thresholds, names: PlaceNames | None = None) -> None:
         self.t = t
+        self.names = names or PlaceNames()
         self._last: LruMap[tuple[int, str], _Point] = LruMap(t.detector_licenses)
+        # hops between networks, by their pseudonyms (kept across restarts, see learned)
         self._hops: LruMap[int, RecentKeys[tuple[int, int]]] = LruMap(t.detector_licenses)
 
     def observe(self, event: CheckinEvent, now: int) -> FlagDraft | None:
@@ -168,11 +178,29 @@ class ImpossibleTravel:
 
     def _stable(self, license_id: int, a: _Point, b: _Point, now: int) -> bool:
         """Record the hop a -> b; True when b -> a was hopped before (a learned pair)."""
-        cap = self.t.travel_pairs_per_license * 2
-        hops = self._hops.setdefault(license_id, lambda: RecentKeys(cap))
-        stable = (b.network, a.network) in hops
-        hops.touch((a.network, b.network), now)
+        name_a, name_b = self.names.name(a.network), self.names.name(b.network)
+        hops = self._hops_of(license_id)
+        stable = (name_b, name_a) in hops
+        hops.touch((name_a, name_b), now)
         return stable
+
+    def _hops_of(self, license_id: int) -> RecentKeys[tuple[int, int]]:
+        cap = self.t.travel_pairs_per_license * 2
+        return self._hops.setdefault(license_id, lambda: RecentKeys(cap))
+
+    def learned(self, since: int) -> list[Learned]:
+        """The hops recorded since ``since`` (pseudonyms only)."""
+        return [
+            Learned(TRAVEL_PAIR, license_id, hop_subject(hop), None, at)
+            for license_id, hops in self._hops.items()
+            for hop, at in hops.items()
+            if at >= since
+        ]
+
+    def learn(self, fact: Learned) -> None:
+        hop = parse_hop(fact.subject)
+        if hop is not None:
+            self._hops_of(fact.license_id).touch(hop, fact.at)
 
     @staticmethod
     def _speed(a: _Point, b: _Point) -> tuple[float, float]:
@@ -214,6 +242,9 @@ class Territory:
         return None
 
 
+FIRST_COUNTRY_REFRESH_SECONDS = 3600
+
+
 class Anonymizer:
     """A check-in through a VPN, Tor exit, public or residential proxy or hosting range. Low
     severity alone (privacy); medium when the license raised other flags in the last
@@ -225,17 +256,19 @@ class Anonymizer:
     def __init__(self, t: Thresholds, signals: Callable[[int, int], int] = lambda _l, _n: 0):
         self.t = t
         self.signals = signals
-        self._first_country: LruMap[tuple[int, str], str] = LruMap(t.detector_licenses)
+        # (license, machine) -> (country, when first seen there)
+        self._first_country: LruMap[tuple[int, str], tuple[str, int]] = LruMap(t.detector_licenses)
 
     def observe(self, event: CheckinEvent, now: int) -> FlagDraft | None:
         if event.license_id is None:
             return None
         key = (event.license_id, event.machine)
         if event.anonymizer is None:
-            if event.country is not None and self._first_country.get(key) is None:
-                self._first_country.put(key, event.country)
+            if event.country is not None:
+                self._seen_at_home(key, event.country, now)
             return None
-        first = self._first_country.get(key)
+        seen = self._first_country.get(key)
+        first = seen[0] if seen is not None else None
         allowed = event.allowed_countries
         evasion = bool(allowed) and event.country in allowed and first not in (None, *allowed)
         others = self.signals(event.license_id, now - self.t.anonymizer_signal_seconds)
@@ -250,3 +283,22 @@ class Anonymizer:
             "other_flags": others,
         }
         return FlagDraft(self.kind, severity, event.license_id, now, evidence)
+
+    def _seen_at_home(self, key: tuple[int, str], country: str, now: int) -> None:
+        """Remember the first country; refresh its time now and then (it is kept while the
+        machine is in use, and saved again after a refresh)."""
+        seen = self._first_country.get(key)
+        if seen is None or now - seen[1] >= FIRST_COUNTRY_REFRESH_SECONDS:
+            self._first_country.put(key, (seen[0] if seen else country, now))
+
+    def learned(self, since: int) -> list[Learned]:
+        return [
+            Learned(FIRST_COUNTRY, license_id, machine, country, at)
+            for (license_id, machine), (country, at) in self._first_country.items()
+            if at >= since
+        ]
+
+    def learn(self, fact: Learned) -> None:
+        key = (fact.license_id, fact.subject)
+        if self._first_country.get(key) is None:
+            self._first_country.put(key, (str(fact.value), fact.at))
