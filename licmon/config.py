@@ -529,6 +529,13 @@ class Settings:
         at_least=0,
         at_most=31536000,
     )
+    travel_return_seconds: int = setting(
+        10800,
+        "impossible_travel: one machine's impossible hop is flagged only if it has not come "
+        "back within this long (a VPN or split tunnel flips back); 0: flag at once.",
+        at_least=0,
+        at_most=86400,
+    )
     learned_save_seconds: float = setting(
         60.0,
         "Detectors: how often what they learned (clock offsets, first countries, stable "

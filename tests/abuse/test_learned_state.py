@@ -18,7 +18,7 @@ def hop(at: int, where: tuple[float, float], address: str) -> object:
 
 
 def test_stable_places_and_clock_offsets_survive_a_new_detector_set() -> None:
-    t = Thresholds(flag_refire_seconds=0)
+    t = Thresholds(flag_refire_seconds=0, travel_return_seconds=0)  # hops judged at once
     lessons = [
         hop(T0, BERLIN, HOME),
         hop(T0 + 900, NEW_YORK, VPN),  # flagged once: a new pair

@@ -20,7 +20,7 @@ WHY = "ticket ABUSE-12: checking the travel"
 
 
 def drafted(events: list, kind: FlagKind) -> FlagDraft:
-    detectors = DetectorSet(Thresholds(clock_learn_samples=2))
+    detectors = DetectorSet(Thresholds(clock_learn_samples=2, travel_return_seconds=0))
     drafts = [d for e in events for d in detectors.observe(e, e.at) if d.kind is kind]
     assert drafts, f"no {kind} drafted"
     return drafts[0]

@@ -122,7 +122,9 @@ class ImpossibleTravel:
     Learned stable places: when one machine hops back over a pair of networks it hopped
     over before (A to B, then B to A), the pair is a path effect (a VPN, a split tunnel),
     not travel; hops between the pair are not flagged again (at most
-    ``travel_pairs_per_license`` pairs kept per license)."""
+    ``travel_pairs_per_license`` pairs kept per license). One machine's first impossible
+    hop waits ``travel_return_seconds``: back at A by then, it was a path effect; still
+    away, it is flagged then. Two machines (two people) are flagged at once."""
 
     kind = FlagKind.IMPOSSIBLE_TRAVEL
 
@@ -132,6 +134,10 @@ class ImpossibleTravel:
         self._last: LruMap[tuple[int, str], _Point] = LruMap(t.detector_licenses)
         # hops between networks, by their pseudonyms (kept across restarts, see learned)
         self._hops: LruMap[int, RecentKeys[tuple[int, int]]] = LruMap(t.detector_licenses)
+        # a machine's impossible hop, waiting to see whether it comes back (a path effect)
+        self._pending: LruMap[tuple[int, str], tuple[_Point, _Point]] = LruMap(
+            t.detector_licenses
+        )
 
     def observe(self, event: CheckinEvent, now: int) -> FlagDraft | None:
         point = self._point(event, now)
@@ -140,21 +146,45 @@ class ImpossibleTravel:
         key = (event.license_id, event.machine if event.seats > 1 else "")
         last = self._last.get(key)
         self._last.put(key, point)
+        waited = self._waited(key, point, now)
         if last is None:
-            return None
+            return waited
         speed, distance = self._speed(last, point)
         if speed <= self.t.travel_max_kmh or distance < self.t.travel_min_km:
+            return waited
+        if last.machine == point.machine:
+            if self._stable(event.license_id, last, point, now):
+                return waited
+            if self.t.travel_return_seconds > 0:  # a path effect comes back: wait and see
+                self._pending.put(key, (last, point))
+                return waited
+        return waited or self._draft(event.license_id, last, point, now)
+
+    def _waited(self, key: tuple[int, str], point: _Point, now: int) -> FlagDraft | None:
+        """A hop that waited: forgotten when the machine came back to where it hopped from,
+        flagged once it stayed away ``travel_return_seconds``."""
+        pending = self._pending.get(key)
+        if pending is None:
             return None
-        if last.machine == point.machine and self._stable(event.license_id, last, point, now):
+        start, end = pending
+        if point.network == start.network:
+            self._pending.pop(key)
             return None
+        if now - end.at < self.t.travel_return_seconds:
+            return None
+        self._pending.pop(key)
+        return self._draft(key[0], start, end, now)
+
+    def _draft(self, license_id: int, a: _Point, b: _Point, now: int) -> FlagDraft:
+        speed, distance = self._speed(a, b)
         evidence = {
-            "from": _place(last),
-            "to": _place(point),
+            "from": _place(a),
+            "to": _place(b),
             "distance_km": round(distance),
-            "hours": round((point.at - last.at) / 3600, 2),
+            "hours": round((b.at - a.at) / 3600, 2),
             "speed_kmh": round(speed),
         }
-        return FlagDraft(self.kind, Severity.HIGH, event.license_id, now, evidence)
+        return FlagDraft(self.kind, Severity.HIGH, license_id, now, evidence)
 
     def _point(self, event: CheckinEvent, now: int) -> _Point | None:
         if not event.usable or event.anonymizer is not None or not event.routable:
