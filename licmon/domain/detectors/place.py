@@ -135,9 +135,7 @@ class ImpossibleTravel:
         # hops between networks, by their pseudonyms (kept across restarts, see learned)
         self._hops: LruMap[int, RecentKeys[tuple[int, int]]] = LruMap(t.detector_licenses)
         # a machine's impossible hop, waiting to see whether it comes back (a path effect)
-        self._pending: LruMap[tuple[int, str], tuple[_Point, _Point]] = LruMap(
-            t.detector_licenses
-        )
+        self._pending: LruMap[tuple[int, str], tuple[_Point, _Point]] = LruMap(t.detector_licenses)
 
     def observe(self, event: CheckinEvent, now: int) -> FlagDraft | None:
         point = self._point(event, now)
