@@ -15,6 +15,7 @@ CLOCK = "clock_offset"
 FIRST_COUNTRY = "first_country"
 TRAVEL_PAIR = "travel_pair"
 KINDS = (CLOCK, FIRST_COUNTRY, TRAVEL_PAIR)
+MACHINE_KINDS = frozenset({CLOCK, FIRST_COUNTRY})
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,12 @@ class Learned:
     subject: str
     value: object
     at: int
+
+    @property
+    def machine(self) -> str | None:
+        """The machine the fact is about (None for a hop): when the machine's records are
+        erased, its facts go too."""
+        return self.subject if self.kind in MACHINE_KINDS else None
 
 
 class Learner(Protocol):

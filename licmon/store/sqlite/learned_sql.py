@@ -11,14 +11,19 @@ SCHEMA = (
         kind TEXT NOT NULL,
         license_id INTEGER NOT NULL REFERENCES licenses(id) ON DELETE CASCADE,
         subject TEXT NOT NULL,
+        machine_id INTEGER REFERENCES machines(id) ON DELETE CASCADE,
         value TEXT NOT NULL,
         at INTEGER NOT NULL,
         PRIMARY KEY (kind, license_id, subject)
     )""",
     "CREATE INDEX detector_learned_at ON detector_learned(at)",
 )
-UPSERT = """INSERT INTO detector_learned (kind, license_id, subject, value, at)
-    SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM licenses WHERE id = ?)
+# A fact about a machine is kept only while the machine is (a DSR erasure removes both); a
+# fact of a license that no longer exists is dropped.
+UPSERT = """INSERT INTO detector_learned (kind, license_id, subject, machine_id, value, at)
+    SELECT :kind, :license, :subject, m.id, :value, :at
+    FROM licenses l LEFT JOIN machines m ON m.license_id = l.id AND m.fingerprint = :machine
+    WHERE l.id = :license AND (:machine IS NULL OR m.id IS NOT NULL)
     ON CONFLICT (kind, license_id, subject) DO UPDATE SET value = excluded.value,
         at = excluded.at WHERE excluded.at >= detector_learned.at"""
 
@@ -27,10 +32,21 @@ def save(conn: sqlite3.Connection, facts: Sequence[Learned], forget_before: int)
     kept = 0
     for f in facts:
         value = json.dumps(f.value, separators=(",", ":"))
-        cursor = conn.execute(UPSERT, (f.kind, f.license_id, f.subject, value, f.at, f.license_id))
+        cursor = conn.execute(UPSERT, _params(f, value))
         kept += cursor.rowcount > 0
     conn.execute("DELETE FROM detector_learned WHERE at < ?", (forget_before,))
     return kept
+
+
+def _params(f: Learned, value: str) -> dict[str, object]:
+    return {
+        "kind": f.kind,
+        "license": f.license_id,
+        "subject": f.subject,
+        "machine": f.machine,
+        "value": value,
+        "at": f.at,
+    }
 
 
 def load(conn: sqlite3.Connection, since: int) -> list[Learned]:
