@@ -529,6 +529,19 @@ class Settings:
         at_least=0,
         at_most=31536000,
     )
+    # -- several nodes on PostgreSQL (issue 12)
+    database_url: str = setting(
+        "",
+        "PostgreSQL database for several nodes (postgresql://user@host/db); empty: the "
+        "embedded SQLite file in data_dir.",
+        secret=True,
+    )
+    detector_share_seconds: float = setting(
+        0.25,
+        "Several nodes on PostgreSQL: how often a node shares its detector events with the others.",
+        at_least=0.05,
+        at_most=60,
+    )
     travel_return_seconds: int = setting(
         10800,
         "impossible_travel: one machine's impossible hop is flagged only if it has not come "
