@@ -100,6 +100,30 @@ def _get(summary: str, description: str, media: str = "application/json") -> dic
     }
 
 
+_PLACE = {
+    "type": "object",
+    "required": ["org", "network"],
+    "additionalProperties": False,
+    "properties": {
+        "org": {"type": "string"},
+        "network": {"type": "string", "description": "CIDR, at most a /8 (IPv6 /16)"},
+        "kind": {"enum": ["office", "vpn"], "default": "office"},
+        "label": {"type": "string", "maxLength": 200},
+    },
+}
+_PLACES = {  # known places (issue 15); writes need the licenses:write scope
+    **_get("Known places in the user's scope: ?org=SLUG", "places"),
+    "post": {
+        "summary": "Declare a network of an organization as an office or VPN egress",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _PLACE}}},
+        "responses": {"201": _json(_PLACE, "declared"), **_errors(400, 403, 404, 409, 415)},
+    },
+    "delete": {
+        "summary": "Withdraw a declared network: ?org=SLUG&network=CIDR",
+        "responses": {"204": {"description": "withdrawn"}, **_errors(400, 403, 404)},
+    },
+}
+
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "licmon protocol", "version": __version__},
@@ -131,5 +155,6 @@ OPENAPI: dict[str, Any] = {
         "/staff/api/reports/abuse": _get(
             "Abuse report: ?since=30d&org=SLUG&format=json|csv|html", "report"
         ),
+        "/staff/api/places": _PLACES,
     },
 }
