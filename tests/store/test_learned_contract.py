@@ -64,3 +64,18 @@ async def test_erasing_a_machine_erases_its_facts(store: Store) -> None:
     left = await store.load_learned(0)
     assert {f.subject for f in left} == {"other-pc", "1>2"}
     assert await store.save_learned(facts[:2], forget_before=0) == 0  # not saved back
+
+
+async def test_a_machines_export_lists_its_facts(store: Store) -> None:
+    lic = await with_machines(store, "asked-pc", "other-pc")
+    await store.save_learned(
+        [
+            Learned(CLOCK, lic.id, "asked-pc", [-60.0, 4], 700),
+            Learned(FIRST_COUNTRY, lic.id, "other-pc", "SE", 700),
+        ],
+        forget_before=0,
+    )
+    export = await store.dsr_export(DSR_CTX, Subject.parse("machine", "asked-pc"))
+    assert export["learned"] == [
+        {"kind": CLOCK, "license": lic.id, "machine": "asked-pc", "value": [-60.0, 4], "at": 700}
+    ]

@@ -59,3 +59,18 @@ def load(conn: Conn, since: int) -> list[Learned]:
         (since,),
     ).fetchall()
     return [Learned(k, int(lic), s, json.loads(v), int(at)) for k, lic, s, v, at in rows]
+
+
+def about_machines(conn: Conn, machine_ids: list[int]) -> list[dict[str, object]]:
+    """The learned facts about these machines, for a data-subject export."""
+    if not machine_ids:
+        return []
+    rows = conn.execute(
+        "SELECT kind, license_id, subject, value, at FROM detector_learned "
+        "WHERE machine_id = ANY(%s) ORDER BY at, kind",
+        (machine_ids,),
+    ).fetchall()
+    return [
+        {"kind": k, "license": int(lic), "machine": s, "value": json.loads(v), "at": int(at)}
+        for k, lic, s, v, at in rows
+    ]

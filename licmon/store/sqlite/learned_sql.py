@@ -56,3 +56,19 @@ def load(conn: sqlite3.Connection, since: int) -> list[Learned]:
         (since,),
     )
     return [Learned(k, int(lic), s, json.loads(v), int(at)) for k, lic, s, v, at in rows]
+
+
+def about_machines(conn: sqlite3.Connection, machine_ids: list[int]) -> list[dict[str, object]]:
+    """The learned facts about these machines, for a data-subject export."""
+    if not machine_ids:
+        return []
+    marks = ",".join("?" * len(machine_ids))
+    rows = conn.execute(
+        "SELECT kind, license_id, subject, value, at FROM detector_learned "
+        f"WHERE machine_id IN ({marks}) ORDER BY at, kind",
+        machine_ids,
+    )
+    return [
+        {"kind": k, "license": int(lic), "machine": s, "value": json.loads(v), "at": int(at)}
+        for k, lic, s, v, at in rows
+    ]
