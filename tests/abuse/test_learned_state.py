@@ -48,3 +48,20 @@ def test_pseudonyms_depend_on_the_key() -> None:
     for detectors in (a, b):
         kinds(detectors, [hop(T0, BERLIN, HOME), hop(T0 + 900, NEW_YORK, VPN)])
     assert {f.subject for f in a.learned(0)} != {f.subject for f in b.learned(0)}
+
+
+def test_a_steady_clock_is_saved_again_hourly_not_at_every_check_in() -> None:
+    detectors = DetectorSet(Thresholds())
+    for n in range(6):
+        detectors.observe(event(T0 + n * 60, client_time=T0 + n * 60 + 5), T0 + n * 60)
+    saved_at = T0 + 6 * 60
+    for n in range(6, 30):  # 24 more minutes, the same offset
+        detectors.observe(event(T0 + n * 60, client_time=T0 + n * 60 + 5), T0 + n * 60)
+    assert detectors.learned(saved_at) == []  # nothing new worth a write
+    later = T0 + 2 * 3600
+    detectors.observe(event(later, client_time=later + 5), later)
+    (fact,) = detectors.learned(saved_at)
+    assert fact.at == later and fact.value == [5.0, 31]
+    jump = later + 60
+    detectors.observe(event(jump, client_time=jump + 600), jump)  # a changed offset: at once
+    assert [f.at for f in detectors.learned(later + 1)] == [jump]

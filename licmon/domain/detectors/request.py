@@ -26,8 +26,11 @@ class ClockTampering:
             return None
         skew = event.client_time - now
         key = (event.license_id, event.machine)
-        usual, samples, _at = self._usual.get(key) or (float(skew), 0, now)
-        self._usual.put(key, (usual + (skew - usual) / min(samples + 1, 8), samples + 1, now))
+        usual, samples, at = self._usual.get(key) or (float(skew), 0, now)
+        learned = usual + (skew - usual) / min(samples + 1, 8)
+        if _worth_saving(samples, usual, learned, now - at, self.t.clock_learn_samples):
+            at = now  # saved again at the next save (else the stored copy is as good)
+        self._usual.put(key, (learned, samples + 1, at))
         if abs(skew) > self.t.clock_tolerance_seconds:
             return self._draft(event, now, skew, None)
         jumped = abs(skew - usual) > self.t.clock_jump_seconds and abs(skew) > abs(usual)
@@ -57,6 +60,18 @@ class ClockTampering:
             evidence["usual_skew_seconds"] = round(usual)
             evidence["jump_seconds"] = round(skew - usual)
         return FlagDraft(self.kind, Severity.MEDIUM, event.license_id, now, evidence)
+
+
+RESAVE_SECONDS = 3600  # a steady offset is saved again (kept alive) once an hour
+RESAVE_CHANGE_SECONDS = 60
+
+
+def _worth_saving(samples: int, before: float, after: float, age: int, learning: int) -> bool:
+    return (
+        samples <= learning
+        or abs(after - before) >= RESAVE_CHANGE_SECONDS
+        or (age >= RESAVE_SECONDS)
+    )
 
 
 class ReplayedNonce:
