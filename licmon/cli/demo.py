@@ -162,8 +162,8 @@ async def _show(
     _section("Where to look:", where_to_look(run))
     _say(
         f"Running simulated programs for {options.seconds} s: honest machines, seat overuse, "
-        "many machines on one key, invalid-key guessing, a revoked key, a laptop that seems "
-        "to fly from Vienna to San Francisco in minutes..."
+        "many machines on one key, invalid-key guessing, a revoked key, one seat used in Vienna "
+        "and San Francisco minutes apart..."
     )
     told = await simulate(url, licenses, keys, world, options.seconds)
     _section("What the programs were told:", what_clients_were_told(told))

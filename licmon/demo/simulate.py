@@ -160,16 +160,22 @@ async def dead_key(sim: Simulation, lic: DemoLicense) -> Told:
 
 
 async def impossible_travel(sim: Simulation, lic: DemoLicense) -> Told:
-    """One single-seat laptop checking in from Vienna, then from San Francisco, and back."""
+    """One single-seat key used in turn in Vienna and in San Francisco, minutes apart, by
+    two computers that each release the seat when done: two people, two continents."""
     seen: list[Status] = []
-    hops = 0
+    turns = 0
 
-    async def hop() -> None:
-        nonlocal hops
-        seen.append(await sim.once(lic.key, lic.product, "demo-laptop-01", (lic.role, hops)))
-        hops += 1
+    async def turn() -> None:
+        nonlocal turns
+        machine = f"demo-traveller-{turns % 2 + 1:02d}"
+        client = sim.client(lic.key, lic.product, machine, (lic.role, turns))
+        try:
+            seen.append(await client.checkin())
+        finally:
+            await client.close(release=True)
+        turns += 1
 
-    await sim.every(1.5, hop)
+    await sim.every(1.5, turn)
     return Told("impossible travel", seen[-1].message if seen else "")
 
 

@@ -38,7 +38,7 @@ def build_world(directory: Path) -> DemoWorld:
         ],
         "key guessing": [geo.network("Sao Paulo")],
         "revoked key": [geo.network("Tokyo")],
-        # one single-seat laptop seen in Vienna, then minutes later in San Francisco
+        # one single-seat key used in Vienna, then minutes later in San Francisco
         "impossible travel": [geo.network("Vienna"), geo.network("San Francisco")],
     }
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
