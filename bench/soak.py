@@ -15,6 +15,7 @@ in the same run.
 import argparse
 import asyncio
 import base64
+import os
 import secrets
 import sqlite3
 import subprocess
@@ -37,6 +38,13 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process used so far: what a start-up costs, whatever
+    else the machine runs."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start(data: Path, port: int) -> tuple[subprocess.Popen[bytes], float]:
@@ -137,14 +145,16 @@ def main() -> None:
         print(f"check-ins: {args.checkins} over {args.machines} machines in {seconds:.1f} s")
         print(f"RSS: {base:.0f} MB idle -> {after:.0f} MB; {per_100k:.0f} MB per 100k check-ins")
         proc, baseline = start(data, free_port())
+        cpu_short = cpu_seconds(proc.pid)
         stop(proc)
         write_log_rows(data / "licmon.db", args.log_rows)
         proc, long_log = start(data, free_port())
+        cpu_long = cpu_seconds(proc.pid)
         rss_long = rss_mb(proc.pid)
         stop(proc)
         print(
-            f"first answer after restart: {baseline:.2f} s (short log), "
-            f"{long_log:.2f} s with {args.log_rows} more log rows "
+            f"first answer after restart: {baseline:.2f} s, {cpu_short:.2f} CPU s (short log); "
+            f"{long_log:.2f} s, {cpu_long:.2f} CPU s with {args.log_rows} more log rows "
             f"(ratio {long_log / baseline:.2f}); RSS then {rss_long:.0f} MB"
         )
 

@@ -113,7 +113,7 @@ class Settings:
     )
     shutdown_timeout: float = setting(
         10.0,
-        "Seconds SIGTERM waits for in-flight requests before closing.",
+        "Seconds from SIGTERM to exit: drain, in-flight requests, closing the store.",
         at_least=0.0,
         at_most=3600.0,
     )
@@ -561,6 +561,14 @@ class Settings:
         "Detectors: a learned fact not confirmed for this long is forgotten.",
         at_least=3600,
         at_most=31536000,
+    )
+    shutdown_drain_seconds: float = setting(
+        1.0,
+        "After SIGTERM, seconds the listener stays open answering 503 with Retry-After (and "
+        "/readyz 503) so clients and load balancers move away; within shutdown_timeout, at "
+        "most half of it.",
+        at_least=0.0,
+        at_most=600.0,
     )
 
 

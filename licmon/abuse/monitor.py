@@ -3,6 +3,7 @@ after the store answered, write flags only when one is drafted."""
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,7 @@ from licmon.catalog import KeyIndex
 from licmon.domain import license_keys
 from licmon.domain.access import ReadContext, Role
 from licmon.domain.detectors import DetectorSet, FlagDraft
+from licmon.domain.detectors.events import CheckinEvent
 from licmon.domain.detectors.ingest import checkin_event, history_event, invalid_key_event
 from licmon.domain.detectors.known import KnownPlaces
 from licmon.domain.detectors.netkeys import host_key, network_key
@@ -39,6 +41,7 @@ REBUILD_CONTEXT = ReadContext(
     justification="rebuild detector windows at start-up",
 )
 REBUILD_ROWS = 200_000
+HELD_EVENTS = 100_000  # live events kept while the windows are replayed; beyond, the oldest go
 
 
 class AbuseMonitor:
@@ -65,6 +68,9 @@ class AbuseMonitor:
     def leads(self) -> bool:
         """This node raises the flags it drafts (always, unless another node leads)."""
         return self.share is None or self.share.leads
+        # While the windows are replayed on a thread, live events wait here (in order), so
+        # the replay and the live traffic never touch the detectors at the same time.
+        self._held: deque[tuple[CheckinEvent, int, License | None]] | None = None
 
     def throttle(self, address: IPAddress, machine: str, now: int) -> None:
         """Raise Throttled (429) while this address, its network or its ASN is guessing keys,
@@ -87,6 +93,9 @@ class AbuseMonitor:
         event = invalid_key_event(address, machine, now, asn, well_formed, self.host_of(address))
         if self.share is not None:
             self.share.publish(now, encode_event(event))
+        if self._held is not None:
+            self._held.append((event, now, None))
+            return
         drafts = self.detectors.observe(event, now)
         if drafts and self.leads:
             await self._raise(drafts, None)
@@ -111,6 +120,9 @@ class AbuseMonitor:
         )
         if self.share is not None:
             self.share.publish(now, encode_event(shareable(event, lic.org.ip_precision)))
+        if self._held is not None:
+            self._held.append((event, now, lic))
+            return []
         drafts = self.detectors.observe(event, now)
         return drafts if self.leads else []
 
@@ -146,7 +158,27 @@ class AbuseMonitor:
         """Take back the facts learned before the restart (clock offsets, first countries,
         stable places), refill the windows from the connection log (one audited gateway
         read) and the re-raise guard from the active flags: a restart keeps what was
-        learned."""
+        learned. Live events that arrive meanwhile are held, then observed in order."""
+        self._held = deque(maxlen=HELD_EVENTS)
+        try:
+            replayed = await self._replay(index, now, keep_seconds)
+        except asyncio.CancelledError:  # shutting down: nothing to observe any more
+            self._held = None
+            raise
+        except Exception:
+            await self._observe_held()
+            raise
+        await self._observe_held()
+        return replayed
+
+    async def _observe_held(self) -> None:
+        held, self._held = self._held or deque(), None
+        for event, now, lic in held:
+            drafts = self.detectors.observe(event, now)
+            if drafts and self.leads:
+                await self._raise(drafts, lic)
+
+    async def _replay(self, index: KeyIndex, now: int, keep_seconds: int) -> int:
         t = self.detectors.thresholds
         rows = await self.store.detector_history(
             REBUILD_CONTEXT, now - t.longest_window, REBUILD_ROWS

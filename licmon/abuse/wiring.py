@@ -25,7 +25,7 @@ from licmon.keys import ABUSE, GEO, INDEX, METRICS, PEPPER, SERVICE, SETTINGS, S
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], float]
-REBUILD_WAIT_SECONDS = 1.0  # start-up waits this long for the detector windows, no longer
+REBUILD_WAIT_SECONDS = 0.25  # start-up waits this long for the detector windows, no longer
 
 
 def thresholds_from(settings: Settings) -> Thresholds:
@@ -70,7 +70,8 @@ def abuse_ctx(clock: Clock) -> Callable[[web.Application], AsyncIterator[None]]:
         monitor.index = app[INDEX]
         app[ABUSE] = monitor
         await _share_if_several_nodes(app, monitor)
-        rebuild = asyncio.create_task(_rebuild_then_attach(app, monitor, int(clock())))
+        app[SERVICE].abuse = monitor  # holds live events until the windows are refilled
+        rebuild = asyncio.create_task(_rebuild(app, monitor, int(clock())))
         await asyncio.wait({rebuild}, timeout=REBUILD_WAIT_SECONDS)  # then on in the background
         tasks = [
             rebuild,
@@ -149,9 +150,9 @@ async def _last_exchange(monitor: AbuseMonitor, now: int) -> None:
         log.warning("last detector events not shared", exc_info=True)
 
 
-async def _rebuild_then_attach(app: web.Application, monitor: AbuseMonitor, now: int) -> None:
+async def _rebuild(app: web.Application, monitor: AbuseMonitor, now: int) -> None:
     """In the background, so that a restart with a long log serves at once; the detectors
-    see live check-ins once their windows are refilled."""
+    see the check-ins that arrived meanwhile once their windows are refilled."""
     try:
         replayed = await monitor.rebuild(app[INDEX], now, app[SETTINGS].learned_keep_seconds)
     except Exception:
@@ -159,7 +160,6 @@ async def _rebuild_then_attach(app: web.Application, monitor: AbuseMonitor, now:
         replayed = 0
         monitor.start_saving(now)
     log.info("detector windows rebuilt", extra={"connections": replayed})
-    app[SERVICE].abuse = monitor
 
 
 def _on_sighup(reload: Callable[[], Awaitable[list[str]]]) -> bool:

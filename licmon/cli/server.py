@@ -3,6 +3,7 @@
 import asyncio
 import gc
 import logging
+import os
 import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,9 +22,11 @@ from licmon.serverlock import serving
 from licmon.store.audit_seal import AuditSeal
 from licmon.tls import server_context
 from licmon.web import connguard
+from licmon.web.lifecycle import StopBudget, serve_until_signalled
 
 log = logging.getLogger("licmon")
 GC_YOUNG_THRESHOLD = 50_000
+EXIT_UNFINISHED = 1
 
 
 @click.command()
@@ -96,16 +99,14 @@ def _run(settings: Settings, ssl_context: ssl.SSLContext | None) -> None:
     app = create_app(settings)
     app.cleanup_ctx.append(_quiet_garbage_collector)
     connguard.install(app, settings.connections_per_address, settings.header_timeout_seconds)
-    web.run_app(
-        app,
-        host=settings.host,
-        port=settings.port,
-        ssl_context=ssl_context,
-        shutdown_timeout=settings.shutdown_timeout,
-        access_log=None,
-        print=None,
-        loop=_new_loop(),
-    )
+    budget = StopBudget.of(settings.shutdown_timeout, settings.shutdown_drain_seconds)
+    with asyncio.Runner(loop_factory=_new_loop) as runner:
+        finished = runner.run(
+            serve_until_signalled(app, settings.host, settings.port, ssl_context, budget)
+        )
+        if not finished:  # a thread stuck on the database must not hold the exit:
+            logging.shutdown()  # every acknowledged write has committed already
+            os._exit(EXIT_UNFINISHED)
 
 
 async def _quiet_garbage_collector(app: web.Application) -> AsyncIterator[None]:

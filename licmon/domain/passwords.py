@@ -3,6 +3,8 @@
 Hashing costs tens of milliseconds of CPU and 64 MiB: callers run it on a thread.
 """
 
+import functools
+
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -19,7 +21,12 @@ def default_hasher() -> argon2.PasswordHasher:
 class Passwords:
     def __init__(self, hasher: argon2.PasswordHasher | None = None) -> None:
         self._hasher = hasher or default_hasher()
-        self._dummy = self._hasher.hash("licmon: no such account")
+
+    @functools.cached_property
+    def _dummy(self) -> str:
+        """Made at the first login of an unknown name, not at start-up (a hash costs CPU
+        seconds on a busy machine, and start-up must be quick)."""
+        return self._hasher.hash("licmon: no such account")
 
     def hash(self, password: str) -> str:
         return self._hasher.hash(password)

@@ -37,20 +37,27 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def _store_state(request: web.Request) -> str:
-    store = request.app[STORE]
-    health = store.writer_health()
-    if not health.alive:
-        return "writer_stopped"
-    if health.storage_failing:
-        return "storage_full"
-    if health.queue_depth > request.app[SETTINGS].ready_queue_max:
-        return "backlogged"
-    if request.app[ADMISSION].shedding:
-        return "shedding"
+    trouble = _store_trouble(request)
+    if trouble is not None:
+        return trouble
     with contextlib.suppress(Exception):
-        await asyncio.wait_for(store.check_writable(), WRITE_CHECK_SECONDS)
+        await asyncio.wait_for(request.app[STORE].check_writable(), WRITE_CHECK_SECONDS)
         return "writable"
     return "not_writable"
+
+
+def _store_trouble(request: web.Request) -> str | None:
+    """The first reason not to be ready that needs no database round trip, if any."""
+    health = request.app[STORE].writer_health()
+    admission = request.app[ADMISSION]
+    states = (
+        (admission.draining, "draining"),
+        (not health.alive, "writer_stopped"),
+        (health.storage_failing, "storage_full"),
+        (health.queue_depth > request.app[SETTINGS].ready_queue_max, "backlogged"),
+        (admission.shedding, "shedding"),
+    )
+    return next((state for applies, state in states if applies), None)
 
 
 @routes.get("/.well-known/jwks.json")

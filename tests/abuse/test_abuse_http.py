@@ -14,6 +14,7 @@ from licmon.app import create_app
 from licmon.domain import license_keys
 from licmon.errors import ConfigError
 from licmon.keys import INDEX, STORE
+from licmon.store.sqlite import SqliteStore
 from tests.abuse.conftest import Abused, abuse_settings
 from tests.abuse.geofiles import city_file
 from tests.conftest import FakeClock
@@ -159,3 +160,32 @@ async def test_rotating_machines_from_one_address_gets_429(aworld: Abused) -> No
             for n in range(allowed + 2)
         ]
         assert statuses[:allowed] == [403] * allowed and statuses[allowed:] == [429, 429]
+
+
+async def test_checkins_during_the_start_up_replay_reach_the_detectors(
+    make_client: Callable[..., Any], aworld: Abused, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restart serves before its windows are refilled; what arrives meanwhile is held and
+    observed once the replay is done, so no pattern slips through a restart."""
+    key, lic = await aworld.add_license(seats=5, max_machines=2)
+    await aworld.client.close()
+    replay_may_end = asyncio.Event()
+    history = SqliteStore.detector_history
+
+    async def slow_history(self: SqliteStore, *args: Any) -> Any:
+        rows = await history(self, *args)
+        await replay_may_end.wait()  # a long log: the replay outlasts start-up's wait
+        return rows
+
+    monkeypatch.setattr(SqliteStore, "detector_history", slow_history)
+    assert aworld.settings is not None
+    aworld.client = await make_client(aworld.settings)
+    for n in range(3):  # three machines on a two-machine license, while the replay runs
+        assert (await aworld.checkin_from(key, "198.51.100.7", f"machine-{n:04d}"))[0] == 200
+    assert await flags_of(aworld, "machine_sharing") == []
+    replay_may_end.set()
+    for _ in range(100):
+        if flags := await flags_of(aworld, "machine_sharing"):
+            break
+        await asyncio.sleep(0.02)
+    assert [flag["license_id"] for flag in flags] == [lic.id]
