@@ -578,6 +578,26 @@ class Settings:
         at_least=1,
         at_most=3650,
     )
+    travel_return_seconds: int = setting(
+        10800,
+        "impossible_travel: one machine's impossible hop is flagged only if it has not come "
+        "back within this long (a VPN or split tunnel flips back); 0: flag at once.",
+        at_least=0,
+        at_most=86400,
+    )
+    learned_save_seconds: float = setting(
+        60.0,
+        "Detectors: how often what they learned (clock offsets, first countries, stable "
+        "places) is saved for the next start; also saved at shutdown.",
+        at_least=1.0,
+        at_most=3600.0,
+    )
+    learned_keep_seconds: int = setting(
+        604800,
+        "Detectors: a learned fact not confirmed for this long is forgotten.",
+        at_least=3600,
+        at_most=31536000,
+    )
     shutdown_drain_seconds: float = setting(
         1.0,
         "After SIGTERM, seconds the listener stays open answering 503 with Retry-After (and "

@@ -54,6 +54,7 @@ class AbuseMonitor:
         self.locates = locates
         self.geo: Geo = geo if geo is not None else NoGeo()
         self.places = KnownPlaces()
+        self._saved_until: int | None = None  # learned facts up to here are in the store
         self.share: DetectorShare | None = None  # several nodes: see licmon.abuse.sharing
         self.host_of: Callable[[IPAddress], int] = host_key
         self.index: KeyIndex | None = None
@@ -151,13 +152,14 @@ class AbuseMonitor:
     async def raise_flags(self, drafts: Sequence[FlagDraft], lic: License | None) -> None:
         await self._raise(drafts, lic)
 
-    async def rebuild(self, index: KeyIndex, now: int) -> int:
-        """Refill the windows from the connection log (one audited gateway read) and the
-        re-raise guard from the active flags: a restart keeps what was learned. Live events
-        that arrive meanwhile are held, then observed in order."""
+    async def rebuild(self, index: KeyIndex, now: int, keep_seconds: int = 7 * 86400) -> int:
+        """Take back the facts learned before the restart (clock offsets, first countries,
+        stable places), refill the windows from the connection log (one audited gateway
+        read) and the re-raise guard from the active flags: a restart keeps what was
+        learned. Live events that arrive meanwhile are held, then observed in order."""
         self._held = deque(maxlen=HELD_EVENTS)
         try:
-            replayed = await self._replay(index, now)
+            replayed = await self._replay(index, now, keep_seconds)
         except asyncio.CancelledError:  # shutting down: nothing to observe any more
             self._held = None
             raise
@@ -174,13 +176,16 @@ class AbuseMonitor:
             if drafts and self.leads:
                 await self._raise(drafts, lic)
 
-    async def _replay(self, index: KeyIndex, now: int) -> int:
+    async def _replay(self, index: KeyIndex, now: int, keep_seconds: int) -> int:
         t = self.detectors.thresholds
         rows = await self.store.detector_history(
             REBUILD_CONTEXT, now - t.longest_window, REBUILD_ROWS
         )
         located = self.locates()
         await self.refresh_places()
+        learned = await self.store.load_learned(now - keep_seconds)
+        self.detectors.learn(learned)
+        self._saved_until = now
         events = (
             history_event(row, lic, located, self._place_of(lic, row))
             for row in rows
@@ -192,6 +197,21 @@ class AbuseMonitor:
         ):
             self.detectors.remember_raised(kind, license_id, "", last_seen)
         return replayed
+
+    def start_saving(self, now: int) -> None:
+        """Save from here on even though nothing was read back (the rebuild failed)."""
+        if self._saved_until is None:
+            self._saved_until = now
+
+    async def save_learned(self, now: int, keep_seconds: int) -> int:
+        """Save the facts learned since the last save (all of them before a rebuild ran:
+        never, since a rebuild not yet done would overwrite the stored ones with less)."""
+        if self._saved_until is None:
+            return 0
+        facts = self.detectors.learned(self._saved_until)
+        saved = await self.store.save_learned(facts, now - keep_seconds)
+        self._saved_until = now
+        return saved
 
     def _place_of(self, lic: License, row: dict[str, object]) -> str | None:
         address = parse_ip(str(row.get("address") or "").split("/", 1)[0])

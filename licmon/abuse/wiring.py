@@ -4,6 +4,7 @@ attached to the check-in service)."""
 
 import asyncio
 import dataclasses
+import hashlib
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -64,7 +65,7 @@ async def geoip_ctx(app: web.Application) -> AsyncIterator[None]:
 def abuse_ctx(clock: Clock) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings, store = app[SETTINGS], app[STORE]
-        detectors = DetectorSet(thresholds_from(settings))
+        detectors = DetectorSet(thresholds_from(settings), place_key(app[PEPPER]))
         monitor = AbuseMonitor(detectors, store, app[METRICS], app[GEO].locates, app[GEO])
         monitor.index = app[INDEX]
         app[ABUSE] = monitor
@@ -82,14 +83,29 @@ def abuse_ctx(clock: Clock) -> Callable[[web.Application], AsyncIterator[None]]:
         if monitor.share is not None:
             exchange = _exchange(monitor, rebuild, settings.detector_share_seconds, clock)
             tasks.append(asyncio.create_task(exchange))
+        keep = settings.learned_keep_seconds
+
+        async def save() -> None:
+            await monitor.save_learned(int(clock()), keep)
+
+        tasks.append(asyncio.create_task(_every(settings.learned_save_seconds, save, first=False)))
         yield
         app[SERVICE].abuse = None
         for task in tasks:
             await stop_task(task)
         if monitor.share is not None:
             await _last_exchange(monitor, int(clock()))
+        try:
+            await save()  # what the last minutes taught, before the store closes
+        except Exception:
+            log.warning("learned detector state not saved at shutdown", exc_info=True)
 
     return ctx
+
+
+def place_key(pepper: bytes) -> bytes:
+    """The key of the detectors' network pseudonyms, derived from the server's pepper."""
+    return hashlib.blake2b(pepper, digest_size=32, person=b"licmon-places").digest()
 
 
 async def _share_if_several_nodes(app: web.Application, monitor: AbuseMonitor) -> None:
@@ -138,10 +154,11 @@ async def _rebuild(app: web.Application, monitor: AbuseMonitor, now: int) -> Non
     """In the background, so that a restart with a long log serves at once; the detectors
     see the check-ins that arrived meanwhile once their windows are refilled."""
     try:
-        replayed = await monitor.rebuild(app[INDEX], now)
+        replayed = await monitor.rebuild(app[INDEX], now, app[SETTINGS].learned_keep_seconds)
     except Exception:
         log.warning("detector windows not rebuilt; they fill from live traffic", exc_info=True)
         replayed = 0
+        monitor.start_saving(now)
     log.info("detector windows rebuilt", extra={"connections": replayed})
 
 
@@ -165,7 +182,11 @@ def _on_sighup(reload: Callable[[], Awaitable[list[str]]]) -> bool:
     return True
 
 
-async def _every(seconds: float, action: Callable[[], Awaitable[None]]) -> None:
+async def _every(
+    seconds: float, action: Callable[[], Awaitable[None]], *, first: bool = True
+) -> None:
+    if not first:
+        await asyncio.sleep(seconds)
     while True:
         try:
             await action()

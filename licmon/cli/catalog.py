@@ -15,6 +15,7 @@ from licmon.cli.common import (
     settings_options,
     with_store,
 )
+from licmon.cli.paging import emit_page, page_of, paging_options
 from licmon.datadir import open_data_dir
 from licmon.domain import license_keys
 from licmon.domain.admin_bodies import ORG_SLUG_RE
@@ -68,13 +69,16 @@ def org_add(
 
 
 @org.command("list")
+@paging_options()
 @settings_options
 @json_option
-def org_list(config_file: Path | None, data_dir: Path | None, as_json: bool) -> None:
+def org_list(
+    limit: int, offset: int, config_file: Path | None, data_dir: Path | None, as_json: bool
+) -> None:
     """List organizations."""
     settings = make_settings(config_file, data_dir=data_dir)
     orgs = with_store(settings, lambda s: s.list_orgs())
-    emit([org_view(o) for o in orgs], as_json)
+    emit_page(page_of([org_view(o) for o in orgs], limit, offset), as_json)
 
 
 @org.command("set")
@@ -132,13 +136,16 @@ def product_add(
 
 
 @product.command("list")
+@paging_options()
 @settings_options
 @json_option
-def product_list(config_file: Path | None, data_dir: Path | None, as_json: bool) -> None:
+def product_list(
+    limit: int, offset: int, config_file: Path | None, data_dir: Path | None, as_json: bool
+) -> None:
     """List products."""
     settings = make_settings(config_file, data_dir=data_dir)
     products = with_store(settings, lambda s: s.list_products())
-    emit([product_view(p) for p in products], as_json)
+    emit_page(page_of([product_view(p) for p in products], limit, offset), as_json)
 
 
 @click.group("license")
@@ -237,16 +244,22 @@ def license_add(
 
 @license_group.command("list")
 @click.option("--org", "org_slug", help="Only this organization's licenses.")
+@paging_options()
 @settings_options
 @json_option
 def license_list(
-    org_slug: str | None, config_file: Path | None, data_dir: Path | None, as_json: bool
+    org_slug: str | None,
+    limit: int,
+    offset: int,
+    config_file: Path | None,
+    data_dir: Path | None,
+    as_json: bool,
 ) -> None:
-    """List licenses."""
+    """List licenses, by id."""
     settings = make_settings(config_file, data_dir=data_dir)
     licenses = with_store(settings, lambda s: s.list_licenses(org_slug))
-    emit(
-        [license_view(lic) for lic in licenses],
+    emit_page(
+        page_of([license_view(lic) for lic in licenses], limit, offset),
         as_json,
         ("id", "org", "product", "status", "seats", "valid_until"),
     )

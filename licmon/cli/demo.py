@@ -9,6 +9,7 @@ Ctrl-C stops everything cleanly at any point (exit status 130).
 import asyncio
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,12 +24,14 @@ from licmon.config import Settings
 from licmon.datadir import open_data_dir
 from licmon.demo.report import (
     DemoRun,
+    countries_line,
     what_clients_were_told,
     what_the_server_saw,
     where_to_look,
 )
 from licmon.demo.seed import DemoLicense, seed, seed_staff
 from licmon.demo.simulate import simulate
+from licmon.demo.world import DemoWorld, build_world
 from licmon.errors import BadRequest, ConfigError
 from licmon.keys import STORE
 from licmon.serverlock import serving
@@ -93,9 +96,19 @@ def _fresh_directory(data_dir: Path | None) -> Path:
 
 
 async def run_demo(options: DemoOptions) -> None:
+    world = await asyncio.to_thread(build_world, options.data_dir / "geoip")
     settings = Settings(
-        data_dir=options.data_dir, host=LOOPBACK, port=options.port, sqlite_synchronous="NORMAL"
+        data_dir=options.data_dir,
+        host=LOOPBACK,
+        port=options.port,
+        sqlite_synchronous="NORMAL",
+        trusted_proxies=("127.0.0.0/8",),  # the programs name their network (demo only)
+        geoip_city=str(world.databases.get("city", "")),
+        geoip_asn=str(world.databases.get("asn", "")),
+        geoip_anonymous=str(world.databases.get("anonymous", "")),
     )
+    if world.missing:
+        _say(f"No GeoIP world for the demo ({world.missing}); countries stay unknown.")
     licenses, keys, login = await _prepare(settings)
     runner = web.AppRunner(create_app(settings), access_log=None, shutdown_timeout=1.0)
     await runner.setup()
@@ -107,6 +120,7 @@ async def run_demo(options: DemoOptions) -> None:
             options,
             licenses,
             keys,
+            world,
         )
     finally:
         await runner.cleanup()
@@ -141,19 +155,26 @@ async def _show(
     options: DemoOptions,
     licenses: list[DemoLicense],
     keys: TrustedKeys,
+    world: DemoWorld,
 ) -> None:
     url = run.url
     _say("licmon demo: a licmon server on the embedded SQLite store, with demo licenses.")
     _section("Where to look:", where_to_look(run))
     _say(
         f"Running simulated programs for {options.seconds} s: honest machines, seat overuse, "
-        "many machines on one key, invalid-key guessing, a revoked key..."
+        "many machines on one key, invalid-key guessing, a revoked key, one seat used in Vienna "
+        "and San Francisco minutes apart..."
     )
-    told = await simulate(url, licenses, keys, options.seconds)
+    told = await simulate(url, licenses, keys, world, options.seconds)
     _section("What the programs were told:", what_clients_were_told(told))
     store = runner.app[STORE]
     usage = [(lic, await store.license_usage(lic.license_id)) for lic in licenses]
     saw = what_the_server_saw(await _scrape(url), usage)
+    since = int(time.time()) - 86400
+    saw += [
+        countries_line(lic, (await store.license_activity(lic.license_id, since))["countries"])
+        for lic in licenses
+    ]
     _section("What the server saw (from /metrics and the store):", saw)
     if options.stay:
         _say(f"The server stays up for {options.stay} s at {url} (Ctrl-C stops it).")

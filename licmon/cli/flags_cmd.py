@@ -20,8 +20,11 @@ from licmon.cli.common import (
     with_store,
 )
 from licmon.cli.identity import personal_context, required_token, token_option
+from licmon.cli.paging import emit_page, paging_options
 from licmon.domain.detectors import FlagKind
+from licmon.domain.evidence_text import explain
 from licmon.domain.flags import FlagStatus, suspends_license
+from licmon.domain.paging import Listed, PageRequest
 from licmon.domain.purposes import ABUSE
 from licmon.domain.staff import Permission
 from licmon.store.base import Store
@@ -44,7 +47,7 @@ def flags() -> None:
 )
 @click.option("--kind", type=click.Choice([k.value for k in FlagKind]))
 @click.option("--license", "license_id", type=ROW_ID, help="Only this license's flags.")
-@click.option("--limit", type=click.IntRange(1, 10000), default=100, show_default=True)
+@paging_options()
 @settings_options
 @json_option
 def list_command(
@@ -52,6 +55,7 @@ def list_command(
     kind: str | None,
     license_id: int | None,
     limit: int,
+    offset: int,
     config_file: Path | None,
     data_dir: Path | None,
     as_json: bool,
@@ -59,8 +63,10 @@ def list_command(
     """Flags, most recently seen first (without evidence)."""
     settings = make_settings(config_file, data_dir=data_dir)
     wanted = None if status == "all" else status
-    rows = with_store(settings, lambda s: s.list_flags(wanted, kind, license_id, limit))
-    emit(rows if as_json else [_readable(r) for r in rows], as_json, COLUMNS)
+    page = PageRequest(offset, limit)
+    listed = with_store(settings, lambda s: s.flag_page(None, wanted, kind, license_id, page))
+    rows = listed.rows if as_json else [_readable(r) for r in listed.rows]
+    emit_page(Listed(rows, listed.total, page), as_json, COLUMNS)
 
 
 @flags.command("show")
@@ -96,6 +102,8 @@ def show(
             return await store.read_flag(ctx, flag_id)
 
         flag = with_store(settings, act)
+    if not as_json and isinstance(flag.get("evidence"), dict):
+        flag["evidence"] = " ".join(explain(flag["kind"], flag["evidence"])) or "(none kept)"
     emit(flag if as_json else _readable(flag), as_json)
 
 

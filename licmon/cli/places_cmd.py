@@ -13,6 +13,7 @@ from licmon.cli.common import (
     settings_options,
     with_store,
 )
+from licmon.cli.paging import emit_page, page_of, paging_options
 from licmon.domain.detectors.known import PLACE_KINDS, KnownPlace
 
 
@@ -58,15 +59,22 @@ def place_remove(org: str, network: str, config_file: Path | None, data_dir: Pat
 
 @place.command("list")
 @click.argument("org", required=False)
+@paging_options()
 @settings_options
 @json_option
 def place_list(
-    org: str | None, config_file: Path | None, data_dir: Path | None, as_json: bool
+    org: str | None,
+    limit: int,
+    offset: int,
+    config_file: Path | None,
+    data_dir: Path | None,
+    as_json: bool,
 ) -> None:
     """The declared networks of ORG (or of every organization)."""
     settings = make_settings(config_file, data_dir=data_dir)
     places = with_store(settings, lambda s: s.list_places(org))
-    emit([_view(p) for p in places], as_json, ("org_id", "network", "kind", "label"))
+    listed = page_of([_view(p) for p in places], limit, offset)
+    emit_page(listed, as_json, ("org_id", "network", "kind", "label"))
 
 
 def _view(p: KnownPlace) -> dict[str, object]:

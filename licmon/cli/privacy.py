@@ -25,9 +25,11 @@ from licmon.cli.common import (
     with_store,
 )
 from licmon.cli.identity import person, personal_context, required_token, token_option
+from licmon.cli.paging import MOST, emit_page, page_of, paging_options
 from licmon.cli.progress import counts_text, working
 from licmon.config import Settings
 from licmon.domain.access import ReadContext
+from licmon.domain.paging import AuditFilter, Listed, PageRequest, check_period
 from licmon.domain.purposes import DSR
 from licmon.domain.staff import Permission
 from licmon.domain.subjects import Subject
@@ -135,17 +137,17 @@ def retention_run(config_file: Path | None, data_dir: Path | None, as_json: bool
 
 
 @retention.command("status")
-@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@paging_options(default=10)
 @settings_options
 @json_option
 def retention_status(
-    limit: int, config_file: Path | None, data_dir: Path | None, as_json: bool
+    limit: int, offset: int, config_file: Path | None, data_dir: Path | None, as_json: bool
 ) -> None:
     """Recent runs with their attestation (violations must be 0)."""
     settings = make_settings(config_file, data_dir=data_dir)
-    runs = with_store(settings, lambda s: s.retention_runs(limit))
-    emit(
-        runs,
+    runs = with_store(settings, lambda s: s.retention_runs(MOST))
+    emit_page(
+        page_of(runs, limit, offset),
         as_json,
         ("id", "started_at", "status", "reduced", "folded", "erased", "held", "violations"),
     )
@@ -332,11 +334,14 @@ async def hold_keeper(store: Store, token: str) -> str:
 
 @hold.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Released and expired holds too.")
+@paging_options()
 @token_option
 @settings_options
 @json_option
 def hold_list(
     show_all: bool,
+    limit: int,
+    offset: int,
     token_file: Path | None,
     config_file: Path | None,
     data_dir: Path | None,
@@ -351,8 +356,8 @@ def hold_list(
         return await store.list_holds(active_only=not show_all)
 
     holds = with_store(settings, act)
-    emit(
-        holds,
+    emit_page(
+        page_of(holds, limit, offset),
         as_json,
         ("id", "scope", "scope_id", "reason", "citation", "expires_at", "released_at"),
     )
@@ -409,16 +414,34 @@ def audit_verify(config_file: Path | None, data_dir: Path | None) -> None:
 
 
 @audit.command("list")
-@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
-@click.option("--target", help="Only entries about this target, e.g. license:3.")
+@paging_options(default=50)
+@click.option("--target", default="", help="Only entries about this target, e.g. license:3.")
+@click.option("--actor", default="", help="Only this actor: a user name, user:3 or cli:...")
+@click.option("--action", default="", help="Only this action, or a prefix ending in '.'.")
+@click.option("--since", help="From this ISO date or time (UTC unless it names a zone).")
+@click.option("--until", help="Up to this ISO date or time.")
 @settings_options
 @json_option
 def audit_list(
-    limit: int, target: str | None, config_file: Path | None, data_dir: Path | None, as_json: bool
+    limit: int,
+    offset: int,
+    target: str,
+    actor: str,
+    action: str,
+    since: str | None,
+    until: str | None,
+    config_file: Path | None,
+    data_dir: Path | None,
+    as_json: bool,
 ) -> None:
-    """The most recent entries."""
+    """Entries, the newest first, filtered by target, actor, action and period."""
     settings = make_settings(config_file, data_dir=data_dir)
-    entries = with_store(settings, lambda s: s.audit_recent(limit, target))
+    start, end = parse_when(since, "--since"), parse_when(until, "--until")
+    check_period(start, end)
+    wanted = AuditFilter(actor.strip(), action.strip(), target.strip(), start, end)
+    page = PageRequest(offset, limit)
+    listed = with_store(settings, lambda s: s.audit_page(wanted, page))
+    entries = listed.rows
     rows = [
         {
             "id": e.id,
@@ -431,7 +454,11 @@ def audit_list(
         }
         for e in entries
     ]
-    emit(rows, as_json, ("id", "at", "actor", "action", "target", "outcome"))
+    emit_page(
+        Listed(rows, listed.total, page),
+        as_json,
+        ("id", "at", "actor", "action", "target", "outcome"),
+    )
 
 
 def org_export_command(group: click.Group) -> None:

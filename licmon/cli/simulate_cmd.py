@@ -7,9 +7,11 @@ import click
 
 from licmon.cli.progress import working
 from licmon.simulate import seeds as many
-from licmon.simulate.plan import build_scenario
+from licmon.simulate.measure import Score
+from licmon.simulate.plan import build_held_out, build_scenario
 from licmon.simulate.report import lines, scores, summary
 from licmon.simulate.runner import run
+from licmon.simulate.scenario import Scenario
 
 
 @click.command("simulate")
@@ -30,13 +32,21 @@ from licmon.simulate.runner import run
     help="Run this many seeds (seed, seed+1, ...), each its own world, and report precision "
     "and recall pooled over them with a 95 % confidence interval.",
 )
+@click.option(
+    "--held-out",
+    is_flag=True,
+    help="Also run the held-out scenario families (written after the detectors were tuned) "
+    "in an independent world drawn from each seed, and report both side by side.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def simulate(days: int, licenses: int, seed: int, seeds: int, as_json: bool) -> None:
+def simulate(
+    days: int, licenses: int, seed: int, seeds: int, held_out: bool, as_json: bool
+) -> None:
     """Send a day (or a week) of compressed, labelled traffic — honest look-alikes and every
     abuse pattern — through a real licmon on 127.0.0.1, then print each detector's
     precision and recall and the check-ins per second. Downloads nothing."""
-    if seeds > 1:
-        _several(days, licenses, seed, seeds, as_json)
+    if seeds > 1 or held_out:
+        _several(days, licenses, range(seed, seed + seeds), held_out, as_json)
         return
     scenario = build_scenario(seed, days, licenses)
     with working("simulate") as job:
@@ -51,16 +61,31 @@ def simulate(days: int, licenses: int, seed: int, seeds: int, as_json: bool) -> 
         click.echo(line)
 
 
-def _several(days: int, licenses: int, first: int, count: int, as_json: bool) -> None:
-    runs = []
-    for seed in range(first, first + count):
-        scenario = build_scenario(seed, days, licenses)
-        runs.append(scores(scenario, asyncio.run(run(scenario))))
-    pooled = many.pool(runs)
+def _scored(scenario: Scenario) -> list[Score]:
+    return scores(scenario, asyncio.run(run(scenario)))
+
+
+def _several(days: int, licenses: int, seeds: range, held_out: bool, as_json: bool) -> None:
+    tuned, unseen = [], []
+    with working("simulate") as job:
+        for seed in seeds:
+            tuned.append(_scored(build_scenario(seed, days, licenses)))
+            if held_out:
+                unseen.append(_scored(build_held_out(seed, days, licenses)))
+        job.done(f"{len(seeds)} seed(s), {licenses:,} licenses each")
+    groups = {"tuned": many.pool(tuned)}
+    if held_out:
+        groups["held_out"] = many.pool(unseen)
     if as_json:
-        report = {"seeds": list(range(first, first + count)), "detectors": pooled}
+        report = {"seeds": list(seeds), "detectors": groups["tuned"], **groups}
         click.echo(json.dumps(report, indent=2, default=lambda p: p.as_dict()))
         return
-    click.echo(f"{count} seeds ({first}..{first + count - 1}), {licenses} licenses each")
-    for line in many.table(pooled):
-        click.echo(line)
+    click.echo(f"{len(seeds)} seeds ({seeds[0]}..{seeds[-1]}), {licenses} licenses each")
+    for name, pooled in groups.items():
+        title = {"tuned": "families the detectors were tuned on", "held_out": HELD_OUT}[name]
+        click.echo(f"\n{title}:")
+        for line in many.table(pooled):
+            click.echo(line)
+
+
+HELD_OUT = "held-out families in an independent world (never used for tuning)"

@@ -21,6 +21,7 @@ from licmon.cli.common import (
     settings_options,
 )
 from licmon.cli.common import with_store as run_with_store
+from licmon.cli.paging import emit_page, page_of, paging_options
 from licmon.domain.passwords import Passwords, check_policy
 from licmon.domain.scopes import READ, SCOPES, parse_scopes, scopes_text
 from licmon.domain.sessions import new_api_token, token_hash
@@ -123,16 +124,20 @@ async def _orgs(store: Store) -> dict[int, str]:
 
 
 @user.command("list")
+@paging_options()
 @settings_options
 @json_option
-def user_list(config_file: Path | None, data_dir: Path | None, as_json: bool) -> None:
+def user_list(
+    limit: int, offset: int, config_file: Path | None, data_dir: Path | None, as_json: bool
+) -> None:
     """Every account with its roles and state."""
 
     async def act(store: Store) -> list[dict[str, Any]]:
         orgs = await _orgs(store)
         return [user_view(u, orgs) for u in await store.list_users()]
 
-    emit(with_settings(config_file, data_dir, act), as_json, USER_COLUMNS)
+    users = with_settings(config_file, data_dir, act)
+    emit_page(page_of(users, limit, offset), as_json, USER_COLUMNS)
 
 
 def _set_disabled(
@@ -257,10 +262,16 @@ def token_add(
 
 @token.command("list")
 @click.argument("username", required=False)
+@paging_options()
 @settings_options
 @json_option
 def token_list(
-    username: str | None, config_file: Path | None, data_dir: Path | None, as_json: bool
+    username: str | None,
+    limit: int,
+    offset: int,
+    config_file: Path | None,
+    data_dir: Path | None,
+    as_json: bool,
 ) -> None:
     """Tokens (never their secrets)."""
     owner = parse_username(username) if username else None
@@ -269,7 +280,8 @@ def token_list(
         rows = await store.list_api_tokens(owner)
         return [{**row, "revoked": row["revoked_at"] is not None} for row in rows]
 
-    emit(with_settings(config_file, data_dir, act), as_json, TOKEN_COLUMNS)
+    tokens = with_settings(config_file, data_dir, act)
+    emit_page(page_of(tokens, limit, offset), as_json, TOKEN_COLUMNS)
 
 
 @token.command("revoke")

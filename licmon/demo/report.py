@@ -4,6 +4,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -108,3 +109,12 @@ def _license_line(lic: DemoLicense, use: LicenseUsage) -> str:
         f"  {where:<22} {lic.role:<16} seats in use {use.seats_in_use}/{lic.seats}, "
         f"machines seen {use.machines} (max_machines {lic.max_machines})"
     )
+
+
+def countries_line(lic: DemoLicense, countries: list[dict[str, Any]]) -> str:
+    """Where GeoIP placed the license's machines (the demo's own world)."""
+    shown = ", ".join(
+        f"{c['country'] or 'unknown'} ({c['machines']} machine{'' if c['machines'] == 1 else 's'})"
+        for c in countries
+    )
+    return f"  #{lic.license_id} {lic.role:<20} countries: {shown or 'none yet'}"

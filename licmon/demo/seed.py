@@ -37,6 +37,7 @@ PLAN = (
     DemoLicense("seat overuse", "globex", "viewer", seats=2, max_machines=4),
     DemoLicense("machine sharing", "initech", "editor", seats=40, max_machines=3),
     DemoLicense("revoked key", "umbrella", "viewer", seats=3, max_machines=6),
+    DemoLicense("impossible travel", "acme", "editor", seats=1, max_machines=2),
 )
 
 

@@ -13,6 +13,7 @@ import aiohttp
 
 from licmon.client import AsyncLicenseClient, Status, Timing, TrustedKeys
 from licmon.demo.seed import LEASE_SECONDS, DemoLicense
+from licmon.demo.world import DemoWorld
 from licmon.domain import license_keys
 
 HONEST_MACHINES = 4
@@ -37,21 +38,37 @@ class Told:
 
 
 class Simulation:
-    def __init__(
-        self, url: str, keys: TrustedKeys, session: aiohttp.ClientSession, seconds: float
-    ) -> None:
-        self.url, self.keys, self.session = url, keys, session
+    """The programs of every behaviour; each speaks from its own network of the demo's
+    world (one HTTP session per address, naming it in ``X-Forwarded-For``)."""
+
+    def __init__(self, url: str, keys: TrustedKeys, world: DemoWorld, seconds: float) -> None:
+        self.url, self.keys, self.world = url, keys, world
         self.deadline = asyncio.get_running_loop().time() + seconds
         self.rng = random.Random()
+        self._sessions: dict[str, aiohttp.ClientSession] = {}
 
-    def client(self, key: str, product: str, machine: str) -> AsyncLicenseClient:
+    def session(self, address: str) -> aiohttp.ClientSession:
+        if address not in self._sessions:
+            self._sessions[address] = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=10),
+                headers={"X-Forwarded-For": address},
+            )
+        return self._sessions[address]
+
+    async def close(self) -> None:
+        await asyncio.gather(*(s.close() for s in self._sessions.values()))
+
+    def client(
+        self, key: str, product: str, machine: str, where: tuple[str, int]
+    ) -> AsyncLicenseClient:
+        """A program of behaviour ``where[0]`` on that behaviour's network ``where[1]``."""
         return AsyncLicenseClient(
             self.url,
             key,
             product,
             machine=machine,
             trusted_keys=self.keys,
-            session=self.session,
+            session=self.session(self.world.address(*where)),
             timing=DEMO_TIMING,
         )
 
@@ -65,9 +82,9 @@ class Simulation:
             remaining = self.deadline - asyncio.get_running_loop().time()
             await asyncio.sleep(max(0.0, min(period * (0.5 + self.rng.random()), remaining)))
 
-    async def once(self, key: str, product: str, machine: str) -> Status:
+    async def once(self, key: str, product: str, machine: str, where: tuple[str, int]) -> Status:
         """One check-in by a program that then goes away without releasing."""
-        client = self.client(key, product, machine)
+        client = self.client(key, product, machine, where)
         try:
             return await client.checkin()
         finally:
@@ -77,7 +94,8 @@ class Simulation:
 async def honest(sim: Simulation, lic: DemoLicense) -> Told:
     """A few machines start, renew in the background (the client's heartbeat), release at exit."""
     clients = [
-        sim.client(lic.key, lic.product, f"demo-honest-{n:02d}") for n in range(HONEST_MACHINES)
+        sim.client(lic.key, lic.product, f"demo-honest-{n:02d}", (lic.role, n))
+        for n in range(HONEST_MACHINES)
     ]
     try:
         await asyncio.gather(*(c.start() for c in clients))
@@ -96,7 +114,9 @@ async def seat_overuse(sim: Simulation, lic: DemoLicense) -> Told:
 
     async def machine(n: int) -> None:
         async def check() -> None:
-            statuses.append(await sim.once(lic.key, lic.product, f"demo-overuse-{n:02d}"))
+            statuses.append(
+                await sim.once(lic.key, lic.product, f"demo-overuse-{n:02d}", (lic.role, n))
+            )
 
         await sim.every(0.7, check)
 
@@ -109,7 +129,8 @@ async def machine_sharing(sim: Simulation, lic: DemoLicense) -> Told:
     seen: list[Status] = []
 
     async def new_machine() -> None:
-        seen.append(await sim.once(lic.key, lic.product, f"demo-shared-{len(seen):03d}"))
+        n = len(seen)
+        seen.append(await sim.once(lic.key, lic.product, f"demo-shared-{n:03d}", (lic.role, n)))
 
     await sim.every(0.5, new_machine)
     return Told("many machines on one key", seen[-1].message if seen else "")
@@ -120,7 +141,8 @@ async def key_guessing(sim: Simulation, product: str) -> Told:
     seen: list[Status] = []
 
     async def guess() -> None:
-        seen.append(await sim.once(license_keys.generate(), product, "demo-guesser-01"))
+        key = license_keys.generate()
+        seen.append(await sim.once(key, product, "demo-guesser-01", ("key guessing", 0)))
 
     await sim.every(0.15, guess)
     return Told("invalid-key guessing", seen[-1].message if seen else "")
@@ -131,18 +153,38 @@ async def dead_key(sim: Simulation, lic: DemoLicense) -> Told:
     seen: list[Status] = []
 
     async def check() -> None:
-        seen.append(await sim.once(lic.key, lic.product, "demo-revoked-01"))
+        seen.append(await sim.once(lic.key, lic.product, "demo-revoked-01", (lic.role, 0)))
 
     await sim.every(1.0, check)
     return Told("revoked key in use", seen[-1].message if seen else "")
 
 
+async def impossible_travel(sim: Simulation, lic: DemoLicense) -> Told:
+    """One single-seat key used in turn in Vienna and in San Francisco, minutes apart, by
+    two computers that each release the seat when done: two people, two continents."""
+    seen: list[Status] = []
+    turns = 0
+
+    async def turn() -> None:
+        nonlocal turns
+        machine = f"demo-traveller-{turns % 2 + 1:02d}"
+        client = sim.client(lic.key, lic.product, machine, (lic.role, turns))
+        try:
+            seen.append(await client.checkin())
+        finally:
+            await client.close(release=True)
+        turns += 1
+
+    await sim.every(1.5, turn)
+    return Told("impossible travel", seen[-1].message if seen else "")
+
+
 async def simulate(
-    url: str, licenses: list[DemoLicense], keys: TrustedKeys, seconds: float
+    url: str, licenses: list[DemoLicense], keys: TrustedKeys, world: DemoWorld, seconds: float
 ) -> list[Told]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
-        sim = Simulation(url, keys, session, seconds)
-        role = {lic.role: lic for lic in licenses}
+    sim = Simulation(url, keys, world, seconds)
+    role = {lic.role: lic for lic in licenses}
+    try:
         return list(
             await asyncio.gather(
                 honest(sim, role["honest"]),
@@ -150,8 +192,11 @@ async def simulate(
                 machine_sharing(sim, role["machine sharing"]),
                 key_guessing(sim, "viewer"),
                 dead_key(sim, role["revoked key"]),
+                impossible_travel(sim, role["impossible travel"]),
             )
         )
+    finally:
+        await sim.close()
 
 
 def _denial(statuses: list[Status]) -> str:

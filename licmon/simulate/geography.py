@@ -66,29 +66,34 @@ class Net:
 
 
 class Geography:
-    def __init__(self, rng: random.Random) -> None:
+    """Networks of a world of cities: the fixed one (``CITIES``) the detectors were tuned
+    in, or an independent one (``licmon.simulate.world``)."""
+
+    def __init__(self, rng: random.Random, cities: dict[str, City] | None = None) -> None:
         self.rng = rng
+        self.cities = CITIES if cities is None else cities
         self.nets: list[Net] = []
         self._next_v4 = 0
         self._next_v6 = 0
         self._shared: dict[tuple[str, str], Net] = {}
 
     def isp_asn(self, city: str, isp: int) -> int:
-        index = list(CITIES).index(city)
+        index = list(self.cities).index(city)
         return 64600 + index * ISPS_PER_CITY + isp % ISPS_PER_CITY
 
     def network(self, city: str, isp: int | None = None, *, v6: bool = False) -> Net:
         """A fresh network of a (random) ISP of the city."""
         isp = self.rng.randrange(ISPS_PER_CITY) if isp is None else isp
         accuracy = self.rng.choice((5, 10, 20, 50))
-        return self._add(CITIES[city], self.isp_asn(city, isp), accuracy, None, v6)
+        return self._add(self.cities[city], self.isp_asn(city, isp), accuracy, None, v6)
 
     def mobile(self, city: str) -> Net:
         """The city's mobile carrier: GeoIP places it at the country's hub, vaguely."""
-        hub = next(c for c in CITIES.values() if c.country == CITIES[city].country)
+        cities = self.cities
+        hub = next(c for c in cities.values() if c.country == cities[city].country)
         return self._shared_net(
             ("mobile", city),
-            lambda: self._add(hub, 64900 + list(CITIES).index(city), 250, None, False),
+            lambda: self._add(hub, 64900 + list(cities).index(city), 250, None, False),
         )
 
     def carrier_pool(self, city: str, size: int = 10) -> list[Net]:
@@ -102,7 +107,7 @@ class Geography:
         """A VPN, Tor or hosting exit in the city (exits are shared by their users)."""
         asn = {"vpn": 64990, "tor": 64991, "hosting": 64992}.get(kind, 64993)
         return self._shared_net(
-            (kind, city), lambda: self._add(CITIES[city], asn, 100, kind, False)
+            (kind, city), lambda: self._add(self.cities[city], asn, 100, kind, False)
         )
 
     def unknown(self) -> Net:

@@ -5,8 +5,12 @@ import random
 from licmon.simulate import abusive
 from licmon.simulate.abusive import ABUSIVE
 from licmon.simulate.geography import Geography
+from licmon.simulate.heldout import ABUSIVE_HELD_OUT, HONEST_HELD_OUT
 from licmon.simulate.honest import HONEST
 from licmon.simulate.scenario import Scenario
+from licmon.simulate.world import independent_world
+
+HELD_OUT_SALT = 0x4E1D  # a held-out world never shares its random draws with the tuned one
 
 
 def build_scenario(seed: int, days: int, licenses: int) -> Scenario:
@@ -35,3 +39,18 @@ def _guessers(s: Scenario) -> None:
             abusive.honest_beside_guessers(s, net)
     for _ in range(2):
         abusive.distributed_guesser(s, v6=True)
+
+
+def build_held_out(seed: int, days: int, licenses: int) -> Scenario:
+    """The held-out families (``heldout``) in an independent world drawn from ``seed``:
+    about ``licenses`` licenses, a quarter abusive."""
+    rng = random.Random(seed * 65_537 + HELD_OUT_SALT)
+    s = Scenario(rng, Geography(rng, independent_world(rng)), days)
+    per_pattern = max(2, licenses // 4 // len(ABUSIVE_HELD_OUT))
+    for pattern in ABUSIVE_HELD_OUT:
+        for _ in range(per_pattern):
+            pattern(s)
+    while len(s.plans) < licenses:
+        HONEST_HELD_OUT[len(s.plans) % len(HONEST_HELD_OUT)](s)
+    s.steps.sort(key=lambda step: step.at)
+    return s

@@ -32,6 +32,7 @@ START = calendar.timegm((2026, 11, 23, 0, 0, 0))  # a Monday, 00:00 UTC
 TICK = 30  # seconds of simulated time sent together
 LOOPBACK = "127.0.0.1"
 PRODUCT = "viewer"
+ACTOR = "cli:simulate"
 SCORING = ReadContext(
     "cli:simulate", Role.OPERATOR, ABUSE, "licmon simulate: scoring the detectors"
 )
@@ -63,7 +64,7 @@ async def run(scenario: Scenario) -> Outcome:
         settings = _settings(directory / "data", databases)
         clock = SimClock()
         await asyncio.to_thread(_initialize, settings)
-        keys, ids = await _seed(settings, scenario.plans)
+        keys, ids = await _seed(settings, scenario.plans, scenario.places)
         outcome = await _serve_and_drive(settings, clock, scenario, keys)
         outcome.license_ids = ids
         return outcome
@@ -91,7 +92,9 @@ def _settings(data_dir: Path, databases: dict[str, Path]) -> Settings:
     )
 
 
-async def _seed(settings: Settings, plans: list[LicensePlan]) -> tuple[list[str], list[int]]:
+async def _seed(
+    settings: Settings, plans: list[LicensePlan], places: list[str]
+) -> tuple[list[str], list[int]]:
     pepper = open_data_dir(settings).pepper()
     store = open_store(settings)
     await store.open()
@@ -108,6 +111,8 @@ async def _seed(settings: Settings, plans: list[LicensePlan]) -> tuple[list[str]
         for plan, lic in zip(plans, licenses, strict=True):
             if plan.revoked:
                 await store.set_license_status(lic.id, LicenseStatus.REVOKED)
+        for network in places:
+            await store.add_place("sim", network, "vpn", "declared VPN egress", actor=ACTOR)
     finally:
         await store.close()
     return keys, [lic.id for lic in licenses]

@@ -48,12 +48,17 @@ class Scenario:
     plans: list[LicensePlan] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     guessing_networks: set[str] = field(default_factory=set)
+    places: list[str] = field(default_factory=list)  # networks the customer declared
     _machines: int = 0
 
     # -- building blocks for behaviours
     def license(self, behaviour: str, labels: tuple[str, ...] = (), **terms: object) -> int:
         self.plans.append(LicensePlan(behaviour, frozenset(labels), **terms))  # type: ignore[arg-type]
         return len(self.plans) - 1
+
+    def declare(self, net: Net) -> None:
+        """The customer declares the network as its VPN egress (a known place)."""
+        self.places.append(net.text)
 
     def machine(self, behaviour: str) -> str:
         self._machines += 1

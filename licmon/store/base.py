@@ -22,6 +22,7 @@ from licmon.domain.offline import ActivationGrant, ActivationRequest
 from licmon.domain.subjects import Subject
 from licmon.store.admin_base import AdminStore
 from licmon.store.flags_base import FlagStore
+from licmon.store.learned_base import LearnedStore
 from licmon.store.listing_base import ListingStore
 from licmon.store.shared_base import SharedDetectorStore
 from licmon.store.staff_base import StaffStore
@@ -68,7 +69,14 @@ class StoreGauges:
 
 
 class Store(
-    StaffStore, FlagStore, ListingStore, SharedDetectorStore, AdminStore, WebhookStore, abc.ABC
+    StaffStore,
+    FlagStore,
+    LearnedStore,
+    ListingStore,
+    SharedDetectorStore,
+    AdminStore,
+    WebhookStore,
+    abc.ABC,
 ):
     """Every method is a coroutine and never blocks the event loop."""
 

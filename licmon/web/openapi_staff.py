@@ -6,7 +6,14 @@ from typing import Any
 from licmon.domain.reports import FORMATS
 from licmon.reports import CONTENT_TYPES
 from licmon.web.openapi_admin import LICENSE_ID, PRODUCT, SLUG
-from licmon.web.openapi_common import BEARER, Schema, errors, json_body, query_parameter
+from licmon.web.openapi_common import (
+    BEARER,
+    Schema,
+    errors,
+    json_body,
+    query_parameter,
+    request_body,
+)
 
 COUNT = {"type": "integer", "minimum": 0}
 ME: Schema = {
@@ -69,6 +76,29 @@ REPORT_PARAMETERS = [
     query_parameter("org", SLUG, "only this organization (staff)"),
     query_parameter("format", {"enum": list(FORMATS)}, "json (default), csv or html"),
 ]
+PLACE: Schema = {
+    "type": "object",
+    "required": ["org", "network"],
+    "additionalProperties": False,
+    "properties": {
+        "org": SLUG,
+        "network": {"type": "string", "description": "CIDR, at most a /8 (IPv6 /16)"},
+        "kind": {"enum": ["office", "vpn"], "default": "office"},
+        "label": {"type": "string", "maxLength": 200},
+    },
+}
+PLACE_ORG = query_parameter("org", SLUG, "only this organization (staff)")
+PLACE_NETWORK = query_parameter("network", {"type": "string"}, "the declared CIDR", required=True)
+
+
+def _write(summary: str, ok: dict[str, Any], *statuses: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "summary": summary,
+        "tags": ["staff"],
+        "security": BEARER,
+        "responses": {**ok, **errors(400, 401, 403, 404, *statuses)},
+        **extra,
+    }
 
 
 def _get(summary: str, ok: dict[str, Any], *statuses: int, **extra: Any) -> dict[str, Any]:
@@ -105,4 +135,24 @@ STAFF_PATHS: dict[str, Any] = {
         404,
         parameters=REPORT_PARAMETERS,
     ),
+    "/staff/api/places": {  # known places (issue 15); writes need licenses:write
+        **_get(
+            "Known places in the user's scope",
+            json_body({"type": "array", "items": PLACE}, "places"),
+            404,
+            parameters=[PLACE_ORG],
+        ),
+        "post": _write(
+            "Declare a network of an organization as an office or VPN egress",
+            {"201": json_body(PLACE, "declared")},
+            409,
+            415,
+            requestBody=request_body(PLACE),
+        ),
+        "delete": _write(
+            "Withdraw a declared network",
+            {"204": {"description": "withdrawn"}},
+            parameters=[{**PLACE_ORG, "required": True}, PLACE_NETWORK],
+        ),
+    },
 }

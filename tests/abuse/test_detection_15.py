@@ -1,6 +1,8 @@
 """Issue 15 in the domain: retries across networks, clones in one city, learned clock
 offsets, sublinear allowances, declared places."""
 
+from dataclasses import replace
+
 from licmon.domain.detectors import DetectorSet, Thresholds
 from tests.abuse.events import T0, event
 
@@ -112,7 +114,14 @@ def test_a_pair_of_places_visited_back_and_forth_is_learned_and_not_travel() -> 
     for n in range(8):  # an undeclared VPN: home and its exit, two hours each
         where = ("198.51.100.7", berlin) if n % 2 == 0 else ("203.0.113.9", new_york)
         found += [k for k in kinds(d, event(T0 + n * 7200, where[0], **where[1]))]
-    assert found.count("impossible_travel") == 1  # the first hop only, then learned
+    # not even the first hop: the machine came back within travel_return_seconds
+    assert found.count("impossible_travel") == 0
+    at_once = DetectorSet(replace(T, travel_return_seconds=0))
+    found = []
+    for n in range(8):
+        where = ("198.51.100.7", berlin) if n % 2 == 0 else ("203.0.113.9", new_york)
+        found += [k for k in kinds(at_once, event(T0 + n * 7200, where[0], **where[1]))]
+    assert found.count("impossible_travel") == 1  # without waiting: the first hop, then learned
     two_people = DetectorSet(T)
     found = []
     for n in range(4):  # one seat, two machines on two continents: travel every time

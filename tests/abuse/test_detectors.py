@@ -3,6 +3,8 @@
 Pure domain: no server, no clock, no I/O; ``now`` is an argument.
 """
 
+from dataclasses import replace
+
 from licmon.domain.detectors import DetectorSet, FlagKind, Severity, Thresholds
 from licmon.domain.detectors.place import (
     Anonymizer,
@@ -16,6 +18,7 @@ from licmon.domain.models import DenyReason, Outcome
 from tests.abuse.events import T0, event, located, refused
 
 T = Thresholds()
+NYC = "203.0.113.9"  # a network of its own (Berlin is 198.51.100.7)
 MINUTE, HOUR, DAY = 60, 3600, 86400
 BERLIN, NEW_YORK, FRANKFURT = (52.52, 13.40), (40.71, -74.01), (50.11, 8.68)
 
@@ -90,9 +93,16 @@ def test_network_spread_forgets_networks_outside_its_window() -> None:
 
 # -- impossible travel
 def test_impossible_travel_fires_on_berlin_then_new_york_an_hour_later() -> None:
-    trip = [located(T0, *BERLIN), located(T0 + HOUR, *NEW_YORK)]
-    drafts = fired(ImpossibleTravel(T), trip)
+    trip = [located(T0, *BERLIN), located(T0 + HOUR, *NEW_YORK, address=NYC)]
+    assert fired(ImpossibleTravel(T), trip) == []  # one machine: it may come back (a VPN)
+    stayed = [*trip, located(T0 + 5 * HOUR, *NEW_YORK, address=NYC)]
+    drafts = fired(ImpossibleTravel(T), stayed)
     assert drafts and drafts[0].evidence["speed_kmh"] > 5000
+    assert drafts[0].evidence["hours"] == 1.0  # the hop itself, not the wait
+    back = [*trip, located(T0 + 2 * HOUR, *BERLIN), located(T0 + 6 * HOUR, *BERLIN)]
+    assert fired(ImpossibleTravel(T), back) == []
+    at_once = ImpossibleTravel(replace(T, travel_return_seconds=0))
+    assert fired(at_once, trip)
 
 
 def test_impossible_travel_lets_a_traveller_fly_at_plane_speed() -> None:
@@ -116,7 +126,11 @@ def test_impossible_travel_follows_machines_apart_on_licenses_with_several_seats
         located(T0 + 120, *BERLIN, machine="berlin-pc", seats=2),
     ]
     assert fired(ImpossibleTravel(T), two_offices) == []
-    cloned = [*two_offices, located(T0 + 180, *NEW_YORK, machine="berlin-pc", seats=2)]
+    cloned = [
+        *two_offices,
+        located(T0 + 180, *NEW_YORK, machine="berlin-pc", seats=2, address=NYC),
+        located(T0 + 180 + 4 * HOUR, *NEW_YORK, machine="berlin-pc", seats=2, address=NYC),
+    ]
     assert fired(ImpossibleTravel(T), cloned)
 
 

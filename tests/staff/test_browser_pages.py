@@ -121,3 +121,12 @@ def test_admin_pages_fit_and_work(server: tuple[str, int], browser: Any) -> None
     _check_widths(browser, "dsr-confirm")
     browser.find_element(By.XPATH, "//button[text()='Yes, erase license 2']").click()
     shows(browser, "Receipt")
+    shows(browser, "Download the receipt")
+    _check_widths(browser, "dsr-receipt")
+
+    browser.get(f"{base}/staff/places")
+    browser.find_element(By.NAME, "network").send_keys("203.0.113.0/24")
+    browser.find_element(By.NAME, "label").send_keys("Head office VPN egress")
+    browser.find_element(By.XPATH, "//button[text()='Declare']").click()
+    shows(browser, "Head office VPN egress")
+    _check_widths(browser, "places")

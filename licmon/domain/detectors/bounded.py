@@ -38,6 +38,10 @@ class LruMap(Generic[K, V]):
     def pop(self, key: K) -> None:
         self._data.pop(key, None)
 
+    def items(self) -> list[tuple[K, V]]:
+        """Every entry, least recently used first, without touching any."""
+        return list(self._data.items())
+
     def __len__(self) -> int:
         return len(self._data)
 
@@ -75,6 +79,10 @@ class RecentKeys(Generic[K]):
 
     def last_seen(self, key: K) -> int | None:
         return self._seen.get(key)
+
+    def items(self) -> list[tuple[K, int]]:
+        """(key, last seen), oldest first."""
+        return list(self._seen.items())
 
     def __contains__(self, key: object) -> bool:
         return key in self._seen

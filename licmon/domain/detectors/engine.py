@@ -6,6 +6,14 @@ from licmon.domain.detectors.bounded import LruMap
 from licmon.domain.detectors.clone import ClonedMachine
 from licmon.domain.detectors.events import CheckinEvent, Detector, FlagDraft, FlagKind
 from licmon.domain.detectors.guessing import KeyGuessing
+from licmon.domain.detectors.learned import (
+    CLOCK,
+    FIRST_COUNTRY,
+    TRAVEL_PAIR,
+    Learned,
+    Learner,
+    PlaceNames,
+)
 from licmon.domain.detectors.place import Anonymizer, ImpossibleTravel, NetworkSpread, Territory
 from licmon.domain.detectors.request import ClockTampering, ReplayedNonce
 from licmon.domain.detectors.thresholds import Thresholds
@@ -22,20 +30,28 @@ class DetectorSet:
     again at most every ``flag_refire_seconds`` (the store counts it), not on every
     check-in: flags stay rare writes."""
 
-    def __init__(self, thresholds: Thresholds) -> None:
+    def __init__(self, thresholds: Thresholds, place_key: bytes = b"") -> None:
         self.thresholds = thresholds
         self.guessing = KeyGuessing(thresholds)
         self._by_license: LruMap[int, dict[str, int]] = LruMap(thresholds.detector_licenses)
+        travel = ImpossibleTravel(thresholds, PlaceNames(place_key))
+        anonymizer = Anonymizer(thresholds, self._signals)
+        clock = ClockTampering(thresholds)
+        self._learners: dict[str, Learner] = {
+            CLOCK: clock,
+            FIRST_COUNTRY: anonymizer,
+            TRAVEL_PAIR: travel,
+        }
         self.detectors: tuple[Detector, ...] = (
             SeatOveruse(thresholds),
             MachineSharing(thresholds),
             NetworkSpread(thresholds),
-            ImpossibleTravel(thresholds),
+            travel,
             Territory(),
-            Anonymizer(thresholds, self._signals),
+            anonymizer,
             DeadKey(thresholds),
             ReplayedNonce(thresholds),
-            ClockTampering(thresholds),
+            clock,
             ClonedMachine(thresholds),
             self.guessing,
         )
@@ -69,6 +85,21 @@ class DetectorSet:
             for detector in self.detectors:
                 detector.observe(event, event.at)
             count += 1
+        return count
+
+    def learned(self, since: int) -> list[Learned]:
+        """What was learned (clock offsets, first countries, hops) since ``since``: the rows
+        a restart reads back with ``learn``."""
+        return [fact for learner in self._learners.values() for fact in learner.learned(since)]
+
+    def learn(self, facts: Iterable[Learned]) -> int:
+        """Take back facts saved before a restart (oldest first); unknown kinds are skipped."""
+        count = 0
+        for fact in facts:
+            learner = self._learners.get(fact.kind)
+            if learner is not None:
+                learner.learn(fact)
+                count += 1
         return count
 
     def _fresh(self, draft: FlagDraft, now: int) -> bool:

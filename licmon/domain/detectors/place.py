@@ -7,6 +7,14 @@ from dataclasses import dataclass, field
 from licmon.domain.detectors.bounded import LruMap, RecentKeys
 from licmon.domain.detectors.events import CheckinEvent, FlagDraft, FlagKind, Severity
 from licmon.domain.detectors.geodesy import distance_km
+from licmon.domain.detectors.learned import (
+    FIRST_COUNTRY,
+    TRAVEL_PAIR,
+    Learned,
+    PlaceNames,
+    hop_subject,
+    parse_hop,
+)
 from licmon.domain.detectors.netkeys import network_text
 from licmon.domain.detectors.thresholds import Thresholds
 from licmon.domain.models import DenyReason
@@ -114,14 +122,20 @@ class ImpossibleTravel:
     Learned stable places: when one machine hops back over a pair of networks it hopped
     over before (A to B, then B to A), the pair is a path effect (a VPN, a split tunnel),
     not travel; hops between the pair are not flagged again (at most
-    ``travel_pairs_per_license`` pairs kept per license)."""
+    ``travel_pairs_per_license`` pairs kept per license). One machine's first impossible
+    hop waits ``travel_return_seconds``: back at A by then, it was a path effect; still
+    away, it is flagged then. Two machines (two people) are flagged at once."""
 
     kind = FlagKind.IMPOSSIBLE_TRAVEL
 
-    def __init__(self, t: Thresholds) -> None:
+    def __init__(self, t: Thresholds, names: PlaceNames | None = None) -> None:
         self.t = t
+        self.names = names or PlaceNames()
         self._last: LruMap[tuple[int, str], _Point] = LruMap(t.detector_licenses)
+        # hops between networks, by their pseudonyms (kept across restarts, see learned)
         self._hops: LruMap[int, RecentKeys[tuple[int, int]]] = LruMap(t.detector_licenses)
+        # a machine's impossible hop, waiting to see whether it comes back (a path effect)
+        self._pending: LruMap[tuple[int, str], tuple[_Point, _Point]] = LruMap(t.detector_licenses)
 
     def observe(self, event: CheckinEvent, now: int) -> FlagDraft | None:
         point = self._point(event, now)
@@ -130,21 +144,45 @@ class ImpossibleTravel:
         key = (event.license_id, event.machine if event.seats > 1 else "")
         last = self._last.get(key)
         self._last.put(key, point)
+        waited = self._waited(key, point, now)
         if last is None:
-            return None
+            return waited
         speed, distance = self._speed(last, point)
         if speed <= self.t.travel_max_kmh or distance < self.t.travel_min_km:
+            return waited
+        if last.machine == point.machine:
+            if self._stable(event.license_id, last, point, now):
+                return waited
+            if self.t.travel_return_seconds > 0:  # a path effect comes back: wait and see
+                self._pending.put(key, (last, point))
+                return waited
+        return waited or self._draft(event.license_id, last, point, now)
+
+    def _waited(self, key: tuple[int, str], point: _Point, now: int) -> FlagDraft | None:
+        """A hop that waited: forgotten when the machine came back to where it hopped from,
+        flagged once it stayed away ``travel_return_seconds``."""
+        pending = self._pending.get(key)
+        if pending is None:
             return None
-        if last.machine == point.machine and self._stable(event.license_id, last, point, now):
+        start, end = pending
+        if point.network == start.network:
+            self._pending.pop(key)
             return None
+        if now - end.at < self.t.travel_return_seconds:
+            return None
+        self._pending.pop(key)
+        return self._draft(key[0], start, end, now)
+
+    def _draft(self, license_id: int, a: _Point, b: _Point, now: int) -> FlagDraft:
+        speed, distance = self._speed(a, b)
         evidence = {
-            "from": _place(last),
-            "to": _place(point),
+            "from": _place(a),
+            "to": _place(b),
             "distance_km": round(distance),
-            "hours": round((point.at - last.at) / 3600, 2),
+            "hours": round((b.at - a.at) / 3600, 2),
             "speed_kmh": round(speed),
         }
-        return FlagDraft(self.kind, Severity.HIGH, event.license_id, now, evidence)
+        return FlagDraft(self.kind, Severity.HIGH, license_id, now, evidence)
 
     def _point(self, event: CheckinEvent, now: int) -> _Point | None:
         if not event.usable or event.anonymizer is not None or not event.routable:
@@ -168,11 +206,29 @@ class ImpossibleTravel:
 
     def _stable(self, license_id: int, a: _Point, b: _Point, now: int) -> bool:
         """Record the hop a -> b; True when b -> a was hopped before (a learned pair)."""
-        cap = self.t.travel_pairs_per_license * 2
-        hops = self._hops.setdefault(license_id, lambda: RecentKeys(cap))
-        stable = (b.network, a.network) in hops
-        hops.touch((a.network, b.network), now)
+        name_a, name_b = self.names.name(a.network), self.names.name(b.network)
+        hops = self._hops_of(license_id)
+        stable = (name_b, name_a) in hops
+        hops.touch((name_a, name_b), now)
         return stable
+
+    def _hops_of(self, license_id: int) -> RecentKeys[tuple[int, int]]:
+        cap = self.t.travel_pairs_per_license * 2
+        return self._hops.setdefault(license_id, lambda: RecentKeys(cap))
+
+    def learned(self, since: int) -> list[Learned]:
+        """The hops recorded since ``since`` (pseudonyms only)."""
+        return [
+            Learned(TRAVEL_PAIR, license_id, hop_subject(hop), None, at)
+            for license_id, hops in self._hops.items()
+            for hop, at in hops.items()
+            if at >= since
+        ]
+
+    def learn(self, fact: Learned) -> None:
+        hop = parse_hop(fact.subject)
+        if hop is not None:
+            self._hops_of(fact.license_id).touch(hop, fact.at)
 
     @staticmethod
     def _speed(a: _Point, b: _Point) -> tuple[float, float]:
@@ -214,6 +270,9 @@ class Territory:
         return None
 
 
+FIRST_COUNTRY_REFRESH_SECONDS = 3600
+
+
 class Anonymizer:
     """A check-in through a VPN, Tor exit, public or residential proxy or hosting range. Low
     severity alone (privacy); medium when the license raised other flags in the last
@@ -225,17 +284,19 @@ class Anonymizer:
     def __init__(self, t: Thresholds, signals: Callable[[int, int], int] = lambda _l, _n: 0):
         self.t = t
         self.signals = signals
-        self._first_country: LruMap[tuple[int, str], str] = LruMap(t.detector_licenses)
+        # (license, machine) -> (country, when first seen there)
+        self._first_country: LruMap[tuple[int, str], tuple[str, int]] = LruMap(t.detector_licenses)
 
     def observe(self, event: CheckinEvent, now: int) -> FlagDraft | None:
         if event.license_id is None:
             return None
         key = (event.license_id, event.machine)
         if event.anonymizer is None:
-            if event.country is not None and self._first_country.get(key) is None:
-                self._first_country.put(key, event.country)
+            if event.country is not None:
+                self._seen_at_home(key, event.country, now)
             return None
-        first = self._first_country.get(key)
+        seen = self._first_country.get(key)
+        first = seen[0] if seen is not None else None
         allowed = event.allowed_countries
         evasion = bool(allowed) and event.country in allowed and first not in (None, *allowed)
         others = self.signals(event.license_id, now - self.t.anonymizer_signal_seconds)
@@ -250,3 +311,22 @@ class Anonymizer:
             "other_flags": others,
         }
         return FlagDraft(self.kind, severity, event.license_id, now, evidence)
+
+    def _seen_at_home(self, key: tuple[int, str], country: str, now: int) -> None:
+        """Remember the first country; refresh its time now and then (it is kept while the
+        machine is in use, and saved again after a refresh)."""
+        seen = self._first_country.get(key)
+        if seen is None or now - seen[1] >= FIRST_COUNTRY_REFRESH_SECONDS:
+            self._first_country.put(key, (seen[0] if seen else country, now))
+
+    def learned(self, since: int) -> list[Learned]:
+        return [
+            Learned(FIRST_COUNTRY, license_id, machine, country, at)
+            for (license_id, machine), (country, at) in self._first_country.items()
+            if at >= since
+        ]
+
+    def learn(self, fact: Learned) -> None:
+        key = (fact.license_id, fact.subject)
+        if self._first_country.get(key) is None:
+            self._first_country.put(key, (str(fact.value), fact.at))

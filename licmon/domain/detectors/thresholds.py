@@ -50,6 +50,7 @@ class Thresholds:
     clock_learn_samples: int = 3
     travel_pairs_per_license: int = 8
     anonymizer_signal_seconds: int = DAY
+    travel_return_seconds: int = 3 * HOUR
 
     @property
     def longest_window(self) -> int:

@@ -7,7 +7,7 @@ from typing import Any
 
 from licmon.domain.access import ReadContext
 from licmon.domain.subjects import Subject
-from licmon.store.postgres import audit_sql, vault
+from licmon.store.postgres import audit_sql, learned_sql, vault
 from licmon.store.postgres.audit_sql import Conn
 from licmon.store.postgres.dsr_find import Found
 from licmon.store.sqlite.dsr_export import (
@@ -46,6 +46,7 @@ def document(
         "records": [_connection(r, readers[r["id"]]) for r in found.connections],
         "flags": [_flag(r, flag_readers.get(r["id"], [])) for r in found.flags],
         "machines": [_machine(r) for r in found.machines],
+        "learned": learned_sql.about_machines(conn, [int(m["id"]) for m in found.machines]),
         "seats": [_seat(r) for r in found.seats],
         "login_attempts": [_attempt(r) for r in found.login_attempts],
         "audit": audit_about(conn, subject, found, readers),

@@ -8,13 +8,15 @@ from typing import Any
 
 from licmon.domain.access import ReadContext
 from licmon.domain.detectors.known import KnownPlace
+from licmon.domain.detectors.learned import Learned
 from licmon.domain.flags import FlagRaise, FlagStatus
 from licmon.store.flags_base import FlagStore
-from licmon.store.postgres import flags_sql, places_sql, vault
+from licmon.store.learned_base import LearnedStore
+from licmon.store.postgres import flags_sql, learned_sql, places_sql, vault
 from licmon.store.postgres.plumbing import PostgresPlumbing
 
 
-class PostgresFlags(FlagStore, PostgresPlumbing):
+class PostgresFlags(FlagStore, LearnedStore, PostgresPlumbing):
     async def raise_flags(self, raises: Sequence[FlagRaise]) -> list[int]:
         return await self._gateway(partial(flags_sql.raise_flags, raises=list(raises)))
 
@@ -93,3 +95,12 @@ class PostgresFlags(FlagStore, PostgresPlumbing):
 
     async def list_places(self, org: str | None = None) -> list[KnownPlace]:
         return await self._read(partial(places_sql.list_all, org=org))
+
+    async def save_learned(self, facts: Sequence[Learned], forget_before: int) -> int:
+        return await self._write(
+            partial(learned_sql.save, facts=list(facts), forget_before=forget_before),
+            bulk=True,
+        )
+
+    async def load_learned(self, since: int) -> list[Learned]:
+        return await self._read(partial(learned_sql.load, since=since))

@@ -9,7 +9,14 @@ from typing import Any
 
 import psycopg
 
-from licmon.store.postgres import admin_sql, schema_core, schema_more, shared_abuse, webhooks_schema
+from licmon.store.postgres import (
+    admin_sql,
+    learned_sql,
+    schema_core,
+    schema_more,
+    shared_abuse,
+    webhooks_schema,
+)
 from licmon.store.postgres.roles import Roles, grant_privileges, set_role
 
 Migration = Callable[[psycopg.Connection[Any]], None]
@@ -94,6 +101,11 @@ def m015_admin_idempotency(conn: psycopg.Connection[Any]) -> None:
 def m016_webhooks(conn: psycopg.Connection[Any]) -> None:
     """Webhook endpoints, their subscriptions, the outbox of events and deliveries."""
     run(conn, webhooks_schema.SCHEMA)
+
+
+@migration
+def m018_detector_learned(conn: psycopg.Connection[Any]) -> None:
+    run(conn, learned_sql.SCHEMA)
 
 
 @migration

@@ -10,7 +10,7 @@ from typing import Any
 from licmon.domain.access import ReadContext
 from licmon.domain.purposes import AUTHN, LICENSE_ENFORCEMENT, PURPOSES
 from licmon.domain.subjects import Subject, SubjectKind
-from licmon.store.sqlite import audit_sql, vault
+from licmon.store.sqlite import audit_sql, learned_sql, vault
 from licmon.store.sqlite.dsr_find import Found
 
 FORMAT = "licmon.dsr-export"
@@ -68,6 +68,7 @@ def document(
         "records": [_connection(r, readers[r["id"]]) for r in found.connections],
         "flags": [_flag(r, flag_readers.get(r["id"], [])) for r in found.flags],
         "machines": [_machine(r) for r in found.machines],
+        "learned": learned_sql.about_machines(conn, [int(m["id"]) for m in found.machines]),
         "seats": [_seat(r) for r in found.seats],
         "login_attempts": [_attempt(r) for r in found.login_attempts],
         "audit": audit_about(conn, subject, found, readers),

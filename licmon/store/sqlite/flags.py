@@ -7,13 +7,15 @@ from typing import Any
 
 from licmon.domain.access import ReadContext
 from licmon.domain.detectors.known import KnownPlace
+from licmon.domain.detectors.learned import Learned
 from licmon.domain.flags import FlagRaise, FlagStatus
 from licmon.store.flags_base import FlagStore
-from licmon.store.sqlite import flags_sql, places_sql, vault
+from licmon.store.learned_base import LearnedStore
+from licmon.store.sqlite import flags_sql, learned_sql, places_sql, vault
 from licmon.store.sqlite.plumbing import SqlitePlumbing
 
 
-class SqliteFlags(FlagStore, SqlitePlumbing):
+class SqliteFlags(FlagStore, LearnedStore, SqlitePlumbing):
     async def raise_flags(self, raises: Sequence[FlagRaise]) -> list[int]:
         return await self._write(partial(flags_sql.raise_flags, raises=list(raises)))
 
@@ -93,3 +95,12 @@ class SqliteFlags(FlagStore, SqlitePlumbing):
 
     async def list_places(self, org: str | None = None) -> list[KnownPlace]:
         return await self._read(partial(places_sql.list_all, org=org))
+
+    async def save_learned(self, facts: Sequence[Learned], forget_before: int) -> int:
+        return await self._write(
+            partial(learned_sql.save, facts=list(facts), forget_before=forget_before),
+            bulk=True,
+        )
+
+    async def load_learned(self, since: int) -> list[Learned]:
+        return await self._read(partial(learned_sql.load, since=since))

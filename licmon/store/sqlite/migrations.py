@@ -4,6 +4,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from licmon.store.sqlite.abuse_schema import ABUSE_SCHEMA
+from licmon.store.sqlite.learned_sql import SCHEMA as LEARNED_SCHEMA
 from licmon.store.sqlite.places_sql import SCHEMA as PLACES_SCHEMA
 from licmon.store.sqlite.restriction_schema import RESTRICTION_SCHEMA
 from licmon.store.sqlite.security_schema import SECURITY_SCHEMA
@@ -299,6 +300,14 @@ def m015_admin_idempotency(db: Database) -> None:
 def m016_webhooks(db: Database) -> None:
     """Webhook endpoints, their subscriptions, the outbox of events and deliveries."""
     for statement in WEBHOOKS_SCHEMA:
+        db.execute(statement)
+
+
+@migrations()
+def m018_detector_learned(db: Database) -> None:
+    """What the detectors learned (clock offsets, first countries, hops as pseudonyms),
+    read back after a restart."""
+    for statement in LEARNED_SCHEMA:
         db.execute(statement)
 
 

@@ -6,6 +6,7 @@ from typing import Any
 from aiohttp import web
 
 from licmon.domain.access import ReadContext
+from licmon.domain.evidence_text import explain
 from licmon.domain.flags import NEXT, FlagStatus, suspends_license
 from licmon.domain.ids import NOT_HERE, parse_id
 from licmon.domain.staff import Permission, StaffUser, check_flag_scope
@@ -93,7 +94,9 @@ async def flag_evidence(request: web.Request) -> web.StreamResponse:
         read = await request.config_dict[STORE].read_flag(ctx, flag["id"])
     except Forbidden as exc:
         return render(request, "flag.html", {**context, "message": exc.message}, 403)
-    context.update(evidence=read.get("evidence") or {}, purpose=purpose)
+    evidence = read.get("evidence") or {}
+    context.update(evidence=evidence, purpose=purpose)
+    context["evidence_text"] = explain(flag["kind"], evidence)
     return render(request, "flag.html", context)
 
 

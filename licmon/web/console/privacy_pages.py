@@ -12,10 +12,11 @@ from licmon.domain.purposes import DAY, DSR
 from licmon.domain.staff import Permission, StaffUser
 from licmon.domain.subjects import Subject
 from licmon.errors import BadRequest, Forbidden, LicmonError
-from licmon.keys import STORE
+from licmon.keys import STAFF_AUTH, STORE
 from licmon.timetext import parse_when
 from licmon.web.console.auth import USER, staff_page
 from licmon.web.console.listing import page_links, page_of
+from licmon.web.console.receipts import download_name, receipt_json, receipt_text
 from licmon.web.console.render import render, see_other
 
 routes = web.RouteTableDef()
@@ -84,7 +85,17 @@ async def dsr_submit(request: web.Request) -> web.StreamResponse:
     except (BadRequest, Forbidden) as exc:
         context = {"result": None, "action": action, "message": exc.message}
         return render(request, "dsr.html", context, exc.status)
-    return render(request, "dsr.html", {"result": result, "action": action, "message": ""})
+    user: StaffUser = request[USER]
+    why = str(form.get("justification", ""))[:500]
+    at = int(result.get("at") or request.config_dict[STAFF_AUTH].now())
+    files = {
+        "text": receipt_text(result, f"{user.username} ({user.actor})", why),
+        "text_name": download_name(action, at, "txt"),
+        "json": receipt_json(result),
+        "json_name": download_name(action, at, "json"),
+    }
+    shown = {"result": result, "action": action, "message": "", "files": files}
+    return render(request, "dsr.html", shown)
 
 
 def _confirm_erase(request: web.Request, form: Any) -> web.Response:

@@ -26,6 +26,7 @@ NAVIGATION = (
     ("My organization", "/staff/org", Permission.OWN_ORG),
     ("Licenses", "/staff/licenses", Permission.LICENSES),
     ("Flags", "/staff/flags", Permission.FLAGS),
+    ("Known places", "/staff/places", Permission.LICENSES),
     ("Abuse report", "/staff/reports/abuse", Permission.REPORTS),
     ("Audit log", "/staff/audit", Permission.AUDIT),
     ("Data-subject requests", "/staff/dsr", Permission.DSR),
