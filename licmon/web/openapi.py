@@ -25,6 +25,13 @@ _DENIED = {
 _PRODUCT = {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$"}
 _MACHINE = {"type": "string", "pattern": "^[\\x21-\\x7e]{8,128}$"}
 _KEY = {"type": "string", "maxLength": 64, "example": "LM-7Q2KX-..."}
+_PROCESS = {
+    "oneOf": [
+        {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+        {"type": "string", "pattern": "^[\\x21-\\x7e]{1,64}$"},
+    ],
+    "description": "the program instance on the machine (its process id)",
+}
 _CHECKIN = {
     "type": "object",
     "additionalProperties": False,
@@ -36,6 +43,16 @@ _CHECKIN = {
         "nonce": {"type": "string", "description": "base64url of 16-64 random bytes"},
         "client_time": {"type": "string", "format": "date-time"},
         "app_version": {"type": "string", "maxLength": 64},
+        "process": _PROCESS,
+        "installation": {
+            "type": "string",
+            "description": "lease chain: the installation's secret, base64url of 16-64 bytes",
+        },
+        "previous": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_-]{16,64}$",
+            "description": "lease chain: the jti of the last lease this installation got",
+        },
     },
 }
 _BORROW = {
@@ -51,7 +68,7 @@ _RELEASE = {
     "type": "object",
     "additionalProperties": False,
     "required": ["key", "product", "machine"],
-    "properties": {"key": _KEY, "product": _PRODUCT, "machine": _MACHINE},
+    "properties": {"key": _KEY, "product": _PRODUCT, "machine": _MACHINE, "process": _PROCESS},
 }
 _GRANTED = {
     "type": "object",

@@ -17,6 +17,7 @@ from licmon.domain.models import (
     Org,
     Product,
 )
+from licmon.domain.node_locks import TERM_RANGES
 from licmon.errors import Conflict, NotFound
 from licmon.store.sqlite import audit_sql
 from licmon.store.sqlite.sqlrows import dicts
@@ -25,6 +26,8 @@ LICENSE_SELECT = """
 SELECT l.*, p.code AS product_code, o.id AS o_id, o.slug AS o_slug, o.name AS o_name,
        o.ip_precision AS o_ip_precision, o.retention_days AS o_retention_days
 FROM licenses l JOIN orgs o ON o.id = l.org_id JOIN products p ON p.id = l.product_id"""
+
+MODEL_TERMS = tuple(TERM_RANGES)  # whole-number terms stored as they are
 
 
 def db_of(conn: sqlite3.Connection) -> Database:
@@ -243,6 +246,8 @@ def _terms_row(terms: LicenseTerms) -> dict[str, Any]:
         "max_borrow_days": terms.max_borrow_days,
         "max_offline_days": terms.max_offline_days,
         "locked_machines": json.dumps(sorted(terms.locked_machines)),
+        **{name: getattr(terms, name) for name in MODEL_TERMS},
+        "refuse_cloned": int(terms.refuse_cloned),
     }
 
 
@@ -260,6 +265,8 @@ def _license(row: Mapping[str, Any]) -> License:
         max_borrow_days=row["max_borrow_days"],
         max_offline_days=row["max_offline_days"],
         locked_machines=frozenset(json.loads(row["locked_machines"])),
+        **{name: row[name] for name in MODEL_TERMS},
+        refuse_cloned=bool(row["refuse_cloned"]),
     )
     return License(
         id=row["id"],

@@ -16,7 +16,7 @@ from licmon.domain.models import (
     SeatState,
 )
 from licmon.domain.purposes import DAY
-from licmon.store.sqlite import restriction_sql
+from licmon.store.sqlite import machine_rules, restriction_sql
 from licmon.store.sqlite.personal import privileged
 from licmon.store.sqlite.staff_schema import HOUR
 
@@ -77,11 +77,17 @@ def apply_checkin(conn: sqlite3.Connection, cmd: CheckinCommand) -> SeatResult:
     restricted = restriction_sql.covers_checkin(
         conn, lic_id, cmd.license.org.id, cmd.machine, cmd.client_address
     )
-    if cmd.denial is not None:
-        result = SeatResult(Outcome.DENIED, 0, cmd.denial)
+    admission = machine_rules.Admission(cmd.denial)
+    if cmd.denial is None:
+        admission = machine_rules.admit(conn, cmd, machine_id)
+    if admission.denial is not None:
+        result = SeatResult(Outcome.DENIED, 0, admission.denial, forked=admission.forked)
     else:
         _cap_seats(conn, cmd)
         result = take_seat(conn, cmd.license, machine_id, cmd.now, cmd.lease_expires, cmd.kind)
+        if result.outcome is not Outcome.DENIED:
+            machine_rules.commit(conn, cmd, machine_id)
+        result = replace(result, forked=admission.forked)
     _count_hourly(conn, lic_id, cmd.now, result)
     _log_connection(
         conn, cmd, machine_id, denied=result.outcome is Outcome.DENIED, restricted=restricted
@@ -179,7 +185,21 @@ def _upsert_connection(
     )
 
 
-def apply_release(conn: sqlite3.Connection, license_id: int, machine: str) -> bool:
+def apply_release(
+    conn: sqlite3.Connection,
+    license_id: int,
+    machine: str,
+    process: str | None = None,
+    now: int = 0,
+) -> bool:
+    """``process``: only this instance leaves; the seat stays while another still runs."""
+    if process is not None:
+        row = conn.execute(
+            "SELECT id FROM machines WHERE license_id = ? AND fingerprint = ?",
+            (license_id, machine),
+        ).fetchone()
+        if row and machine_rules.release_process(conn, int(row[0]), process, now):
+            return True
     return conn.execute(RELEASE, (license_id, license_id, machine)).rowcount > 0
 
 

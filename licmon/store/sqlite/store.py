@@ -24,7 +24,7 @@ from licmon.domain.models import (
 from licmon.domain.offline import ActivationGrant, ActivationRequest
 from licmon.errors import ConfigError, Unavailable
 from licmon.store.base import CatalogSnapshot, LicenseUsage, Store, StoreGauges, WriterHealth
-from licmon.store.sqlite import activations, catalog, migrations, seats
+from licmon.store.sqlite import activations, catalog, migrations, node_locks, seats
 from licmon.store.sqlite import gauges as sqlite_gauges
 from licmon.store.sqlite.faults import StorageFaults, is_storage_fault
 from licmon.store.sqlite.flags import SqliteFlags
@@ -150,9 +150,15 @@ class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, SqliteListing, Store)
     async def checkin(self, cmd: CheckinCommand) -> SeatResult:
         return await self._write(partial(seats.apply_checkin, cmd=cmd))
 
-    async def release(self, license_id: int, machine: str) -> bool:
+    async def release(self, license_id: int, machine: str, process: str | None = None) -> bool:
         return await self._write(
-            partial(seats.apply_release, license_id=license_id, machine=machine)
+            partial(
+                seats.apply_release,
+                license_id=license_id,
+                machine=machine,
+                process=process,
+                now=self._now(),
+            )
         )
 
     async def issue_activation(
@@ -291,6 +297,20 @@ class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, SqliteListing, Store)
     async def license_usage(self, license_id: int) -> LicenseUsage:
         return await self._read(partial(_usage, license_id=license_id, now=self._now()))
 
+    async def move_node_lock(
+        self, license_id: int, machine: str, to: str | None = None, *, actor: str = SYSTEM_ACTOR
+    ) -> License:
+        return await self._write(
+            partial(
+                node_locks.move,
+                license_id=license_id,
+                machine=machine,
+                to=to,
+                now=self._now(),
+                actor=actor,
+            )
+        )
+
 
 NEWEST_ROWS = """
 SELECT max(t) FROM (
@@ -323,4 +343,5 @@ def _usage(conn: sqlite3.Connection, license_id: int, now: int) -> LicenseUsage:
         int(machines),
         kinds.get(SeatKind.BORROWED, 0),
         kinds.get(SeatKind.OFFLINE, 0),
+        node_locks.activated_count(conn, license_id),
     )

@@ -1,0 +1,112 @@
+"""Per-machine rules of a check-in as SQL: activation limits, program instances, lease chains.
+
+``admit`` runs before the seat is taken (inside the writer's transaction) and may refuse;
+``commit`` records what a granted check-in changed.
+"""
+
+import sqlite3
+from dataclasses import dataclass
+
+from licmon.domain import chain, node_locks
+from licmon.domain.models import CheckinCommand, DenyReason, License, LicenseTerms
+
+ACTIVATIONS_TAKEN = """
+SELECT count(*) FROM (SELECT 1 FROM machines
+    WHERE license_id = ? AND activated_at IS NOT NULL LIMIT ?)"""
+OTHER_PROCESSES = """
+SELECT count(*) FROM machine_processes WHERE machine_id = ? AND process != ? AND expires_at > ?"""
+UPSERT_PROCESS = """
+INSERT INTO machine_processes (machine_id, process, expires_at) VALUES (?, ?, ?)
+ON CONFLICT (machine_id, process) DO UPDATE SET expires_at = excluded.expires_at"""
+UPSERT_CHAIN = """
+INSERT INTO lease_chains (machine_id, secret_hash, head, previous, updated_at)
+VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (machine_id) DO UPDATE SET secret_hash = excluded.secret_hash,
+    head = excluded.head, previous = excluded.previous, updated_at = excluded.updated_at"""
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    denial: DenyReason | None = None
+    forked: bool = False
+
+
+def admit(conn: sqlite3.Connection, cmd: CheckinCommand, machine_id: int) -> Admission:
+    terms = cmd.license.terms
+    denial = activation_denial(conn, cmd.license, machine_id) or _process_denial(
+        conn, cmd, machine_id
+    )
+    forked = _forked(conn, cmd, machine_id)
+    if forked and terms.refuse_cloned:
+        denial = denial or DenyReason.CLONED_MACHINE
+    return Admission(denial, forked)
+
+
+def commit(conn: sqlite3.Connection, cmd: CheckinCommand, machine_id: int) -> None:
+    """The granted check-in: the machine locked in, its instance and the chain's new head."""
+    activate(conn, cmd.license.terms, machine_id, cmd.now)
+    if cmd.process is not None:
+        conn.execute(
+            "DELETE FROM machine_processes WHERE machine_id = ? AND expires_at <= ?",
+            (machine_id, cmd.now),
+        )
+        conn.execute(UPSERT_PROCESS, (machine_id, cmd.process, cmd.lease_expires))
+    if cmd.chain is not None:
+        head = chain.advanced(cmd.chain)
+        conn.execute(
+            UPSERT_CHAIN, (machine_id, head.secret_hash, head.head, head.previous, cmd.now)
+        )
+
+
+def activation_denial(conn: sqlite3.Connection, lic: License, machine_id: int) -> DenyReason | None:
+    """An activation-limit license: the machine is locked in, or a free activation is left
+    (counting stops at the limit)."""
+    limit = lic.terms.activation_limit
+    if limit == 0:
+        return None
+    (activated,) = conn.execute(
+        "SELECT activated_at IS NOT NULL FROM machines WHERE id = ?", (machine_id,)
+    ).fetchone()
+    count = 0
+    if not activated:
+        (count,) = conn.execute(ACTIVATIONS_TAKEN, (lic.id, limit)).fetchone()
+    return node_locks.activation_denial(lic.terms, bool(activated), int(count))
+
+
+def activate(conn: sqlite3.Connection, terms: LicenseTerms, machine_id: int, now: int) -> None:
+    if terms.activation_limit:
+        conn.execute(
+            "UPDATE machines SET activated_at = ? WHERE id = ? AND activated_at IS NULL",
+            (now, machine_id),
+        )
+
+
+def _process_denial(
+    conn: sqlite3.Connection, cmd: CheckinCommand, machine_id: int
+) -> DenyReason | None:
+    limit = cmd.license.terms.max_processes
+    if cmd.process is None or limit == 0:
+        return None
+    (others,) = conn.execute(OTHER_PROCESSES, (machine_id, cmd.process, cmd.now)).fetchone()
+    return DenyReason.PROCESSES_EXHAUSTED if others >= limit else None
+
+
+def _forked(conn: sqlite3.Connection, cmd: CheckinCommand, machine_id: int) -> bool:
+    if cmd.chain is None:
+        return False
+    row = conn.execute(
+        "SELECT secret_hash, head, previous FROM lease_chains WHERE machine_id = ?",
+        (machine_id,),
+    ).fetchone()
+    stored = chain.StoredChain(bytes(row[0]), row[1], row[2]) if row else None
+    return chain.judge(stored, cmd.chain) is chain.ChainVerdict.FORKED
+
+
+def release_process(conn: sqlite3.Connection, machine_id: int, process: str, now: int) -> bool:
+    """This instance leaves; True when another instance still runs (the seat stays)."""
+    conn.execute(
+        "DELETE FROM machine_processes WHERE machine_id = ? AND process = ?",
+        (machine_id, process),
+    )
+    (others,) = conn.execute(OTHER_PROCESSES, (machine_id, process, now)).fetchone()
+    return int(others) > 0
