@@ -1,4 +1,5 @@
-"""What the client keeps on disk: the last valid lease and the server keys it pinned.
+"""What the client keeps on disk: the last valid lease, the server keys it pinned, and the
+installation's lease chain (its secret and the id of the last lease it got).
 
 Files are written atomically (temporary file, fsync, rename) and owner-only. A damaged or
 unreadable file is ignored with a warning, never a crash: the client simply checks in again.
@@ -25,7 +26,24 @@ class ClientFiles:
         self.directory = directory
         self.lease_path = directory / f"lease-{product}.json"
         self.keys_path = directory / f"trusted-keys-{product}.json"
+        self.chain_path = directory / f"chain-{product}.json"
         self._key_tag = key_tag(canonical_key)
+
+    def read_chain(self) -> tuple[str, str | None] | None:
+        """The installation's secret and the last lease id it got; None before the first."""
+        data = _read_json(self.chain_path, "lease chain")
+        if data is None:
+            return None
+        secret, last = data.get("installation"), data.get("last")
+        if not isinstance(secret, str) or not (last is None or isinstance(last, str)):
+            log.warning("the lease chain file is damaged and was ignored")
+            return None
+        return secret, last
+
+    def write_chain(self, secret: str, last: str | None) -> None:
+        """Kept apart from the lease: a denial or a release forgets the lease, never the chain."""
+        self._write(self.chain_path, {"format": FORMAT, "installation": secret, "last": last},
+                    "lease chain")  # fmt: skip
 
     def read_lease(self) -> str | None:
         """The saved lease token, when it was saved for this key; None otherwise."""
