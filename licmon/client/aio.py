@@ -219,8 +219,9 @@ class AsyncLicenseClient:
     async def _attempt(self) -> Status:
         if self._closed:
             return self.status
-        async with self._lock:
+        async with self._lock, self._chain_turn():
             self._load_saved()
+            self._load_chain()
             nonce = new_nonce()
             self._trouble = None
             try:
@@ -288,7 +289,6 @@ class AsyncLicenseClient:
         if self._loaded or self._files is None:
             return
         self._loaded = True
-        self._load_chain(self._files)
         self._keys = self._keys or self._files.read_keys()
         token = self._files.read_lease()
         if token is None or self._keys is None:
@@ -298,11 +298,18 @@ class AsyncLicenseClient:
         except LeaseRejected as rejected:
             log.warning("the saved lease was ignored: %s", rejected.message)
 
-    def _load_chain(self, files: ClientFiles) -> None:
-        """The installation's secret, made and kept at its first run, and its last lease."""
-        saved = files.read_chain()
+    def _chain_turn(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Instances of the program on this machine share one chain: one check-in at a time."""
+        return self._files.chain_turn() if self._files else contextlib.nullcontext()
+
+    def _load_chain(self) -> None:
+        """The installation's secret (made and kept at its first run) and the last lease any
+        instance of it got, read again before every check-in."""
+        if self._files is None:
+            return
+        saved = self._files.read_chain()
         if saved is None:
-            files.write_chain(self._installation, None)
+            self._files.write_chain(self._installation, self._last_lease_id)
         else:
             self._installation, self._last_lease_id = saved
 

@@ -158,12 +158,15 @@ def test_a_copied_installation_is_refused_when_the_license_says_so(
         server.stop()
 
 
-def test_processes_per_machine(program: Path, tmp_path: Path) -> None:
-    server = Server(tmp_path, seats=1, max_processes=1)
+def test_processes_per_machine_share_the_seat_and_the_chain(program: Path, tmp_path: Path) -> None:
+    server = Server(tmp_path, seats=1, max_processes=2, refuse_cloned=True)
+    state = ["--state", str(tmp_path / "state")]
     try:
-        assert run(program, server.url, server.key, server.jwks, "--process", "11").returncode == 0
-        second = run(program, server.url, server.key, server.jwks, "--process", "12")
-        assert second.stdout.strip() == "denied reason=processes_exhausted"
+        for process in ("11", "12", "11", "12"):  # two instances, one installation
+            done = run(program, server.url, server.key, server.jwks, *state, "--process", process)
+            assert done.returncode == 0, done.stdout
+        third = run(program, server.url, server.key, server.jwks, *state, "--process", "13")
+        assert third.stdout.strip() == "denied reason=processes_exhausted"
     finally:
         server.stop()
 

@@ -1,6 +1,7 @@
 """Lease chains with the real client: a copied state directory (a cloned VM image) forks
 its installation's chain against a running licmon."""
 
+import asyncio
 import json
 import shutil
 from pathlib import Path
@@ -50,3 +51,17 @@ async def test_a_license_refusing_clones_denies_the_stale_branch(
     assert status.state is State.DENIED and status.reason == "cloned_machine"
     assert (await original.checkin()).licensed
     assert len(await flags_of(world, "cloned_machine")) == 1
+
+
+async def test_instances_of_one_installation_on_one_machine_share_its_chain(
+    world: World, new_client: Any
+) -> None:
+    key, _ = await world.add_license(seats=1, max_processes=3)
+    first, second = new_client(key), new_client(key)  # one state directory
+    second._process = "another-instance"
+    for client in (first, second, first, second, first, second):
+        assert (await client.checkin()).licensed
+    for _ in range(4):  # at once: one check-in holds the chain at a time
+        together = await asyncio.gather(first.checkin(), second.checkin())
+        assert all(status.licensed for status in together)
+    assert await flags_of(world, "cloned_machine") == []

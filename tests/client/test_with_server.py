@@ -37,7 +37,7 @@ async def test_granted_lease_is_verified_and_kept_owner_only(
     assert json.loads(saved.read_text())["lease"] == status.lease.token
     assert key not in saved.read_text()
     names = sorted(p.name for p in state_dir.iterdir())
-    assert names == ["chain-viewer.json", "lease-viewer.json"]  # no temporary left
+    assert names == [".chain-viewer.lock", "chain-viewer.json", "lease-viewer.json"]
     assert stat.S_IMODE((state_dir / "chain-viewer.json").stat().st_mode) == 0o600
 
 

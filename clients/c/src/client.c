@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,19 +60,35 @@ static void random_id(char *out, size_t size) {
     sodium_bin2base64(out, size, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
+/* Instances of the program on this machine share one chain: one check-in holds it at a
+ * time (an advisory lock), reading it again first. -1: nothing to unlock. */
+static int chain_turn(const lm_client *c) {
+    if (c->state_dir == NULL) return -1;
+    char path[4096];
+    path_of(c, ".chain-lock", path, sizeof path);
+    int fd = open(path, O_CREAT | O_RDWR, 0600);
+    if (fd >= 0) flock(fd, LOCK_EX);
+    return fd;
+}
+
+static void end_turn(int fd) {
+    if (fd >= 0) close(fd); /* releases the lock */
+}
+
 static void load_chain(lm_client *c) {
-    random_id(c->installation, sizeof c->installation);
-    c->last_lease_id[0] = '\0';
     if (c->state_dir == NULL) return;
     char path[4096], text[160];
     path_of(c, "chain", path, sizeof path);
     char *saved = lm_read_file(path, 200, NULL);
-    if (saved != NULL && sscanf(saved, "%63s %71s", c->installation, c->last_lease_id) >= 1) {
-        free(saved);
+    char secret[64], last[72] = "";
+    int found = saved != NULL && sscanf(saved, "%63s %71s", secret, last) >= 1;
+    free(saved);
+    if (found) {
+        snprintf(c->installation, sizeof c->installation, "%s", secret);
+        snprintf(c->last_lease_id, sizeof c->last_lease_id, "%s", last);
         return;
     }
-    free(saved);
-    snprintf(text, sizeof text, "%s\n", c->installation);
+    snprintf(text, sizeof text, "%s %s\n", c->installation, c->last_lease_id);
     write_private(path, text);
 }
 
@@ -117,6 +134,7 @@ lm_client *lm_client_new(const lm_options *o) {
     c->timeout = o->timeout_seconds > 0 ? o->timeout_seconds : 10;
     c->process = o->process;
     if (c->state_dir) mkdir(c->state_dir, 0700);
+    random_id(c->installation, sizeof c->installation);
     load_chain(c);
     load_saved_lease(c);
     return c;
@@ -282,11 +300,14 @@ int lm_checkin(lm_client *c, lm_status *s) {
     memset(s, 0, sizeof *s);
     s->retry_after = -1;
     random_id(nonce, sizeof nonce);
+    int turn = chain_turn(c);
+    load_chain(c);
     request_body(c, nonce, body, sizeof body);
     answer a = {NULL, 0, -1};
     long status = post(c, "/v1/checkin", body, &a);
     if (a.data == NULL) a.data = calloc(1, 1);
     judge(c, s, status, &a, nonce);
+    end_turn(turn);
     free(a.data);
     s->expires_at = c->claims.exp;
     s->grace_until = c->claims.grace_until;
