@@ -15,9 +15,21 @@ SELECT count(*) FROM (SELECT 1 FROM machines
     WHERE license_id = ? AND activated_at IS NOT NULL LIMIT ?)"""
 OTHER_PROCESSES = """
 SELECT count(*) FROM machine_processes WHERE machine_id = ? AND process != ? AND expires_at > ?"""
+# The other live instances, and whether this one is known (a renewal) or new.
+PROCESSES = """
+SELECT count(*) FILTER (WHERE process != :process AND expires_at > :now),
+       coalesce(max(process = :process), 0)
+FROM machine_processes WHERE machine_id = :machine"""
 UPSERT_PROCESS = """
 INSERT INTO machine_processes (machine_id, process, expires_at) VALUES (?, ?, ?)
 ON CONFLICT (machine_id, process) DO UPDATE SET expires_at = excluded.expires_at"""
+# The common case in one statement: the check-in continues the chain (presents its head,
+# or the lease before it: a lost answer retried). A lease that is then refused leaves the
+# chain one step ahead, which the next check-in's retry rule absorbs.
+FOLLOW_CHAIN = """
+UPDATE lease_chains SET head = :lease, previous = :presented, updated_at = :now
+WHERE machine_id = :machine AND secret_hash = :secret
+    AND (head = :presented OR previous = :presented)"""
 UPSERT_CHAIN = """
 INSERT INTO lease_chains (machine_id, secret_hash, head, previous, updated_at)
 VALUES (?, ?, ?, ?, ?)
@@ -29,29 +41,37 @@ ON CONFLICT (machine_id) DO UPDATE SET secret_hash = excluded.secret_hash,
 class Admission:
     denial: DenyReason | None = None
     forked: bool = False
+    chain_pending: bool = False  # the chain starts (or forks) with this lease, if granted
+    new_process: bool = False
 
 
 def admit(conn: sqlite3.Connection, cmd: CheckinCommand, machine_id: int) -> Admission:
     terms = cmd.license.terms
-    denial = activation_denial(conn, cmd.license, machine_id) or _process_denial(
-        conn, cmd, machine_id
-    )
-    forked = _forked(conn, cmd, machine_id)
+    denial = activation_denial(conn, cmd.license, machine_id)
+    new_process = False
+    if denial is None:
+        denial, new_process = _process_check(conn, cmd, machine_id)
+    verdict = _chain_verdict(conn, cmd, machine_id)
+    forked = verdict is chain.ChainVerdict.FORKED
     if forked and terms.refuse_cloned:
         denial = denial or DenyReason.CLONED_MACHINE
-    return Admission(denial, forked)
+    pending = verdict is chain.ChainVerdict.STARTS or (forked and not terms.refuse_cloned)
+    return Admission(denial, forked, pending, new_process)
 
 
-def commit(conn: sqlite3.Connection, cmd: CheckinCommand, machine_id: int) -> None:
+def commit(
+    conn: sqlite3.Connection, cmd: CheckinCommand, machine_id: int, admission: Admission
+) -> None:
     """The granted check-in: the machine locked in, its instance and the chain's new head."""
     activate(conn, cmd.license.terms, machine_id, cmd.now)
     if cmd.process is not None:
-        conn.execute(
-            "DELETE FROM machine_processes WHERE machine_id = ? AND expires_at <= ?",
-            (machine_id, cmd.now),
-        )
+        if admission.new_process:  # a program start: forget instances that ended unseen
+            conn.execute(
+                "DELETE FROM machine_processes WHERE machine_id = ? AND expires_at <= ?",
+                (machine_id, cmd.now),
+            )
         conn.execute(UPSERT_PROCESS, (machine_id, cmd.process, cmd.lease_expires))
-    if cmd.chain is not None:
+    if cmd.chain is not None and admission.chain_pending:
         head = chain.advanced(cmd.chain)
         conn.execute(
             UPSERT_CHAIN, (machine_id, head.secret_hash, head.head, head.previous, cmd.now)
@@ -81,25 +101,41 @@ def activate(conn: sqlite3.Connection, terms: LicenseTerms, machine_id: int, now
         )
 
 
-def _process_denial(
+def _process_check(
     conn: sqlite3.Connection, cmd: CheckinCommand, machine_id: int
-) -> DenyReason | None:
+) -> tuple[DenyReason | None, bool]:
+    """Refused when the other live instances fill the limit; and whether this one is new."""
     limit = cmd.license.terms.max_processes
     if cmd.process is None or limit == 0:
+        return None, False
+    others, known = conn.execute(
+        PROCESSES, {"process": cmd.process, "now": cmd.now, "machine": machine_id}
+    ).fetchone()
+    return (DenyReason.PROCESSES_EXHAUSTED if others >= limit else None), not known
+
+
+def _chain_verdict(
+    conn: sqlite3.Connection, cmd: CheckinCommand, machine_id: int
+) -> chain.ChainVerdict | None:
+    link = cmd.chain
+    if link is None:
         return None
-    (others,) = conn.execute(OTHER_PROCESSES, (machine_id, cmd.process, cmd.now)).fetchone()
-    return DenyReason.PROCESSES_EXHAUSTED if others >= limit else None
-
-
-def _forked(conn: sqlite3.Connection, cmd: CheckinCommand, machine_id: int) -> bool:
-    if cmd.chain is None:
-        return False
+    if link.presented is not None:
+        params = {
+            "lease": link.lease_id,
+            "presented": link.presented,
+            "now": cmd.now,
+            "machine": machine_id,
+            "secret": link.secret_hash,
+        }
+        if conn.execute(FOLLOW_CHAIN, params).rowcount:
+            return chain.ChainVerdict.FOLLOWS
     row = conn.execute(
         "SELECT secret_hash, head, previous FROM lease_chains WHERE machine_id = ?",
         (machine_id,),
     ).fetchone()
     stored = chain.StoredChain(bytes(row[0]), row[1], row[2]) if row else None
-    return chain.judge(stored, cmd.chain) is chain.ChainVerdict.FORKED
+    return chain.judge(stored, link)
 
 
 def release_process(conn: sqlite3.Connection, machine_id: int, process: str, now: int) -> bool:

@@ -86,7 +86,7 @@ def apply_checkin(conn: sqlite3.Connection, cmd: CheckinCommand) -> SeatResult:
         _cap_seats(conn, cmd)
         result = take_seat(conn, cmd.license, machine_id, cmd.now, cmd.lease_expires, cmd.kind)
         if result.outcome is not Outcome.DENIED:
-            machine_rules.commit(conn, cmd, machine_id)
+            machine_rules.commit(conn, cmd, machine_id, admission)
         result = replace(result, forked=admission.forked)
     _count_hourly(conn, lic_id, cmd.now, result)
     _log_connection(
