@@ -1,8 +1,10 @@
 """create_app(): the only place that wires concrete parts together."""
 
 import asyncio
+import importlib
 import time
 from collections.abc import AsyncIterator, Callable
+from types import ModuleType
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Gauge
@@ -13,6 +15,7 @@ from licmon.catalog import KeyIndex, stop_task
 from licmon.clockguard import ClockWatch
 from licmon.config import Settings
 from licmon.datadir import open_initialized
+from licmon.domain.license_keys import pepper_fingerprint
 from licmon.domain.network import TrustedProxies
 from licmon.errors import ConfigError
 from licmon.gauges import GaugeRefresher
@@ -35,6 +38,8 @@ from licmon.service import CheckinService
 from licmon.signing import BatchSigner
 from licmon.store.base import Store
 from licmon.store.sqlite import SqliteStore
+from licmon.store.sqlite import prepare_database as prepare_sqlite
+from licmon.store.writer import GroupCommit
 from licmon.web import api, health, metrics_web
 from licmon.web.admission import ADMISSION, Admission
 from licmon.web.console import setup as console
@@ -43,6 +48,7 @@ from licmon.web.observe import observe_middleware
 
 Clock = Callable[[], float]
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
+POSTGRES_MISSING = "PostgreSQL needs: pip install 'licmon[postgres]'"
 
 
 def create_app(
@@ -82,6 +88,16 @@ def create_app(
 
 
 def open_store(settings: Settings, clock: Clock = time.time) -> Store:
+    """The store ``database_url`` names: PostgreSQL, or else the embedded SQLite file."""
+    if settings.database_url:
+        store: Store = _postgres("store").PostgresStore(
+            settings.database_url,
+            batch_max=settings.write_batch_max,
+            clock=clock,
+            usage_min_orgs=settings.usage_min_orgs,
+            pepper_fingerprint=lambda: _pepper_fingerprint(settings),
+        )
+        return store
     return SqliteStore(
         settings.database_path,
         synchronous=settings.sqlite_synchronous,
@@ -89,6 +105,29 @@ def open_store(settings: Settings, clock: Clock = time.time) -> Store:
         clock=clock,
         usage_min_orgs=settings.usage_min_orgs,
     )
+
+
+def prepare_store(settings: Settings) -> None:
+    """Create or migrate the database (``licmon init`` and ``serve``); on PostgreSQL also
+    record, or check, the fingerprint of this node's pepper."""
+    if settings.database_url:
+        _postgres("connect").prepare_database(settings.database_url, _pepper_fingerprint(settings))
+    else:
+        prepare_sqlite(settings.database_path)
+
+
+def _postgres(module: str) -> ModuleType:
+    """A module of the PostgreSQL backend, imported only when ``database_url`` asks for it."""
+    try:
+        return importlib.import_module(f"licmon.store.postgres.{module}")
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.split(".")[0] in {"psycopg", "psycopg_pool"}:
+            raise ConfigError(POSTGRES_MISSING) from None
+        raise
+
+
+def _pepper_fingerprint(settings: Settings) -> str:
+    return pepper_fingerprint(open_initialized(settings).pepper())
 
 
 def _trusted(settings: Settings) -> TrustedProxies:
@@ -110,9 +149,11 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     store, metrics = app[STORE], app[METRICS]
     await store.open()
     store.on_personal_read = metrics.personal_data_read
+    writer = getattr(store, "writer", None)
+    if isinstance(writer, GroupCommit):
+        writer.stats.observe = metrics.observe_batch
+        metrics.queue_depth.set_function(lambda: writer.depth)
     if isinstance(store, SqliteStore):
-        store.writer.stats.observe = metrics.observe_batch
-        metrics.queue_depth.set_function(lambda: store.writer.depth)
         wal = store.wal
         Gauge(
             "licmon_store_wal_bytes", "Size of the SQLite WAL file.", registry=metrics.registry

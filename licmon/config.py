@@ -529,6 +529,13 @@ class Settings:
         at_least=0,
         at_most=31536000,
     )
+    # -- several nodes on PostgreSQL (issue 12)
+    database_url: str = setting(
+        "",
+        "PostgreSQL database for several nodes (postgresql://user@host/db); empty: the "
+        "embedded SQLite file in data_dir.",
+        secret=True,
+    )
 
 
 SETTING_NAMES = tuple(f.name for f in dataclasses.fields(Settings))

@@ -17,6 +17,7 @@ from licmon.domain import license_keys
 from licmon.domain.models import IpPrecision, License, LicenseTerms
 from licmon.keys import INDEX, STORE
 from licmon.store.base import Store
+from tests.pg import pg_cluster, pg_url  # noqa: F401 (a real PostgreSQL, a database per test)
 
 START = 1_795_000_000  # 2026-11-18T...Z
 

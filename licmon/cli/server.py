@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from aiohttp import web
 
-from licmon.app import create_app
+from licmon.app import create_app, prepare_store
 from licmon.cli.common import emit, json_option, make_settings, settings_options
 from licmon.cli.ops import backup_key
 from licmon.config import Settings, describe
@@ -19,7 +19,6 @@ from licmon.errors import ConfigError
 from licmon.logs import setup_logging
 from licmon.serverlock import serving
 from licmon.store.audit_seal import AuditSeal
-from licmon.store.sqlite import prepare_database
 from licmon.tls import server_context
 from licmon.web import connguard
 
@@ -54,7 +53,7 @@ def initialize(settings: Settings) -> None:
     directory.keyring()
     backup_key(settings)
     AuditSeal.beside(settings.database_path).key()
-    prepare_database(settings.database_path)
+    prepare_store(settings)
     directory.mark_initialized()
 
 
@@ -62,7 +61,7 @@ def prepare_to_serve(settings: Settings) -> None:
     """An initialized directory must still hold every required file; a new one is made."""
     if open_data_dir(settings).initialized:
         open_initialized(settings)
-        prepare_database(settings.database_path)
+        prepare_store(settings)
     else:
         initialize(settings)
 

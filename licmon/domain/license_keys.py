@@ -60,3 +60,12 @@ def key_hash(pepper: bytes, key: str) -> bytes:
     character is left to clients (a wrong one simply matches nothing).
     """
     return hmac.digest(pepper, _normalized(key).encode("utf-8", "replace"), "sha256")
+
+
+PEPPER_FINGERPRINT_LABEL = b"licmon pepper fingerprint v1"
+
+
+def pepper_fingerprint(pepper: bytes) -> str:
+    """What a shared database keeps to tell whether a node has the right pepper: an HMAC of
+    a constant under it (the pepper itself never leaves the data directory)."""
+    return hmac.digest(pepper, PEPPER_FINGERPRINT_LABEL, "sha256").hex()

@@ -28,7 +28,13 @@ INGEST = {
     # Reading them back is the gateway's (vault.read_flag); an UPDATE here would fail this.
     "store/sqlite/flags_sql.py",
 }
-SCHEMA = {"store/sqlite/migrations.py"}
+# PostgreSQL's schema: its SECURITY DEFINER functions write the connection log and match
+# restriction markers as the owner role; the normal role has no SELECT on these columns.
+SCHEMA = {
+    "store/sqlite/migrations.py",
+    "store/postgres/schema_core.py",
+    "store/postgres/schema_more.py",
+}
 PRIVILEGE_USERS = GATEWAY | INGEST | {"store/sqlite/store.py", "store/sqlite/personal.py"}
 SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE)\b")
 PERSONAL = sorted({column for columns in PERSONAL_COLUMNS.values() for column in columns})

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from licmon.store.base import Store
+from licmon.store.postgres.store import PostgresStore
 from licmon.store.sqlite import SqliteStore
 from tests.conftest import FakeClock
 
-BACKENDS = ["sqlite"]  # issue 12 adds "postgres"
+BACKENDS = ["sqlite", "postgres"]
 
 Reopen = Callable[[], Awaitable[Store]]
 
@@ -29,10 +30,19 @@ def _sqlite_factory(tmp_path: Path, clock: FakeClock) -> Callable[[], Store]:
     return lambda: SqliteStore(path, synchronous="NORMAL", clock=clock)
 
 
+def _postgres_factory(request: pytest.FixtureRequest, clock: FakeClock) -> Callable[[], Store]:
+    url = request.getfixturevalue("pg_cluster").fresh_database()
+    return lambda: PostgresStore(url, clock=clock, pool_size=4)
+
+
 @pytest.fixture
-async def reopen(backend: str, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Reopen]:
-    factories = {"sqlite": _sqlite_factory}
-    make = factories[backend](tmp_path, clock)
+async def reopen(
+    backend: str, tmp_path: Path, clock: FakeClock, request: pytest.FixtureRequest
+) -> AsyncIterator[Reopen]:
+    if backend == "sqlite":
+        make = _sqlite_factory(tmp_path, clock)
+    else:
+        make = _postgres_factory(request, clock)
     opened: list[Store] = []
 
     async def open_one() -> Store:

@@ -1,10 +1,12 @@
 """Seats: a license never grants more seats than it has, whatever the backend."""
 
+import asyncio
 import ipaddress
 
 from licmon.domain.checkin import connection_record
 from licmon.domain.models import (
     CheckinCommand,
+    DenyReason,
     GeoInfo,
     IpPrecision,
     License,
@@ -60,3 +62,53 @@ async def test_a_released_seat_is_free_again_after_a_restart(
     again = await reopen()
     assert (await again.checkin(checkin(lic, "m2", now))).outcome == Outcome.GRANTED
     assert (await again.license_usage(lic.id)).seats_in_use == 1
+
+
+async def test_two_nodes_checking_in_at_once_never_exceed_the_seats(
+    store: Store, reopen: Reopen, clock: FakeClock
+) -> None:
+    lic = await a_license(store, seats=5)
+    other = await reopen()
+    now = int(clock())
+    commands = [(store if i % 2 else other).checkin(checkin(lic, f"m{i}", now)) for i in range(60)]
+    results = await asyncio.gather(*commands)
+    granted = [r for r in results if r.outcome is Outcome.GRANTED]
+    assert len(granted) == 5
+    assert sorted(r.seats_in_use for r in granted) == [1, 2, 3, 4, 5]
+    assert all(r.reason is DenyReason.SEATS_EXHAUSTED for r in results if r not in granted)
+    assert (await other.license_usage(lic.id)).seats_in_use == 5
+
+
+async def test_expired_seats_are_free_and_counted_again_when_the_clock_goes_back(
+    store: Store, clock: FakeClock
+) -> None:
+    lic = await a_license(store, seats=1)
+    start = int(clock())
+    assert (await store.checkin(checkin(lic, "m1", start))).outcome is Outcome.GRANTED
+    assert (await store.checkin(checkin(lic, "m2", start + 10))).outcome is Outcome.DENIED
+    later = start + LEASE + 1  # m1's seat has expired
+    assert (await store.checkin(checkin(lic, "m2", later))).outcome is Outcome.GRANTED
+    assert (await store.checkin(checkin(lic, "m3", later))).outcome is Outcome.DENIED
+    back = start + 20  # both seats are live again as seen from here
+    result = await store.checkin(checkin(lic, "m3", back))
+    assert result.outcome is Outcome.DENIED
+    assert result.seats_in_use == 2
+
+
+async def test_seats_freed_by_release_and_expiry_are_counted_after_a_restart(
+    store: Store, reopen: Reopen, clock: FakeClock
+) -> None:
+    lic = await a_license(store, seats=3)
+    now = int(clock())
+    for machine in ("m1", "m2", "m3"):
+        assert (await store.checkin(checkin(lic, machine, now))).outcome is Outcome.GRANTED
+    assert await store.release(lic.id, "m2")
+    await store.close()
+    again = await reopen()
+    assert (await again.checkin(checkin(lic, "m4", now + 5))).outcome is Outcome.GRANTED
+    assert (await again.checkin(checkin(lic, "m5", now + 6))).outcome is Outcome.DENIED
+    later = now + LEASE + 10  # m1, m3 and m4 have expired
+    clock.now = later
+    results = [await again.checkin(checkin(lic, f"n{i}", later)) for i in range(4)]
+    assert [r.outcome for r in results] == [Outcome.GRANTED] * 3 + [Outcome.DENIED]
+    assert (await again.license_usage(lic.id)).seats_in_use == 3

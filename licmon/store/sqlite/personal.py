@@ -1,4 +1,4 @@
-"""Which columns hold personal data, and the authorizer that hides them.
+"""The authorizer that hides the personal columns (listed in ``store.personal_columns``).
 
 Every connection licmon opens reads these columns as NULL (SQLite's authorizer answers
 SQLITE_IGNORE), except while the purpose gateway (``vault``) or the retention job hold
@@ -10,14 +10,9 @@ import contextlib
 import sqlite3
 from collections.abc import Iterator
 
-PERSONAL_COLUMNS: dict[str, frozenset[str]] = {
-    "connections": frozenset(
-        {"address", "city", "latitude", "longitude", "accuracy_km", "asn", "anonymizer"}
-    ),
-    "flags": frozenset({"evidence", "source_network"}),
-    "login_attempts": frozenset({"address"}),
-    "restrictions": frozenset({"address"}),
-}
+from licmon.store.personal_columns import PERSONAL_COLUMNS
+
+__all__ = ["PERSONAL_COLUMNS", "LicmonConnection", "install_authorizer", "privileged"]
 
 
 class LicmonConnection(sqlite3.Connection):

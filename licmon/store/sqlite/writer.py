@@ -17,62 +17,25 @@ import sqlite3
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from licmon.store.writer import BatchStats, GroupCommit, Operation, Pending, WriterClosed, settle
+
 T = TypeVar("T")
-Operation = Callable[[sqlite3.Connection], Any]
-Pending = tuple[Operation, "asyncio.Future[Any]", bool]
+
+__all__ = ["BatchStats", "Writer", "WriterClosed"]
 
 
-@dataclass(slots=True)
-class BatchStats:
-    batches: int = 0
-    commands: int = 0
-    observe: Callable[[int, float], None] | None = None
-
-    def record(self, size: int, seconds: float) -> None:
-        self.batches += 1
-        self.commands += size
-        if self.observe is not None:
-            self.observe(size, seconds)
-
-
-class WriterClosed(RuntimeError):
-    """The writer no longer accepts commands (shutting down)."""
-
-
-class Writer:
+class Writer(GroupCommit):
     def __init__(self, connect: Callable[[], sqlite3.Connection], batch_max: int) -> None:
+        super().__init__(batch_max)
         self._connect = connect
-        self._batch_max = batch_max
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="licmon-writer")
-        self._pending: list[Pending] = []
         self._conn: sqlite3.Connection | None = None
-        self._drainer: asyncio.Task[None] | None = None
-        self._accepting = False
-        self.stats = BatchStats()
 
     async def start(self) -> None:
         self._conn = await self._in_thread(self._connect)
         self._accepting = True
-
-    def submit(
-        self, operation: Callable[[sqlite3.Connection], T], *, bulk: bool = False
-    ) -> "asyncio.Future[T]":
-        """Queue a command; ``bulk`` ones (retention, exports) run on the writer thread."""
-        if not self._accepting:
-            raise WriterClosed("the store is closed")
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        self._pending.append((operation, future, bulk))
-        if self._drainer is None:
-            self._drainer = loop.create_task(self._drain())
-        return future
-
-    @property
-    def depth(self) -> int:
-        return len(self._pending)
 
     @property
     def alive(self) -> bool:
@@ -80,30 +43,11 @@ class Writer:
 
     async def stop(self) -> None:
         """Stop accepting, commit everything already submitted, close the connection."""
-        self._accepting = False
-        if self._drainer is not None:
-            await self._drainer
+        await self._finish()
         if self._conn is not None:
             await self._in_thread(self._conn.close)
             self._conn = None
         self._thread.shutdown(wait=True)
-
-    async def _drain(self) -> None:
-        try:
-            while self._pending:
-                size = self._next_batch_size()
-                batch = self._pending[:size]
-                del self._pending[:size]
-                await self._commit(batch)
-        finally:
-            self._drainer = None
-
-    def _next_batch_size(self) -> int:
-        """A bulk command commits alone, so that short commands never wait behind it."""
-        for size, (_, _, bulk) in enumerate(self._pending[: self._batch_max]):
-            if bulk:
-                return size or 1
-        return min(len(self._pending), self._batch_max)
 
     async def _commit(self, batch: list[Pending]) -> None:
         conn = self._conn
@@ -118,10 +62,10 @@ class Writer:
             results = [(future, None, exc) for _, future, _ in batch]
         except BaseException:  # cancelled: nobody may be left waiting, nothing left open
             _rollback(conn)
-            _settle([(future, None, WriterClosed("the store closed")) for _, future, _ in batch])
+            settle([(future, None, WriterClosed("the store closed")) for _, future, _ in batch])
             raise
         self.stats.record(len(batch), time.perf_counter() - started)
-        _settle(results)
+        settle(results)
 
     async def _apply(self, conn: sqlite3.Connection, op: Operation, bulk: bool) -> tuple[Any, Any]:
         if bulk:
@@ -148,13 +92,3 @@ def _rollback(conn: sqlite3.Connection) -> None:
     if conn.in_transaction:
         with contextlib.suppress(sqlite3.Error):
             conn.execute("ROLLBACK")
-
-
-def _settle(results: list[tuple["asyncio.Future[Any]", Any, BaseException | None]]) -> None:
-    for future, result, error in results:
-        if future.done():
-            continue
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result)

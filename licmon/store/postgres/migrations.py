@@ -1,0 +1,101 @@
+"""Schema migrations for PostgreSQL: the same ids as SQLite's, each recorded in the
+transaction that applies it, run as the owner role, privileges granted again after each.
+
+Append a migration with ``@migration`` after the last one (its name is its id).
+"""
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import psycopg
+
+from licmon.store.postgres import schema_core, schema_more
+from licmon.store.postgres.roles import Roles, grant_privileges, set_role
+
+Migration = Callable[[psycopg.Connection[Any]], None]
+MIGRATIONS: list[tuple[str, Migration]] = []
+
+
+def migration(func: Migration) -> Migration:
+    MIGRATIONS.append((func.__name__, func))
+    return func
+
+
+def run(conn: psycopg.Connection[Any], statements: Iterable[str]) -> None:
+    for statement in statements:
+        conn.execute(statement.encode())
+
+
+@migration
+def m001_core(conn: psycopg.Connection[Any]) -> None:
+    run(conn, schema_core.CORE)
+
+
+@migration
+def m002_privacy(conn: psycopg.Connection[Any]) -> None:
+    run(conn, schema_core.PRIVACY)
+
+
+@migration
+def m003_abuse(conn: psycopg.Connection[Any]) -> None:
+    run(conn, schema_more.ABUSE)
+
+
+@migration
+def m004_staff(conn: psycopg.Connection[Any]) -> None:
+    run(conn, schema_more.STAFF)
+
+
+@migration
+def m005_org_policy_changes(conn: psycopg.Connection[Any]) -> None:
+    run(conn, schema_more.ORG_POLICY_CHANGES)
+
+
+@migration
+def m006_restrictions_and_machine_deadlines(conn: psycopg.Connection[Any]) -> None:
+    run(conn, schema_more.RESTRICTIONS)
+
+
+@migration
+def m007_dsr_flags_erasure(conn: psycopg.Connection[Any]) -> None:
+    run(conn, schema_more.DSR_FLAGS_ERASURE)
+
+
+@migration
+def m009_security(conn: psycopg.Connection[Any]) -> None:
+    run(conn, schema_more.SECURITY)
+
+
+@migration
+def m012_known_places(conn: psycopg.Connection[Any]) -> None:
+    run(conn, schema_more.KNOWN_PLACES)
+
+
+@migration
+def m013_usage_refusals(conn: psycopg.Connection[Any]) -> None:
+    run(conn, schema_more.USAGE_REFUSALS)
+
+
+@migration
+def m011_license_models(conn: psycopg.Connection[Any]) -> None:
+    run(conn, schema_more.LICENSE_MODELS)
+
+
+def applied(conn: psycopg.Connection[Any]) -> set[str]:
+    return {row[0] for row in conn.execute("SELECT id FROM migrations").fetchall()}
+
+
+def apply(conn: psycopg.Connection[Any], roles: Roles) -> list[str]:
+    """Apply every pending migration in order (the caller holds the setup lock); their ids."""
+    done = applied(conn)
+    new = []
+    for name, func in MIGRATIONS:
+        if name in done:
+            continue
+        with conn.transaction():
+            set_role(conn, roles.owner)
+            func(conn)
+            conn.execute("INSERT INTO migrations (id) VALUES (%s)", (name,))
+            grant_privileges(conn, roles)
+        new.append(name)
+    return new

@@ -1,0 +1,189 @@
+"""Check-in and release in PostgreSQL, run by the writer inside its batch transaction.
+
+Seat decisions are O(1) and atomic across nodes: each license has a counter row
+(``license_seats``) that the batch locks before deciding. ``in_use`` counts the license's
+seat rows with ``expires_at > swept_at``; a trigger keeps that true for every statement on
+``seats``, and a check-in moves ``swept_at`` to its own ``now`` (counting only the rows whose
+expiry lies between the old and the new mark, an index range) to read the live count.
+"""
+
+from dataclasses import replace
+from typing import Any
+
+import psycopg
+
+from licmon.domain.checkin import decide_seat
+from licmon.domain.models import (
+    CheckinCommand,
+    DenyReason,
+    License,
+    Outcome,
+    SeatKind,
+    SeatResult,
+    SeatState,
+)
+from licmon.domain.purposes import DAY
+
+Conn = psycopg.Connection[Any]
+HOUR = 3600
+
+UPSERT_MACHINE = """
+INSERT INTO machines (license_id, fingerprint, first_seen, last_seen, retain_until)
+VALUES (%s, %s, %s, %s, %s)
+ON CONFLICT (license_id, fingerprint) DO UPDATE SET last_seen = excluded.last_seen,
+    retain_until = greatest(coalesce(machines.retain_until, 0), excluded.retain_until)
+RETURNING id"""
+
+# The live count at ``now``: the mark moves from swept_at to now, in either direction.
+SWEEP = """
+UPDATE license_seats c SET
+    in_use = c.in_use
+        - (SELECT count(*) FROM seats s WHERE s.license_id = c.license_id
+           AND s.expires_at > c.swept_at AND s.expires_at <= %(now)s)
+        + (SELECT count(*) FROM seats s WHERE s.license_id = c.license_id
+           AND s.expires_at > %(now)s AND s.expires_at <= c.swept_at),
+    swept_at = %(now)s
+WHERE c.license_id = %(license)s
+RETURNING c.in_use"""
+
+HOLDS = "SELECT 1 FROM seats WHERE license_id = %s AND machine_id = %s AND expires_at > %s"
+
+# A borrowed or offline seat is never shortened by a heartbeat of the same machine.
+UPSERT_SEAT = """
+INSERT INTO seats (license_id, machine_id, granted_at, expires_at, kind)
+VALUES (%s, %s, %s, %s, %s)
+ON CONFLICT (license_id, machine_id) DO UPDATE SET
+    granted_at = CASE WHEN seats.expires_at > excluded.granted_at
+                      THEN seats.granted_at ELSE excluded.granted_at END,
+    kind = CASE WHEN seats.kind != 'online' AND seats.expires_at > excluded.expires_at
+                THEN seats.kind ELSE excluded.kind END,
+    expires_at = CASE WHEN seats.kind != 'online'
+                      THEN greatest(seats.expires_at, excluded.expires_at)
+                      ELSE excluded.expires_at END"""
+
+LOG_CONNECTION = (
+    "SELECT licmon_log_connection(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+    "%s, %s, %s)"
+)
+RESTRICTED = "SELECT licmon_restriction_covers(%s, %s, %s, %s)"
+
+HOURLY_PEAK = f"""
+INSERT INTO usage_hourly (license_id, hour, peak_seats) VALUES (%s, %s - %s %% {HOUR}, %s)
+ON CONFLICT (license_id, hour)
+DO UPDATE SET peak_seats = greatest(usage_hourly.peak_seats, excluded.peak_seats)"""
+HOURLY_REFUSAL = f"""
+INSERT INTO usage_hourly (license_id, hour, refusals) VALUES (%s, %s - %s %% {HOUR}, 1)
+ON CONFLICT (license_id, hour) DO UPDATE SET refusals = usage_hourly.refusals + 1"""
+
+CAP_SEATS = """
+UPDATE seats SET expires_at = %s
+WHERE license_id = %s AND expires_at > %s AND kind = 'online'"""
+
+# An air-gapped seat is given back only with its return code, never by /v1/release.
+RELEASE = """
+DELETE FROM seats WHERE license_id = %s AND kind != 'offline' AND machine_id =
+    (SELECT id FROM machines WHERE license_id = %s AND fingerprint = %s)"""
+
+
+def apply_checkin(conn: Conn, cmd: CheckinCommand) -> SeatResult:
+    lic_id = cmd.license.id
+    machine_id = upsert_machine(conn, lic_id, cmd.machine, cmd.now, machine_deadline(cmd))
+    row = conn.execute(
+        RESTRICTED, (lic_id, cmd.license.org.id, cmd.machine, cmd.client_address)
+    ).fetchone()
+    restricted = bool(row and row[0])
+    if cmd.denial is not None:
+        result = SeatResult(Outcome.DENIED, 0, cmd.denial)
+    else:
+        _cap_seats(conn, cmd)
+        result = take_seat(conn, cmd.license, machine_id, cmd.now, cmd.lease_expires, cmd.kind)
+    _count_hourly(conn, lic_id, cmd.now, result)
+    _log_connection(conn, cmd, machine_id, result.outcome is Outcome.DENIED, restricted)
+    return replace(result, restricted=True) if restricted else result
+
+
+def machine_deadline(cmd: CheckinCommand) -> int:
+    """``retention_days`` after the machine was last seen, or after the lease it may hold."""
+    last = cmd.now if cmd.denial is not None else max(cmd.now, cmd.lease_expires)
+    return last + DAY * cmd.license.org.retention_days
+
+
+def upsert_machine(conn: Conn, license_id: int, machine: str, now: int, deadline: int) -> int:
+    """The machine's row id; ``deadline``: when retention may erase it."""
+    row = conn.execute(UPSERT_MACHINE, (license_id, machine, now, now, deadline)).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def live_seats(conn: Conn, license_id: int, now: int) -> int:
+    """The license's seats live at ``now``, from its counter (locks the counter row)."""
+    row = conn.execute(SWEEP, {"now": now, "license": license_id}).fetchone()
+    return int(row[0]) if row else 0
+
+
+def take_seat(
+    conn: Conn, lic: License, machine_id: int, now: int, expires: int, kind: SeatKind
+) -> SeatResult:
+    """Renew the machine's seat or take a free one until ``expires``; refused when full."""
+    in_use = live_seats(conn, lic.id, now)
+    holds = conn.execute(HOLDS, (lic.id, machine_id, now)).fetchone() is not None
+    result = decide_seat(lic, SeatState(holds, in_use))
+    if result.outcome is not Outcome.DENIED:
+        conn.execute(UPSERT_SEAT, (lic.id, machine_id, now, expires, kind.value))
+    return result
+
+
+def _cap_seats(conn: Conn, cmd: CheckinCommand) -> None:
+    """A seat never outlives ``now + lease`` as seen now (seats taken while the clock ran
+    ahead end one lease from now)."""
+    cap = cmd.now + cmd.license.terms.lease_seconds
+    conn.execute(CAP_SEATS, (cap, cmd.license.id, cap))
+
+
+def _count_hourly(conn: Conn, lic_id: int, now: int, result: SeatResult) -> None:
+    if result.outcome is Outcome.GRANTED:
+        conn.execute(HOURLY_PEAK, (lic_id, now, now, result.seats_in_use))
+    elif result.reason is DenyReason.SEATS_EXHAUSTED:
+        conn.execute(HOURLY_REFUSAL, (lic_id, now, now))
+
+
+def _log_connection(
+    conn: Conn, cmd: CheckinCommand, machine_id: int, denied: bool, restricted: bool
+) -> None:
+    record = cmd.connection
+    geo = record.geo
+    conn.execute(
+        LOG_CONNECTION,
+        (
+            cmd.license.id,
+            machine_id,
+            record.day,
+            record.address or "",
+            record.precision.value,
+            geo.country,
+            geo.city,
+            geo.latitude,
+            geo.longitude,
+            geo.accuracy_km,
+            geo.asn,
+            geo.anonymizer,
+            cmd.now,
+            0 if denied else 1,
+            1 if denied else 0,
+            record.purpose,
+            record.retain_until,
+            int(restricted),
+        ),
+    )
+
+
+def apply_release(conn: Conn, license_id: int, machine: str) -> bool:
+    return conn.execute(RELEASE, (license_id, license_id, machine)).rowcount > 0
+
+
+def seats_by_kind(conn: Conn, license_id: int, now: int) -> dict[SeatKind, int]:
+    rows = conn.execute(
+        "SELECT kind, count(*) FROM seats WHERE license_id = %s AND expires_at > %s GROUP BY kind",
+        (license_id, now),
+    ).fetchall()
+    return {SeatKind(kind): int(count) for kind, count in rows}

@@ -1,0 +1,334 @@
+"""The PostgreSQL backend: several licmon nodes on one database.
+
+Writes go through a group-commit writer on a connection of its own; reads and gateway
+transactions take connections from pools; every op runs on a thread, never on the loop.
+"""
+
+import asyncio
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import IsolationLevel
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from licmon.domain.audit import SYSTEM_ACTOR
+from licmon.domain.models import (
+    CheckinCommand,
+    IpPrecision,
+    License,
+    LicenseStatus,
+    LicenseTerms,
+    Org,
+    Product,
+    SeatKind,
+    SeatResult,
+)
+from licmon.domain.offline import ActivationGrant, ActivationRequest
+from licmon.errors import ConfigError, Unavailable
+from licmon.store.base import CatalogSnapshot, LicenseUsage, Store, StoreGauges, WriterHealth
+from licmon.store.postgres import activations, catalog, seats
+from licmon.store.postgres import gauges as pg_gauges
+from licmon.store.postgres.connect import connect, describe, prepare_database
+from licmon.store.postgres.flags import PostgresFlags
+from licmon.store.postgres.listing import PostgresListing
+from licmon.store.postgres.privacy import PostgresPrivacy
+from licmon.store.postgres.roles import Roles, set_role
+from licmon.store.postgres.staff import PostgresStaff
+from licmon.store.postgres.writer import PostgresWriter, SeatCommand
+from licmon.store.writer import WriterClosed
+
+T = TypeVar("T")
+Conn = psycopg.Connection[Any]
+UNAVAILABLE = "The database is unavailable right now."
+
+
+class PostgresStore(PostgresPrivacy, PostgresStaff, PostgresFlags, PostgresListing, Store):
+    def __init__(
+        self,
+        url: str,
+        *,
+        batch_max: int = 1024,
+        clock: Callable[[], float] = time.time,
+        usage_min_orgs: int = 3,
+        pepper_fingerprint: Callable[[], str] | None = None,
+        pool_size: int = 8,
+    ) -> None:
+        if usage_min_orgs < 1:
+            raise ConfigError("usage_min_orgs must be at least 1")
+        self.usage_min_orgs = usage_min_orgs
+        self.url = url
+        self._clock = clock
+        self._pepper_fingerprint = pepper_fingerprint
+        self._pool_size = pool_size
+        self._roles: Roles | None = None
+        self._readers: ConnectionPool[Any] | None = None
+        self._gateways: ConnectionPool[Any] | None = None
+        self._writer = PostgresWriter(self._writer_connection, batch_max)
+
+    @property
+    def writer(self) -> PostgresWriter:
+        return self._writer
+
+    @property
+    def roles(self) -> Roles:
+        if self._roles is None:
+            raise Unavailable("The store is not open.")
+        return self._roles
+
+    async def open(self) -> None:
+        self._roles = await asyncio.to_thread(self._prepare)
+        self._readers = await asyncio.to_thread(self._pool, "readers", read_only=True)
+        self._gateways = await asyncio.to_thread(self._pool, "gateway", read_only=False)
+        await self._writer.start()
+
+    async def close(self) -> None:
+        await self._writer.stop()
+        for pool in (self._readers, self._gateways):
+            if pool is not None:
+                await asyncio.to_thread(pool.close)
+        self._readers = self._gateways = None
+
+    def _prepare(self) -> Roles:
+        fingerprint = self._pepper_fingerprint() if self._pepper_fingerprint else None
+        return prepare_database(self.url, fingerprint)
+
+    def _pool(self, name: str, *, read_only: bool) -> ConnectionPool[Any]:
+        def configure(conn: Conn) -> None:
+            set_role(conn, self.roles.app, local=False)
+            conn.commit()
+            conn.read_only = read_only
+            if read_only:  # one snapshot per read, however many statements it runs
+                conn.isolation_level = IsolationLevel.REPEATABLE_READ
+
+        pool: ConnectionPool[Any] = ConnectionPool(
+            self.url,
+            min_size=1,
+            max_size=self._pool_size,
+            name=f"licmon-{name}",
+            configure=configure,
+            open=False,
+            timeout=10,
+        )
+        try:
+            pool.open(wait=True, timeout=10)
+        except PoolTimeout:
+            pool.close()
+            raise ConfigError(f"database {describe(self.url)} cannot be opened") from None
+        return pool
+
+    def _writer_connection(self) -> Conn:
+        conn = connect(self.url)
+        set_role(conn, self.roles.app, local=False)
+        conn.commit()
+        return conn
+
+    # -- plumbing
+    def _now(self) -> int:
+        return int(self._clock())
+
+    async def _write(self, op: Callable[[Conn], T], *, bulk: bool = False) -> T:
+        try:
+            return await self._writer.submit(op, bulk=bulk)
+        except WriterClosed:
+            raise Unavailable("The store is not accepting writes (shutting down).") from None
+        except (psycopg.OperationalError, ConfigError):
+            raise Unavailable(UNAVAILABLE) from None
+
+    async def _read(self, op: Callable[[Conn], T]) -> T:
+        return await asyncio.to_thread(self._in_pool, self._readers, op, None)
+
+    async def _gateway(self, op: Callable[[Conn], T]) -> T:
+        return await asyncio.to_thread(self._in_pool, self._gateways, op, self.roles.gateway)
+
+    def _in_pool(
+        self, pool: ConnectionPool[Any] | None, op: Callable[[Conn], T], role: str | None
+    ) -> T:
+        if pool is None:
+            raise Unavailable("The store is not open.")
+        try:
+            with pool.connection() as conn, conn.transaction():
+                if role is not None:
+                    set_role(conn, role)
+                return op(conn)
+        except (psycopg.OperationalError, PoolTimeout):
+            raise Unavailable(UNAVAILABLE) from None
+
+    # -- the hot path
+    async def checkin(self, cmd: CheckinCommand) -> SeatResult:
+        op = partial(seats.apply_checkin, cmd=cmd)
+        return await self._write(SeatCommand(op, (cmd.license.id,)))
+
+    async def release(self, license_id: int, machine: str) -> bool:
+        op = partial(seats.apply_release, license_id=license_id, machine=machine)
+        return await self._write(SeatCommand(op, (license_id,)))
+
+    async def issue_activation(
+        self,
+        key_hash: bytes,
+        req: ActivationRequest,
+        days: int,
+        make_token: Callable[[License, ActivationGrant], str],
+        *,
+        actor: str = SYSTEM_ACTOR,
+    ) -> ActivationGrant:
+        return await self._write(
+            partial(
+                activations.issue,
+                key_hash=key_hash,
+                req=req,
+                days=days,
+                now=self._now(),
+                make_token=make_token,
+                actor=actor,
+            )
+        )
+
+    async def return_activation(
+        self, activation_id: int, secret: str, *, actor: str = SYSTEM_ACTOR
+    ) -> int:
+        return await self._write(
+            partial(
+                activations.give_back,
+                activation_id=activation_id,
+                secret=secret,
+                now=self._now(),
+                actor=actor,
+            )
+        )
+
+    async def load_catalog(self) -> CatalogSnapshot:
+        version, licenses = await self._read(catalog.load_catalog)
+        return CatalogSnapshot(version, licenses)
+
+    async def catalog_version(self) -> int:
+        return await self._read(catalog.catalog_version)
+
+    async def newest_row_at(self) -> int | None:
+        return await self._read(_newest_row_at)
+
+    # -- health
+    async def check_writable(self) -> None:
+        await self._write(_noop)
+
+    def writer_health(self) -> WriterHealth:
+        return WriterHealth(self._writer.alive, self._writer.depth)
+
+    async def gauges(self, now: int) -> StoreGauges:
+        return await self._read(partial(pg_gauges.read_gauges, now=now))
+
+    # -- administration
+    async def add_org(
+        self,
+        slug: str,
+        name: str,
+        precision: IpPrecision,
+        retention_days: int,
+        *,
+        actor: str = SYSTEM_ACTOR,
+    ) -> Org:
+        return await self._write(
+            partial(
+                catalog.insert_org,
+                slug=slug,
+                name=name,
+                precision=precision,
+                retention=retention_days,
+                actor=actor,
+                now=self._now(),
+            )
+        )
+
+    async def list_orgs(self) -> list[Org]:
+        return await self._read(catalog.list_orgs)
+
+    async def add_product(self, code: str, name: str, *, actor: str = SYSTEM_ACTOR) -> Product:
+        return await self._write(
+            partial(catalog.insert_product, code=code, name=name, now=self._now(), actor=actor)
+        )
+
+    async def list_products(self) -> list[Product]:
+        return await self._read(catalog.list_products)
+
+    async def add_license(
+        self,
+        org: str,
+        product: str,
+        terms: LicenseTerms,
+        key_hash: bytes,
+        *,
+        actor: str = SYSTEM_ACTOR,
+    ) -> License:
+        return await self._write(
+            partial(
+                catalog.insert_license,
+                org=org,
+                product=product,
+                terms=terms,
+                key=key_hash,
+                actor=actor,
+                now=self._now(),
+            )
+        )
+
+    async def get_license(self, license_id: int) -> License:
+        return await self._read(partial(catalog.license_by_id, license_id=license_id))
+
+    async def list_licenses(self, org: str | None = None) -> list[License]:
+        return await self._read(partial(catalog.list_licenses, org=org))
+
+    async def set_license_status(
+        self,
+        license_id: int,
+        status: LicenseStatus,
+        *,
+        actor: str = SYSTEM_ACTOR,
+        reason: str = "",
+    ) -> License:
+        return await self._write(
+            partial(
+                catalog.set_license_status,
+                license_id=license_id,
+                status=status,
+                now=self._now(),
+                actor=actor,
+                reason=reason,
+            )
+        )
+
+    async def license_usage(self, license_id: int) -> LicenseUsage:
+        return await self._read(partial(_usage, license_id=license_id, now=self._now()))
+
+
+NEWEST_ROWS = """
+SELECT greatest(
+    (SELECT at FROM audit ORDER BY id DESC LIMIT 1),
+    (SELECT started_at FROM retention_runs ORDER BY id DESC LIMIT 1),
+    (SELECT max(last_seen) FROM (
+        SELECT last_seen FROM connections ORDER BY id DESC LIMIT 100) newest))"""
+
+
+def _newest_row_at(conn: Conn) -> int | None:
+    """The newest time written (audit, retention runs, the newest connection rows)."""
+    row = conn.execute(NEWEST_ROWS).fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def _noop(conn: Conn) -> Any:
+    return conn.execute("SELECT 1").fetchone()
+
+
+def _usage(conn: Conn, license_id: int, now: int) -> LicenseUsage:
+    catalog.license_by_id(conn, license_id)
+    row = conn.execute(
+        "SELECT count(*) FROM machines WHERE license_id = %s", (license_id,)
+    ).fetchone()
+    kinds = seats.seats_by_kind(conn, license_id, now)
+    return LicenseUsage(
+        sum(kinds.values()),
+        int(row[0]) if row else 0,
+        kinds.get(SeatKind.BORROWED, 0),
+        kinds.get(SeatKind.OFFLINE, 0),
+    )

@@ -1,0 +1,119 @@
+"""The PostgreSQL writer: group commit on one connection of its own, on a thread of its own.
+
+A batch runs entirely on the writer's thread (each statement is a round trip to the server,
+the event loop must not wait for any): BEGIN, the seat counters of the licenses the batch
+touches locked in id order (two nodes' batches then never deadlock on them), each command in
+a savepoint, COMMIT. Callers hear their result after COMMIT. When PostgreSQL aborts the
+batch for a deadlock or a serialization failure (another node held what a command needed in
+another order), the whole batch runs again, a few times, before its callers hear the error.
+"""
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import errors
+
+from licmon.store.writer import GroupCommit, Operation, Pending, WriterClosed, settle
+
+T = TypeVar("T")
+Conn = psycopg.Connection[Any]
+RETRIES = 5
+LOCK_SEATS = "SELECT 1 FROM license_seats WHERE license_id = ANY(%s) ORDER BY license_id FOR UPDATE"
+
+
+class SeatCommand:
+    """A command that decides seats of these licenses: the batch locks them first."""
+
+    def __init__(self, operation: Callable[[Conn], Any], licenses: tuple[int, ...]) -> None:
+        self.operation = operation
+        self.licenses = licenses
+
+    def __call__(self, conn: Conn) -> Any:
+        return self.operation(conn)
+
+
+class Retry(Exception):
+    """PostgreSQL rolled the transaction back (deadlock, serialization): run the batch again."""
+
+
+class PostgresWriter(GroupCommit):
+    def __init__(self, connect: Callable[[], Conn], batch_max: int) -> None:
+        super().__init__(batch_max)
+        self._connect = connect
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="licmon-pg-writer")
+        self._conn: Conn | None = None
+        self.retries = 0
+
+    async def start(self) -> None:
+        self._conn = await self._in_thread(self._connect)
+        self._accepting = True
+
+    @property
+    def alive(self) -> bool:
+        return self._accepting and self._conn is not None and not self._conn.broken
+
+    async def stop(self) -> None:
+        await self._finish()
+        if self._conn is not None:
+            await self._in_thread(self._conn.close)
+            self._conn = None
+        self._thread.shutdown(wait=True)
+
+    async def _commit(self, batch: list[Pending]) -> None:
+        started = time.perf_counter()
+        try:
+            results = await self._in_thread(self._run_batch, batch)
+        except Exception as exc:  # the batch is lost as a whole; every caller hears why
+            results = [(future, None, exc) for _, future, _ in batch]
+        except BaseException:  # cancelled: nobody may be left waiting
+            settle([(future, None, WriterClosed("the store closed")) for _, future, _ in batch])
+            raise
+        self.stats.record(len(batch), time.perf_counter() - started)
+        settle(results)
+
+    def _run_batch(self, batch: list[Pending]) -> list[tuple[Any, Any, Any]]:
+        licenses = sorted({lic for op, _, _ in batch for lic in getattr(op, "licenses", ())})
+        for attempt in range(RETRIES):
+            conn = self._connection()
+            try:
+                with conn.transaction():
+                    if licenses:
+                        conn.execute(LOCK_SEATS, (licenses,))
+                    outcomes = [_in_savepoint(conn, op) for op, _, _ in batch]
+                return [(f, r, e) for (_, f, _), (r, e) in zip(batch, outcomes, strict=True)]
+            except (Retry, errors.TransactionRollback):
+                if attempt == RETRIES - 1:
+                    raise
+                self.retries += 1
+                time.sleep(0.001 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def _connection(self) -> Conn:
+        """The writer's connection, opened again when the server dropped it."""
+        if self._conn is None or self._conn.broken or self._conn.closed:
+            if self._conn is not None:
+                with contextlib.suppress(psycopg.Error):
+                    self._conn.close()
+            self._conn = None
+            self._conn = self._connect()
+        return self._conn
+
+    async def _in_thread(self, func: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, func, *args)
+
+
+def _in_savepoint(conn: Conn, operation: Operation) -> tuple[Any, BaseException | None]:
+    try:
+        with conn.transaction():
+            return operation(conn), None
+    except errors.TransactionRollback as exc:
+        raise Retry() from exc
+    except Exception as exc:
+        if conn.broken:
+            raise
+        return None, exc
