@@ -10,6 +10,7 @@ from psycopg import sql
 from licmon.domain.audit import SYSTEM_ACTOR, AuditEntry
 from licmon.domain.licenses import check_status_change, check_terms
 from licmon.domain.models import IpPrecision, License, LicenseStatus, LicenseTerms, Org, Product
+from licmon.domain.node_locks import TERM_RANGES
 from licmon.domain.redaction import redact_addresses
 from licmon.errors import Conflict, NotFound
 from licmon.store.postgres import audit_sql
@@ -24,11 +25,13 @@ FROM licenses l JOIN orgs o ON o.id = l.org_id JOIN products p ON p.id = l.produ
 INSERT_LICENSE = """
 INSERT INTO licenses (org_id, product_id, key_hash, status, created_at, updated_at, seats,
     max_machines, valid_from, valid_until, allowed_countries, lease_seconds, grace_seconds,
-    entitlements, max_borrow_days, max_offline_days, locked_machines)
+    entitlements, max_borrow_days, max_offline_days, locked_machines, activation_limit,
+    lock_moves, lock_move_days, overage_percent, max_processes, refuse_cloned)
 VALUES (%(org_id)s, %(product_id)s, %(key_hash)s, %(status)s, %(created_at)s, %(updated_at)s,
     %(seats)s, %(max_machines)s, %(valid_from)s, %(valid_until)s, %(allowed_countries)s,
     %(lease_seconds)s, %(grace_seconds)s, %(entitlements)s, %(max_borrow_days)s,
-    %(max_offline_days)s, %(locked_machines)s)
+    %(max_offline_days)s, %(locked_machines)s, %(activation_limit)s, %(lock_moves)s,
+    %(lock_move_days)s, %(overage_percent)s, %(max_processes)s, %(refuse_cloned)s)
 RETURNING id"""
 
 
@@ -233,6 +236,8 @@ def _terms_row(terms: LicenseTerms) -> dict[str, Any]:
         "max_borrow_days": terms.max_borrow_days,
         "max_offline_days": terms.max_offline_days,
         "locked_machines": json.dumps(sorted(terms.locked_machines)),
+        **{name: getattr(terms, name) for name in TERM_RANGES},
+        "refuse_cloned": int(terms.refuse_cloned),
     }
 
 
@@ -250,6 +255,8 @@ def _license(row: Mapping[str, Any]) -> License:
         max_borrow_days=row["max_borrow_days"],
         max_offline_days=row["max_offline_days"],
         locked_machines=frozenset(json.loads(row["locked_machines"])),
+        **{name: row[name] for name in TERM_RANGES},
+        refuse_cloned=bool(row["refuse_cloned"]),
     )
     return License(
         id=row["id"],

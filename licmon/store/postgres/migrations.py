@@ -9,7 +9,7 @@ from typing import Any
 
 import psycopg
 
-from licmon.store.postgres import schema_core, schema_more
+from licmon.store.postgres import schema_core, schema_machine_rules, schema_more
 from licmon.store.postgres.roles import Roles, grant_privileges, set_role
 
 Migration = Callable[[psycopg.Connection[Any]], None]
@@ -99,3 +99,8 @@ def apply(conn: psycopg.Connection[Any], roles: Roles) -> list[str]:
             grant_privileges(conn, roles)
         new.append(name)
     return new
+
+
+@migration
+def m017_machine_rules(conn: psycopg.Connection[Any]) -> None:
+    run(conn, schema_machine_rules.MACHINE_RULES)

@@ -23,6 +23,8 @@ from licmon.domain.models import (
     SeatState,
 )
 from licmon.domain.purposes import DAY
+from licmon.store import machine_admission
+from licmon.store.postgres import machine_rules
 
 Conn = psycopg.Connection[Any]
 HOUR = 3600
@@ -92,11 +94,17 @@ def apply_checkin(conn: Conn, cmd: CheckinCommand) -> SeatResult:
         RESTRICTED, (lic_id, cmd.license.org.id, cmd.machine, cmd.client_address)
     ).fetchone()
     restricted = bool(row and row[0])
-    if cmd.denial is not None:
-        result = SeatResult(Outcome.DENIED, 0, cmd.denial)
+    admission = machine_admission.Admission(cmd.denial)
+    if cmd.denial is None:
+        admission = machine_admission.admit(machine_rules, conn, cmd, machine_id)
+    if admission.denial is not None:
+        result = SeatResult(Outcome.DENIED, 0, admission.denial, forked=admission.forked)
     else:
         _cap_seats(conn, cmd)
         result = take_seat(conn, cmd.license, machine_id, cmd.now, cmd.lease_expires, cmd.kind)
+        if result.outcome is not Outcome.DENIED:
+            machine_admission.commit(machine_rules, conn, cmd, machine_id, admission)
+        result = replace(result, forked=admission.forked)
     _count_hourly(conn, lic_id, cmd.now, result)
     _log_connection(conn, cmd, machine_id, result.outcome is Outcome.DENIED, restricted)
     return replace(result, restricted=True) if restricted else result
@@ -177,7 +185,17 @@ def _log_connection(
     )
 
 
-def apply_release(conn: Conn, license_id: int, machine: str) -> bool:
+def apply_release(
+    conn: Conn, license_id: int, machine: str, process: str | None = None, now: int = 0
+) -> bool:
+    """``process``: only this instance leaves; the seat stays while another still runs."""
+    if process is not None:
+        row = conn.execute(
+            "SELECT id FROM machines WHERE license_id = %s AND fingerprint = %s",
+            (license_id, machine),
+        ).fetchone()
+        if row and machine_rules.release_process(conn, int(row[0]), process, now):
+            return True
     return conn.execute(RELEASE, (license_id, license_id, machine)).rowcount > 0
 
 

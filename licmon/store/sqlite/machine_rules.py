@@ -1,11 +1,9 @@
 """Per-machine rules of a check-in as SQL: activation limits, program instances, lease chains.
 
-``admit`` runs before the seat is taken (inside the writer's transaction) and may refuse;
-``commit`` records what a granted check-in changed.
+The order they run in is licmon.store.machine_admission's (shared by the backends).
 """
 
 import sqlite3
-from dataclasses import dataclass
 
 from licmon.domain import chain, node_locks
 from licmon.domain.models import CheckinCommand, DenyReason, License, LicenseTerms
@@ -37,45 +35,21 @@ ON CONFLICT (machine_id) DO UPDATE SET secret_hash = excluded.secret_hash,
     head = excluded.head, previous = excluded.previous, updated_at = excluded.updated_at"""
 
 
-@dataclass(frozen=True, slots=True)
-class Admission:
-    denial: DenyReason | None = None
-    forked: bool = False
-    chain_pending: bool = False  # the chain starts (or forks) with this lease, if granted
-    new_process: bool = False
-
-
-def admit(conn: sqlite3.Connection, cmd: CheckinCommand, machine_id: int) -> Admission:
-    terms = cmd.license.terms
-    denial = activation_denial(conn, cmd.license, machine_id)
-    new_process = False
-    if denial is None:
-        denial, new_process = _process_check(conn, cmd, machine_id)
-    verdict = _chain_verdict(conn, cmd, machine_id)
-    forked = verdict is chain.ChainVerdict.FORKED
-    if forked and terms.refuse_cloned:
-        denial = denial or DenyReason.CLONED_MACHINE
-    pending = verdict is chain.ChainVerdict.STARTS or (forked and not terms.refuse_cloned)
-    return Admission(denial, forked, pending, new_process)
-
-
-def commit(
-    conn: sqlite3.Connection, cmd: CheckinCommand, machine_id: int, admission: Admission
+def record_process(
+    conn: sqlite3.Connection, cmd: CheckinCommand, machine_id: int, new: bool
 ) -> None:
-    """The granted check-in: the machine locked in, its instance and the chain's new head."""
-    activate(conn, cmd.license.terms, machine_id, cmd.now)
-    if cmd.process is not None:
-        if admission.new_process:  # a program start: forget instances that ended unseen
-            conn.execute(
-                "DELETE FROM machine_processes WHERE machine_id = ? AND expires_at <= ?",
-                (machine_id, cmd.now),
-            )
-        conn.execute(UPSERT_PROCESS, (machine_id, cmd.process, cmd.lease_expires))
-    if cmd.chain is not None and admission.chain_pending:
-        head = chain.advanced(cmd.chain)
+    if new:  # a program start: forget instances that ended without a release
         conn.execute(
-            UPSERT_CHAIN, (machine_id, head.secret_hash, head.head, head.previous, cmd.now)
+            "DELETE FROM machine_processes WHERE machine_id = ? AND expires_at <= ?",
+            (machine_id, cmd.now),
         )
+    conn.execute(UPSERT_PROCESS, (machine_id, cmd.process, cmd.lease_expires))
+
+
+def advance_chain(
+    conn: sqlite3.Connection, machine_id: int, head: chain.StoredChain, now: int
+) -> None:
+    conn.execute(UPSERT_CHAIN, (machine_id, head.secret_hash, head.head, head.previous, now))
 
 
 def activation_denial(conn: sqlite3.Connection, lic: License, machine_id: int) -> DenyReason | None:
@@ -101,7 +75,7 @@ def activate(conn: sqlite3.Connection, terms: LicenseTerms, machine_id: int, now
         )
 
 
-def _process_check(
+def process_check(
     conn: sqlite3.Connection, cmd: CheckinCommand, machine_id: int
 ) -> tuple[DenyReason | None, bool]:
     """Refused when the other live instances fill the limit; and whether this one is new."""
@@ -114,7 +88,7 @@ def _process_check(
     return (DenyReason.PROCESSES_EXHAUSTED if others >= limit else None), not known
 
 
-def _chain_verdict(
+def chain_verdict(
     conn: sqlite3.Connection, cmd: CheckinCommand, machine_id: int
 ) -> chain.ChainVerdict | None:
     link = cmd.chain

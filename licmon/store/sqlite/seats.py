@@ -16,6 +16,7 @@ from licmon.domain.models import (
     SeatState,
 )
 from licmon.domain.purposes import DAY
+from licmon.store import machine_admission
 from licmon.store.sqlite import machine_rules, restriction_sql
 from licmon.store.sqlite.personal import privileged
 from licmon.store.sqlite.staff_schema import HOUR
@@ -77,16 +78,16 @@ def apply_checkin(conn: sqlite3.Connection, cmd: CheckinCommand) -> SeatResult:
     restricted = restriction_sql.covers_checkin(
         conn, lic_id, cmd.license.org.id, cmd.machine, cmd.client_address
     )
-    admission = machine_rules.Admission(cmd.denial)
+    admission = machine_admission.Admission(cmd.denial)
     if cmd.denial is None:
-        admission = machine_rules.admit(conn, cmd, machine_id)
+        admission = machine_admission.admit(machine_rules, conn, cmd, machine_id)
     if admission.denial is not None:
         result = SeatResult(Outcome.DENIED, 0, admission.denial, forked=admission.forked)
     else:
         _cap_seats(conn, cmd)
         result = take_seat(conn, cmd.license, machine_id, cmd.now, cmd.lease_expires, cmd.kind)
         if result.outcome is not Outcome.DENIED:
-            machine_rules.commit(conn, cmd, machine_id, admission)
+            machine_admission.commit(machine_rules, conn, cmd, machine_id, admission)
         result = replace(result, forked=admission.forked)
     _count_hourly(conn, lic_id, cmd.now, result)
     _log_connection(

@@ -23,6 +23,7 @@ from licmon.domain.models import (
 )
 from licmon.domain.offline import ActivationGrant, ActivationRequest
 from licmon.errors import ConfigError, Unavailable
+from licmon.store import lock_moves
 from licmon.store.base import CatalogSnapshot, LicenseUsage, Store, StoreGauges, WriterHealth
 from licmon.store.sqlite import activations, catalog, migrations, node_locks, seats
 from licmon.store.sqlite import gauges as sqlite_gauges
@@ -302,7 +303,8 @@ class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, SqliteListing, Store)
     ) -> License:
         return await self._write(
             partial(
-                node_locks.move,
+                lock_moves.move,
+                node_locks,
                 license_id=license_id,
                 machine=machine,
                 to=to,
