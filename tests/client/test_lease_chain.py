@@ -49,6 +49,7 @@ async def test_a_license_refusing_clones_denies_the_stale_branch(
     assert (await original.checkin()).licensed
     status = await clone.checkin()  # the branch the chain left behind
     assert status.state is State.DENIED and status.reason == "cloned_machine"
+    assert "copied" in status.message
     assert (await original.checkin()).licensed
     assert len(await flags_of(world, "cloned_machine")) == 1
 
