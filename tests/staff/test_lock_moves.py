@@ -2,6 +2,7 @@
 (audited, within the moves per period); nobody else's, and not every role."""
 
 from tests.staff.conftest import StaffWorld
+from tests.staff.fixtures import add_token
 
 
 async def test_a_customer_moves_a_lock_of_its_own_license_within_the_limit(
@@ -32,3 +33,17 @@ async def test_a_customer_moves_a_lock_of_its_own_license_within_the_limit(
         f"/staff/licenses/{lic.id}/move-lock", {"machine": "lab-pc-000002"}
     )
     assert refused.status == 403
+
+
+async def test_the_staff_api_shows_a_licenses_model_terms(sworld: StaffWorld) -> None:
+    key, lic = await sworld.add_license(org="acme", seats=3, activation_limit=2, overage_percent=10)
+    await sworld.checkin(key, "lab-pc-000001")
+    await sworld.add_user("acme-staff", "customer", "acme")
+    token = await add_token(sworld, "acme-staff")
+    response = await sworld.client.get(
+        f"/staff/api/licenses/{lic.id}", headers={"Authorization": f"Bearer {token}"}
+    )
+    body = await response.json()
+    assert response.status == 200, body
+    assert (body["activation_limit"], body["machines_activated"]) == (2, 1)
+    assert (body["overage_percent"], body["refuse_cloned"]) == (10, False)
