@@ -13,14 +13,16 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
+import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from licmon.datadir import DataDir
 from licmon.domain import license_keys
 from licmon.domain.models import IpPrecision, LicenseTerms
-from licmon.signing import KeyRing
+from licmon.signing import KeyRing, key_id, public_jwk
 from licmon.store.sqlite import SqliteStore
 from tests import serverproc
 from tests.licenses.conftest import Cli
@@ -235,3 +237,80 @@ def test_an_offline_license_file_is_verified_without_network(program: Path, cli:
     other = cli.tmp / "other.json"
     other.write_text(json.dumps(KeyRing.load(cli.tmp / "other-keys").jwks()))
     assert "not trusted" in verify(MACHINE, other).stdout
+
+
+FORGED = Ed25519PrivateKey.generate()
+TRUSTED = Ed25519PrivateKey.generate()
+
+
+def lease_for(body: dict[str, Any], variant: str) -> str:
+    """A lease answering ``body``, spoilt as ``variant`` says."""
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": "licmon", "sub": "1", "aud": "viewer", "machine": body["machine"],
+        "nonce": body["nonce"], "iat": now, "exp": now + 600, "grace_until": now + 3600,
+        "seats": 1, "seats_in_use": 1, "jti": "stub-lease-000000001",
+    }  # fmt: skip
+    spoilt = {
+        "nonce": {"nonce": "A" * 43},
+        "aud": {"aud": "editor"},
+        "machine": {"machine": "another-pc-01"},
+        "expired": {"iat": now - 7200, "exp": now - 3600, "grace_until": now - 3600},
+    }
+    claims.update(spoilt.get(variant, {}))
+    kid = key_id(TRUSTED.public_key())
+    if variant == "hs256":
+        return jwt.encode(claims, "s" * 32, algorithm="HS256", headers={"kid": kid})
+    key = FORGED if variant == "forged" else TRUSTED
+    headers = {"kid": "unknown-kid" if variant == "kid" else kid}
+    return jwt.encode(claims, key, algorithm="EdDSA", headers=headers)
+
+
+class Signing(http.server.BaseHTTPRequestHandler):
+    variant = "ok"
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        answer = {"status": "granted", "lease": lease_for(body, Signing.variant)}
+        data = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("variant", "problem"),
+    [
+        ("ok", None),
+        ("nonce", "does not answer our request"),
+        ("aud", "for another product"),
+        ("machine", "for another machine"),
+        ("expired", "has expired"),
+        ("forged", "signature does not match"),
+        ("kid", "not trusted"),
+        ("hs256", "not signed with EdDSA"),
+    ],
+)
+def test_every_check_of_the_lease_is_made(
+    program: Path, tmp_path: Path, variant: str, problem: str | None
+) -> None:
+    Signing.variant = variant
+    stub = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Signing)
+    threading.Thread(target=stub.serve_forever, daemon=True).start()
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps({"keys": [public_jwk(TRUSTED.public_key())]}))
+    try:
+        url = f"http://127.0.0.1:{stub.server_address[1]}"
+        done = run(program, url, license_keys.generate(), jwks)
+    finally:
+        stub.shutdown()
+        stub.server_close()
+    if problem is None:
+        assert done.returncode == 0 and done.stdout.startswith("granted "), done.stdout
+    else:
+        assert done.returncode == 3 and problem in done.stdout, done.stdout
