@@ -96,7 +96,9 @@ def open_store(settings: Settings, clock: Clock = time.time) -> Store:
             clock=clock,
             usage_min_orgs=settings.usage_min_orgs,
             pepper_fingerprint=lambda: _pepper_fingerprint(settings),
+            data_dir=settings.data_dir,
         )
+        store.data_dir = settings.data_dir  # type: ignore[attr-defined]  # its erasure ledger
         return store
     return SqliteStore(
         settings.database_path,

@@ -1,7 +1,7 @@
 """The in-memory license index: key hash -> license, rebuilt from the store.
 
-A running server polls the store's catalog version and reloads when the CLI or the console
-changed an organization, product or license.
+A running server polls the store's catalog version and reloads when the CLI, the console or
+another node changed an organization, product or license.
 """
 
 import asyncio
@@ -45,9 +45,10 @@ class KeyIndex:
         return True
 
     async def follow(self, store: Store, every: float) -> None:
-        """Poll for changes until cancelled; a failed poll is logged and retried."""
+        """Follow changes until cancelled: at least every ``every`` seconds, and at once when
+        the store hears of one (another node's change); a failed poll is logged, retried."""
         while True:
-            await asyncio.sleep(every)
+            await store.catalog_changed(every)
             try:
                 if await self.refresh(store):
                     log.info("license catalog reloaded", extra={"licenses": len(self)})

@@ -536,6 +536,12 @@ class Settings:
         "embedded SQLite file in data_dir.",
         secret=True,
     )
+    detector_share_seconds: float = setting(
+        0.25,
+        "Several nodes on PostgreSQL: how often a node shares its detector events with the others.",
+        at_least=0.05,
+        at_most=60,
+    )
 
 
 SETTING_NAMES = tuple(f.name for f in dataclasses.fields(Settings))

@@ -66,9 +66,12 @@ class DataDir:
         get it at their next start)."""
         return self.marker_path.exists()
 
-    def verify(self) -> None:
-        """ConfigError naming the first required file missing or empty, and what to do."""
+    def verify(self, *, embedded_database: bool = True) -> None:
+        """ConfigError naming the first required file missing or empty, and what to do
+        (a node on PostgreSQL, ``embedded_database=False``, keeps no database file)."""
         for required in REQUIRED_FILES:
+            if required is REQUIRED_FILES[0] and not embedded_database:
+                continue
             if not _present(self.root, required):
                 raise ConfigError(
                     f"{required.what} {self.root / required.pattern} is missing or empty in the "
@@ -105,5 +108,5 @@ def open_initialized(settings: Settings) -> DataDir:
     """The data directory, refused when it was initialized and lost a required file."""
     directory = open_data_dir(settings)
     if directory.initialized:
-        directory.verify()
+        directory.verify(embedded_database=not settings.database_url)
     return directory

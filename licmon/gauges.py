@@ -54,6 +54,8 @@ def store_source(store: Store, metrics: Metrics, clock: Clock) -> Source:
     """Seats per product and database size, read on a store reader thread."""
 
     async def refresh() -> None:
+        if not await store.job_lock("gauges"):  # one node of several reads them
+            return
         now = clock()
         metrics.snapshot.update(await store.gauges(int(now)), now)
 

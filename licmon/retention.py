@@ -77,7 +77,8 @@ async def run_every(
     await asyncio.sleep(min(FIRST_RUN_DELAY, interval))
     while True:
         try:
-            await run_once(store, batch_rows, metrics, clock=clock, max_ahead=max_ahead)
+            if await store.job_lock("retention"):  # one node of several runs it
+                await run_once(store, batch_rows, metrics, clock=clock, max_ahead=max_ahead)
         except ClockAhead as exc:
             log.warning(exc.message)
         except Exception:

@@ -4,6 +4,7 @@ after the store answered, write flags only when one is drafted."""
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from licmon.catalog import KeyIndex
 from licmon.domain import license_keys
@@ -12,6 +13,12 @@ from licmon.domain.detectors import DetectorSet, FlagDraft
 from licmon.domain.detectors.ingest import checkin_event, history_event, invalid_key_event
 from licmon.domain.detectors.known import KnownPlaces
 from licmon.domain.detectors.netkeys import host_key, network_key
+from licmon.domain.detectors.shared import (
+    SharedObservation,
+    encode_event,
+    encode_throttled,
+    shareable,
+)
 from licmon.domain.flags import FlagRaise, evidence_deadline
 from licmon.domain.models import CheckinRequest, GeoInfo, License, SeatResult
 from licmon.domain.network import IPAddress, parse_ip
@@ -20,6 +27,9 @@ from licmon.errors import Throttled
 from licmon.geo import Geo, NoGeo
 from licmon.metrics import Metrics
 from licmon.store.base import Store
+
+if TYPE_CHECKING:
+    from licmon.abuse.sharing import DetectorShare
 
 log = logging.getLogger(__name__)
 REBUILD_CONTEXT = ReadContext(
@@ -46,17 +56,26 @@ class AbuseMonitor:
         self.locates = locates
         self.geo: Geo = geo if geo is not None else NoGeo()
         self.places = KnownPlaces()
+        self.share: DetectorShare | None = None  # several nodes: see licmon.abuse.sharing
+        self.host_of: Callable[[IPAddress], int] = host_key
+        self.index: KeyIndex | None = None
+
+    @property
+    def leads(self) -> bool:
+        """This node raises the flags it drafts (always, unless another node leads)."""
+        return self.share is None or self.share.leads
 
     def throttle(self, address: IPAddress, machine: str, now: int) -> None:
         """Raise Throttled (429) while this address, its network or its ASN is guessing keys,
         whatever machine the caller names."""
         guessing = self.detectors.guessing
         asn = self.geo.lookup(address).asn if guessing.asn_blocking(now) else None
-        retry = self.detectors.retry_after(
-            host_key(address), network_key(address), machine, now, asn
-        )
+        host = self.host_of(address)
+        retry = self.detectors.retry_after(host, network_key(address), machine, now, asn)
         if retry is not None:
             self.metrics.throttled()
+            if self.share is not None:
+                self.share.publish(now, encode_throttled(host, now))
             raise Throttled(retry)
 
     async def invalid_key(
@@ -64,9 +83,11 @@ class AbuseMonitor:
     ) -> None:
         well_formed = key is None or license_keys.is_well_formed(key)
         asn = self.geo.lookup(address).asn
-        event = invalid_key_event(address, machine, now, asn, well_formed)
+        event = invalid_key_event(address, machine, now, asn, well_formed, self.host_of(address))
+        if self.share is not None:
+            self.share.publish(now, encode_event(event))
         drafts = self.detectors.observe(event, now)
-        if drafts:
+        if drafts and self.leads:
             await self._raise(drafts, None)
 
     async def refresh_places(self) -> None:
@@ -97,7 +118,35 @@ class AbuseMonitor:
             overage=result.overage,
             chain_forked=result.forked,
         )
-        return self.detectors.observe(event, now)
+        if self.share is not None:
+            self.share.publish(now, encode_event(shareable(event, lic.org.ip_precision)))
+        drafts = self.detectors.observe(event, now)
+        return drafts if self.leads else []
+
+    async def exchange(self, now: int) -> int:
+        """Publish this node's events, feed the other nodes' to the detectors; the leader
+        raises what they draft. Returns the number of observations fed."""
+        if self.share is None:
+            return 0
+        observations = await self.share.exchange(now)
+        for count, observation in enumerate(observations, 1):
+            await self._feed(observation)
+            if count % 256 == 0:
+                await asyncio.sleep(0)  # a long batch leaves room for check-ins
+        return len(observations)
+
+    async def _feed(self, observation: SharedObservation) -> None:
+        event = observation.event
+        if event is None:
+            if observation.throttled_host is not None:
+                self.detectors.guessing.count_refused(observation.throttled_host)
+            return
+        drafts = self.detectors.observe(event, event.at)
+        if drafts and self.leads:
+            lic = None
+            if event.license_id is not None and self.index is not None:
+                lic = self.index.by_id(event.license_id)
+            await self._raise(drafts, lic)
 
     async def raise_flags(self, drafts: Sequence[FlagDraft], lic: License | None) -> None:
         await self._raise(drafts, lic)

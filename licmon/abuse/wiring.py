@@ -11,13 +11,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from licmon.abuse.monitor import AbuseMonitor
+from licmon.abuse.record_seal import RecordSeal
+from licmon.abuse.sharing import DetectorShare
 from licmon.catalog import stop_task
 from licmon.config import Settings
 from licmon.domain.detectors import DetectorSet, Thresholds
+from licmon.domain.detectors.shared import host_pseudonym
 from licmon.geo import Geo, NoGeo
 from licmon.geoip import MaxMindGeo
 from licmon.geoip.slots import ANONYMOUS, ASN, CITY
-from licmon.keys import ABUSE, GEO, INDEX, METRICS, SERVICE, SETTINGS, STORE
+from licmon.keys import ABUSE, GEO, INDEX, METRICS, PEPPER, SERVICE, SETTINGS, STORE
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], float]
@@ -63,20 +66,71 @@ def abuse_ctx(clock: Clock) -> Callable[[web.Application], AsyncIterator[None]]:
         settings, store = app[SETTINGS], app[STORE]
         detectors = DetectorSet(thresholds_from(settings))
         monitor = AbuseMonitor(detectors, store, app[METRICS], app[GEO].locates, app[GEO])
+        monitor.index = app[INDEX]
         app[ABUSE] = monitor
+        await _share_if_several_nodes(app, monitor)
         rebuild = asyncio.create_task(_rebuild_then_attach(app, monitor, int(clock())))
         await asyncio.wait({rebuild}, timeout=REBUILD_WAIT_SECONDS)  # then on in the background
-        gauges = asyncio.create_task(
-            _every(settings.metrics_refresh_seconds, monitor.refresh_open_flags)
-        )
-        places = asyncio.create_task(_every(settings.catalog_poll_seconds, monitor.refresh_places))
+        tasks = [
+            rebuild,
+            asyncio.create_task(
+                _every(settings.metrics_refresh_seconds, monitor.refresh_open_flags)
+            ),
+            asyncio.create_task(_every(settings.catalog_poll_seconds, monitor.refresh_places)),
+        ]
+        if monitor.share is not None:
+            exchange = _exchange(monitor, rebuild, settings.detector_share_seconds, clock)
+            tasks.append(asyncio.create_task(exchange))
         yield
         app[SERVICE].abuse = None
-        await stop_task(rebuild)
-        await stop_task(gauges)
-        await stop_task(places)
+        for task in tasks:
+            await stop_task(task)
+        if monitor.share is not None:
+            await _last_exchange(monitor, int(clock()))
 
     return ctx
+
+
+async def _share_if_several_nodes(app: web.Application, monitor: AbuseMonitor) -> None:
+    """On a database other nodes write, share detector events with them (the throttle's
+    host keys become pseudonyms every node computes alike)."""
+    store = app[STORE]
+    if not store.shares_detectors():
+        return
+    monitor.share = DetectorShare(store, RecordSeal(app[PEPPER]))
+    monitor.host_of = host_pseudonym(app[PEPPER])
+    try:
+        await monitor.share.start()
+    except Exception:
+        log.warning("detector sharing not started; it retries", exc_info=True)
+
+
+async def _exchange(
+    monitor: AbuseMonitor, rebuild: "asyncio.Task[None]", seconds: float, clock: Clock
+) -> None:
+    """Every ``seconds``; an unreachable database is told once, not at every round."""
+    await asyncio.wait({rebuild})  # the windows are refilled on a thread: not meanwhile
+    failing = False
+    while True:
+        try:
+            await monitor.exchange(int(clock()))
+        except Exception:
+            if not failing:
+                log.warning("detector events not shared; retrying", exc_info=True)
+            failing = True
+        else:
+            if failing:
+                log.info("detector events shared again")
+            failing = False
+        await asyncio.sleep(seconds)
+
+
+async def _last_exchange(monitor: AbuseMonitor, now: int) -> None:
+    """At shutdown: what this node saw last still reaches the others."""
+    try:
+        await monitor.exchange(now)
+    except Exception:
+        log.warning("last detector events not shared", exc_info=True)
 
 
 async def _rebuild_then_attach(app: web.Application, monitor: AbuseMonitor, now: int) -> None:

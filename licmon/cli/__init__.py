@@ -17,6 +17,7 @@ from licmon.cli.places_cmd import place
 from licmon.cli.privacy import audit, dsr, hold, org_export_command, retention
 from licmon.cli.server import config_command, init, serve
 from licmon.cli.simulate_cmd import simulate
+from licmon.cli.store_cmd import store_group
 
 
 @click.group(cls=LicmonGroup)
@@ -41,3 +42,4 @@ for command in (flags, geoip, simulate):  # abuse detection (issue 5)
     main.add_command(command)
 for command in CONSOLE_COMMANDS:  # user, report (staff console)
     main.add_command(command)
+main.add_command(store_group)  # store copy --to postgresql:// (issue 12)

@@ -51,6 +51,15 @@ class BackupGroup(click.Group):
         return super().resolve_command(ctx, args)
 
 
+def embedded_only(settings: Settings, what: str) -> None:
+    """backup and restore copy the embedded SQLite file; PostgreSQL has its own tools."""
+    if settings.database_url:
+        raise ConfigError(
+            f"{what} works on the embedded SQLite database; with database_url set, back "
+            "PostgreSQL up with its own tools (pg_dump, or base backups and WAL archiving)"
+        )
+
+
 def backup_key(settings: Settings, key_file: Path | None = None, *, create: bool = True) -> bytes:
     """The backup key of the data directory (made on first use), or the one in key_file."""
     if key_file is not None:
@@ -96,6 +105,7 @@ def backup_create(
     """Write an encrypted, consistent copy of the database to DEST (a file, or a directory
     to put one in), while the server keeps serving; audited."""
     settings = make_settings(config_file, data_dir=data_dir)
+    embedded_only(settings, "backup")
     seal = sealing(settings, backup_key(settings))
     token = offered_token(token_file)
     if not settings.database_path.is_file():
@@ -164,6 +174,7 @@ def restore_command(
     """Check the backup SRC, apply the erasure ledger and retention to it, and make it the
     database (the server must be stopped)."""
     settings = make_settings(config_file, data_dir=data_dir)
+    embedded_only(settings, "restore")
     directory = DataDir(settings.data_dir).ensure()
     ensure_not_serving(settings.data_dir)
     key = backup_key(settings, key_file, create=False)

@@ -1,6 +1,7 @@
 """The Store interface: what the rest of licmon asks of storage, in the domain's words."""
 
 import abc
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from licmon.domain.offline import ActivationGrant, ActivationRequest
 from licmon.domain.subjects import Subject
 from licmon.store.flags_base import FlagStore
 from licmon.store.listing_base import ListingStore
+from licmon.store.shared_base import SharedDetectorStore
 from licmon.store.staff_base import StaffStore
 
 
@@ -64,7 +66,7 @@ class StoreGauges:
     database_bytes: int = 0
 
 
-class Store(StaffStore, FlagStore, ListingStore, abc.ABC):
+class Store(StaffStore, FlagStore, ListingStore, SharedDetectorStore, abc.ABC):
     """Every method is a coroutine and never blocks the event loop."""
 
     on_personal_read: Callable[[str], None] | None = None  # told each gateway read's purpose
@@ -110,6 +112,17 @@ class Store(StaffStore, FlagStore, ListingStore, abc.ABC):
 
     @abc.abstractmethod
     async def catalog_version(self) -> int: ...
+
+    async def catalog_changed(self, timeout: float) -> None:
+        """Return when the catalog may have changed (another node said so), or after
+        ``timeout`` seconds; callers then compare ``catalog_version``. One node: a sleep."""
+        await asyncio.sleep(timeout)
+
+    async def job_lock(self, name: str) -> bool:
+        """Whether this node runs singleton job ``name`` (retention, gauge refresh, ...):
+        True while it holds the job's lock, which it keeps until the store closes or the
+        node dies; then another node's next call takes it. One node: always True."""
+        return True
 
     # -- health
     @abc.abstractmethod

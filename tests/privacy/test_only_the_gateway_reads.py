@@ -19,6 +19,11 @@ GATEWAY = {
     "store/sqlite/restriction_sql.py",
     # finds erased subjects again after a restore (issue 19)
     "store/sqlite/ledger_sql.py",
+    # PostgreSQL's counterparts: they run as the gateway role (``_gateway``), the only one
+    # with SELECT on the personal columns
+    *(f"store/postgres/{name}.py" for name in ("vault", "dsr_sql", "dsr_find", "dsr_correct")),
+    *(f"store/postgres/{name}.py" for name in ("org_data", "retention_sql", "ledger_sql")),
+    "store/postgres/restriction_sql.py",
 }
 INGEST = {
     "store/sqlite/seats.py",  # writes the connection log: INSERT only
@@ -27,6 +32,8 @@ INGEST = {
     # ON CONFLICT DO UPDATE; its conflict target names source_network, hence the privilege).
     # Reading them back is the gateway's (vault.read_flag); an UPDATE here would fail this.
     "store/sqlite/flags_sql.py",
+    "store/postgres/login_sql.py",
+    "store/postgres/flags_sql.py",
 }
 # PostgreSQL's schema: its SECURITY DEFINER functions write the connection log and match
 # restriction markers as the owner role; the normal role has no SELECT on these columns.

@@ -32,7 +32,8 @@ def _sqlite_factory(tmp_path: Path, clock: FakeClock) -> Callable[[], Store]:
 
 def _postgres_factory(request: pytest.FixtureRequest, clock: FakeClock) -> Callable[[], Store]:
     url = request.getfixturevalue("pg_cluster").fresh_database()
-    return lambda: PostgresStore(url, clock=clock, pool_size=4)
+    data = request.getfixturevalue("tmp_path")  # the node's data directory: erasure ledger
+    return lambda: PostgresStore(url, clock=clock, pool_size=4, data_dir=data)
 
 
 @pytest.fixture
@@ -59,3 +60,23 @@ async def reopen(
 @pytest.fixture
 async def store(reopen: Reopen) -> Store:
     return await reopen()
+
+
+OpenNode = Callable[[], Awaitable[PostgresStore]]
+
+
+@pytest.fixture
+async def pg_nodes(pg_url: str, clock: FakeClock) -> AsyncIterator[OpenNode]:
+    """Opens nodes (PostgresStores) on one fresh database; closes what is left open."""
+    opened: list[PostgresStore] = []
+
+    async def open_node() -> PostgresStore:
+        node = PostgresStore(pg_url, clock=clock, pool_size=2)
+        await node.open()
+        opened.append(node)
+        return node
+
+    yield open_node
+    for node in opened:
+        if node.is_open:
+            await node.close()

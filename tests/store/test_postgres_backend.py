@@ -1,9 +1,13 @@
 """What only the PostgreSQL backend has: roles and column privileges, migrations recorded
 with SQLite's ids, the seat counter kept equal to the seat rows, the pepper check."""
 
+import asyncio
 import ipaddress
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -16,11 +20,13 @@ from licmon.domain.models import CheckinCommand, GeoInfo, IpPrecision, License
 from licmon.errors import ConfigError
 from licmon.store.personal_columns import PERSONAL_COLUMNS
 from licmon.store.postgres.connect import prepare_database
+from licmon.store.postgres.migrations import POSTGRES_ONLY
 from licmon.store.postgres.store import PostgresStore
 from licmon.store.sqlite import migrations as sqlite_migrations
 from licmon.store.sqlite import prepare_database as prepare_sqlite
 from tests.conftest import FakeClock
 from tests.pg import PgCluster
+from tests.store.conftest import OpenNode
 from tests.store.test_seats_contract import a_license
 
 LEASE = 3600
@@ -58,7 +64,9 @@ def test_migrations_are_recorded_with_sqlites_ids_in_sqlites_order(
     ]
     with psycopg.connect(pg_url) as conn:
         rows = conn.execute("SELECT id FROM migrations ORDER BY applied_at, id").fetchall()
-    assert [row[0] for row in rows] == sqlite_ids
+    pg_ids = [row[0] for row in rows]
+    assert [i for i in pg_ids if i not in POSTGRES_ONLY] == sqlite_ids
+    assert set(pg_ids) >= POSTGRES_ONLY
     assert sqlite_ids[0] == "m001_core" and len(sqlite_ids) == len(
         sqlite_migrations.migrations._migrations
     )
@@ -154,3 +162,39 @@ def test_without_the_driver_one_clear_line(monkeypatch: pytest.MonkeyPatch, tmp_
     assert (
         str(caught.value) == POSTGRES_MISSING == "PostgreSQL needs: pip install 'licmon[postgres]'"
     )
+
+
+async def test_a_batch_aborted_by_a_deadlock_with_another_node_runs_again(
+    pg_nodes: OpenNode,
+) -> None:
+    first, second = await pg_nodes(), await pg_nodes()
+    await first._write(
+        lambda c: c.execute(
+            "INSERT INTO usage_daily (day, product, country) VALUES ('d', 'a', ''), ('d', 'b', '')"
+        )
+    )
+    both_hold_one = threading.Barrier(2, timeout=10)
+
+    runs: list[str] = []
+
+    def crosswise(mine: str, theirs: str) -> Callable[[psycopg.Connection[Any]], str]:
+        def op(conn: psycopg.Connection[Any]) -> str:
+            touch = "UPDATE usage_daily SET checkins = checkins + 1 WHERE product = %s"
+            conn.execute(touch, (mine,))
+            if mine not in runs:  # the first run of each waits until both hold a row
+                runs.append(mine)
+                both_hold_one.wait()
+            conn.execute(touch, (theirs,))
+            return mine
+
+        return op
+
+    done = await asyncio.gather(
+        first._write(crosswise("a", "b")), second._write(crosswise("b", "a"))
+    )
+    assert done == ["a", "b"]
+    assert first.writer.retries + second.writer.retries >= 1
+    rows = await first._read(
+        lambda c: c.execute("SELECT product, checkins FROM usage_daily ORDER BY 1").fetchall()
+    )
+    assert rows == [("a", 2), ("b", 2)]  # each command counted once, none lost

@@ -72,11 +72,17 @@ class KeyGuessing:
         if vouched is not None and machine in vouched:
             return None
         if h.blocked_until > now:
-            h.failures += 1  # not looked at, but a guess all the same
+            self.count_refused(host)  # not looked at, but a guess all the same
             return h.blocked_until - now
         if blocked and h.recent(now, self.t.guess_window_seconds) > 0:
             return max(blocked) - now
         return None
+
+    def count_refused(self, host: int) -> None:
+        """An attempt another node's throttle refused: a guess all the same, as here."""
+        h = self._hosts.get(host)
+        if h is not None:
+            h.failures += 1
 
     def observe(self, event: CheckinEvent, now: int) -> FlagDraft | None:
         if event.outcome in (Outcome.GRANTED, Outcome.RENEWED):

@@ -59,15 +59,20 @@ def checkin_event(
 
 
 def invalid_key_event(
-    address: IPAddress, machine: str, now: int, asn: int | None = None, well_formed: bool = True
+    address: IPAddress,
+    machine: str,
+    now: int,
+    asn: int | None = None,
+    well_formed: bool = True,
+    host: int | None = None,
 ) -> CheckinEvent:
     """An unknown key: counted against the address (whatever the machine), its network and
-    its ASN."""
+    its ASN. ``host``: the host's key when not ``host_key`` (a pseudonym shared by nodes)."""
     return CheckinEvent(
         at=now,
         outcome=Outcome.INVALID_KEY,
         network=network_key(address),
-        host=host_key(address),
+        host=host_key(address) if host is None else host,
         machine=machine,
         routable=routable(address),
         asn=asn,

@@ -1,6 +1,5 @@
 """Organizations, products and licenses in PostgreSQL."""
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,11 +9,13 @@ from psycopg import sql
 from licmon.domain.audit import SYSTEM_ACTOR, AuditEntry
 from licmon.domain.licenses import check_status_change, check_terms
 from licmon.domain.models import IpPrecision, License, LicenseStatus, LicenseTerms, Org, Product
-from licmon.domain.node_locks import TERM_RANGES
 from licmon.domain.redaction import redact_addresses
 from licmon.errors import Conflict, NotFound
+from licmon.store.catalog_rows import license_from_row as _license
+from licmon.store.catalog_rows import org_from_row as _org
+from licmon.store.catalog_rows import terms_row as _terms_row
 from licmon.store.postgres import audit_sql
-from licmon.store.postgres.rows import dicts
+from licmon.store.postgres.rowdicts import dicts
 
 Conn = psycopg.Connection[Any]
 ORG_COLUMNS = "id, slug, name, ip_precision, retention_days"
@@ -76,16 +77,14 @@ def update_org(
 
 
 def org_by_slug(conn: Conn, slug: str) -> Org:
-    rows = dicts(conn.execute(f"SELECT {ORG_COLUMNS} FROM orgs WHERE slug = %s", (slug,)))
+    rows = dicts(conn, f"SELECT {ORG_COLUMNS} FROM orgs WHERE slug = %s", (slug,))
     if not rows:
         raise NotFound(f"No organization '{slug}'.")
     return _org(rows[0])
 
 
 def list_orgs(conn: Conn) -> list[Org]:
-    return [
-        _org(row) for row in dicts(conn.execute(f"SELECT {ORG_COLUMNS} FROM orgs ORDER BY slug"))
-    ]
+    return [_org(row) for row in dicts(conn, f"SELECT {ORG_COLUMNS} FROM orgs ORDER BY slug")]
 
 
 def insert_product(
@@ -166,23 +165,23 @@ def set_license_status(
 
 
 def license_by_id(conn: Conn, license_id: int) -> License:
-    rows = dicts(conn.execute(LICENSE_SELECT + " WHERE l.id = %s", (license_id,)))
+    rows = dicts(conn, LICENSE_SELECT + " WHERE l.id = %s", (license_id,))
     if not rows:
         raise NotFound(f"No license {license_id}.")
     return _license(rows[0])
 
 
 def license_by_key_hash(conn: Conn, key_hash: bytes) -> License | None:
-    rows = dicts(conn.execute(LICENSE_SELECT + " WHERE l.key_hash = %s", (key_hash,)))
+    rows = dicts(conn, LICENSE_SELECT + " WHERE l.key_hash = %s", (key_hash,))
     return _license(rows[0]) if rows else None
 
 
 def list_licenses(conn: Conn, org: str | None = None) -> list[License]:
     if org is None:
-        rows = dicts(conn.execute(LICENSE_SELECT + " ORDER BY l.id"))
+        rows = dicts(conn, LICENSE_SELECT + " ORDER BY l.id")
     else:
         org_by_slug(conn, org)
-        rows = dicts(conn.execute(LICENSE_SELECT + " WHERE o.slug = %s ORDER BY l.id", (org,)))
+        rows = dicts(conn, LICENSE_SELECT + " WHERE o.slug = %s ORDER BY l.id", (org,))
     return [_license(row) for row in rows]
 
 
@@ -190,7 +189,7 @@ def load_catalog(conn: Conn) -> tuple[int, list[tuple[bytes, License]]]:
     """Every license with its key hash, and the catalog version it was read at (one
     snapshot: the caller's transaction is REPEATABLE READ)."""
     version = catalog_version(conn)
-    rows = dicts(conn.execute(LICENSE_SELECT))
+    rows = dicts(conn, LICENSE_SELECT)
     return version, [(bytes(row["key_hash"]), _license(row)) for row in rows]
 
 
@@ -211,58 +210,3 @@ def _unique(conn: Conn, table: str, column: str, value: str, what: str) -> None:
     )
     if conn.execute(query, (value,)).fetchone():
         raise Conflict(f"There is already {what} '{value}'.")
-
-
-def _org(row: Mapping[str, Any], prefix: str = "") -> Org:
-    return Org(
-        id=row[prefix + "id"],
-        slug=row[prefix + "slug"],
-        name=row[prefix + "name"],
-        ip_precision=IpPrecision(row[prefix + "ip_precision"]),
-        retention_days=row[prefix + "retention_days"],
-    )
-
-
-def _terms_row(terms: LicenseTerms) -> dict[str, Any]:
-    return {
-        "seats": terms.seats,
-        "max_machines": terms.max_machines,
-        "valid_from": terms.valid_from,
-        "valid_until": terms.valid_until,
-        "allowed_countries": ",".join(sorted(terms.allowed_countries)),
-        "lease_seconds": terms.lease_seconds,
-        "grace_seconds": terms.grace_seconds,
-        "entitlements": json.dumps(list(terms.entitlements)),
-        "max_borrow_days": terms.max_borrow_days,
-        "max_offline_days": terms.max_offline_days,
-        "locked_machines": json.dumps(sorted(terms.locked_machines)),
-        **{name: getattr(terms, name) for name in TERM_RANGES},
-        "refuse_cloned": int(terms.refuse_cloned),
-    }
-
-
-def _license(row: Mapping[str, Any]) -> License:
-    countries = row["allowed_countries"]
-    terms = LicenseTerms(
-        seats=row["seats"],
-        max_machines=row["max_machines"],
-        valid_from=row["valid_from"],
-        valid_until=row["valid_until"],
-        allowed_countries=frozenset(countries.split(",")) if countries else frozenset(),
-        lease_seconds=row["lease_seconds"],
-        grace_seconds=row["grace_seconds"],
-        entitlements=tuple(json.loads(row["entitlements"])),
-        max_borrow_days=row["max_borrow_days"],
-        max_offline_days=row["max_offline_days"],
-        locked_machines=frozenset(json.loads(row["locked_machines"])),
-        **{name: row[name] for name in TERM_RANGES},
-        refuse_cloned=bool(row["refuse_cloned"]),
-    )
-    return License(
-        id=row["id"],
-        org=_org(row, "o_"),
-        product=row["product_code"],
-        terms=terms,
-        status=LicenseStatus(row["status"]),
-        created_at=row["created_at"],
-    )

@@ -9,11 +9,14 @@ from typing import Any
 
 import psycopg
 
-from licmon.store.postgres import schema_core, schema_machine_rules, schema_more
+from licmon.store.postgres import schema_core, schema_machine_rules, schema_more, shared_abuse
 from licmon.store.postgres.roles import Roles, grant_privileges, set_role
 
 Migration = Callable[[psycopg.Connection[Any]], None]
 MIGRATIONS: list[tuple[str, Migration]] = []
+# Migrations with no SQLite counterpart (what only several nodes need); every other id is
+# SQLite's, in SQLite's order.
+POSTGRES_ONLY = frozenset({"m019_detector_records"})
 
 
 def migration(func: Migration) -> Migration:
@@ -79,6 +82,11 @@ def m013_usage_refusals(conn: psycopg.Connection[Any]) -> None:
 @migration
 def m011_license_models(conn: psycopg.Connection[Any]) -> None:
     run(conn, schema_more.LICENSE_MODELS)
+
+
+@migration
+def m019_detector_records(conn: psycopg.Connection[Any]) -> None:
+    run(conn, shared_abuse.SCHEMA)
 
 
 def applied(conn: psycopg.Connection[Any]) -> set[str]:

@@ -2,9 +2,9 @@
 the purpose gateway.
 
 Every ``op`` is a plain (sync) function of a psycopg connection, run on a thread, never on
-the event loop. Rows come back as tuples (psycopg's default row factory); use
-``licmon.store.postgres.rows.dicts(cursor)`` where names read better. Parameters are
-psycopg's ``%s`` / ``%(name)s`` placeholders.
+the event loop. Rows come back as tuples (psycopg's default row factory); where names read
+better, ``licmon.store.postgres.rowdicts.dicts(conn, sql, params)`` runs the statement on a
+``dict_row`` cursor. Parameters are psycopg's ``%s`` / ``%(name)s`` placeholders.
 
 - ``_write(op)``: inside the group-commit writer's transaction, in a savepoint of its own, as
   licmon's normal role (no SELECT on personal columns); the caller resumes after COMMIT.

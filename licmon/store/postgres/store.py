@@ -8,6 +8,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any, TypeVar
 
 import psycopg
@@ -37,6 +38,8 @@ from licmon.store.postgres.flags import PostgresFlags
 from licmon.store.postgres.listing import PostgresListing
 from licmon.store.postgres.privacy import PostgresPrivacy
 from licmon.store.postgres.roles import Roles, set_role
+from licmon.store.postgres.shared import CatalogListener, JobLocks
+from licmon.store.postgres.shared_abuse import PgSharedDetectors
 from licmon.store.postgres.staff import PostgresStaff
 from licmon.store.postgres.writer import PostgresWriter, SeatCommand
 from licmon.store.writer import WriterClosed
@@ -46,7 +49,9 @@ Conn = psycopg.Connection[Any]
 UNAVAILABLE = "The database is unavailable right now."
 
 
-class PostgresStore(PostgresPrivacy, PostgresStaff, PostgresFlags, PostgresListing, Store):
+class PostgresStore(
+    PostgresPrivacy, PostgresStaff, PostgresFlags, PostgresListing, PgSharedDetectors, Store
+):
     def __init__(
         self,
         url: str,
@@ -56,6 +61,7 @@ class PostgresStore(PostgresPrivacy, PostgresStaff, PostgresFlags, PostgresListi
         usage_min_orgs: int = 3,
         pepper_fingerprint: Callable[[], str] | None = None,
         pool_size: int = 8,
+        data_dir: Path | None = None,  # this node's: the erasure ledger is kept there
     ) -> None:
         if usage_min_orgs < 1:
             raise ConfigError("usage_min_orgs must be at least 1")
@@ -64,14 +70,21 @@ class PostgresStore(PostgresPrivacy, PostgresStaff, PostgresFlags, PostgresListi
         self._clock = clock
         self._pepper_fingerprint = pepper_fingerprint
         self._pool_size = pool_size
+        self.data_dir = data_dir
         self._roles: Roles | None = None
         self._readers: ConnectionPool[Any] | None = None
         self._gateways: ConnectionPool[Any] | None = None
         self._writer = PostgresWriter(self._writer_connection, batch_max)
+        self.listener = CatalogListener(url)
+        self._jobs = JobLocks(url)
 
     @property
     def writer(self) -> PostgresWriter:
         return self._writer
+
+    @property
+    def is_open(self) -> bool:
+        return self._readers is not None
 
     @property
     def roles(self) -> Roles:
@@ -84,8 +97,13 @@ class PostgresStore(PostgresPrivacy, PostgresStaff, PostgresFlags, PostgresListi
         self._readers = await asyncio.to_thread(self._pool, "readers", read_only=True)
         self._gateways = await asyncio.to_thread(self._pool, "gateway", read_only=False)
         await self._writer.start()
+        self.open_detector_records(self.url, self.roles.app)
+        self.listener.start()
 
     async def close(self) -> None:
+        await self.listener.stop()
+        await self._jobs.close()  # another node takes the singleton jobs
+        await self.close_detector_records()
         await self._writer.stop()
         for pool in (self._readers, self._gateways):
             if pool is not None:
@@ -212,6 +230,12 @@ class PostgresStore(PostgresPrivacy, PostgresStaff, PostgresFlags, PostgresListi
 
     async def catalog_version(self) -> int:
         return await self._read(catalog.catalog_version)
+
+    async def catalog_changed(self, timeout: float) -> None:
+        await self.listener.changed(timeout)
+
+    async def job_lock(self, name: str) -> bool:
+        return await self._jobs.hold(name)
 
     async def newest_row_at(self) -> int | None:
         return await self._read(_newest_row_at)

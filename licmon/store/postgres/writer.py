@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg import errors
 
 from licmon.store.writer import GroupCommit, Operation, Pending, WriterClosed, settle
 
@@ -86,9 +85,11 @@ class PostgresWriter(GroupCommit):
                         conn.execute(LOCK_SEATS, (licenses,))
                     outcomes = [_in_savepoint(conn, op) for op, _, _ in batch]
                 return [(f, r, e) for (_, f, _), (r, e) in zip(batch, outcomes, strict=True)]
-            except (Retry, errors.TransactionRollback):
-                if attempt == RETRIES - 1:
+            except Exception as exc:
+                if not (isinstance(exc, Retry) or rolled_back(exc)):
                     raise
+                if attempt == RETRIES - 1:
+                    raise (exc.__cause__ or exc) if isinstance(exc, Retry) else exc from None
                 self.retries += 1
                 time.sleep(0.001 * 2**attempt)
         raise AssertionError("unreachable")
@@ -111,9 +112,15 @@ def _in_savepoint(conn: Conn, operation: Operation) -> tuple[Any, BaseException 
     try:
         with conn.transaction():
             return operation(conn), None
-    except errors.TransactionRollback as exc:
-        raise Retry() from exc
     except Exception as exc:
+        if rolled_back(exc):
+            raise Retry() from exc
         if conn.broken:
             raise
         return None, exc
+
+
+def rolled_back(exc: BaseException) -> bool:
+    """PostgreSQL rolled the transaction back (SQLSTATE class 40: deadlock, serialization
+    failure): running it again may well succeed."""
+    return isinstance(exc, psycopg.Error) and (exc.sqlstate or "").startswith("40")

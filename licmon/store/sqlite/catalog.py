@@ -1,6 +1,5 @@
 """Organizations, products and licenses in SQLite, through sqlite-utils."""
 
-import json
 import sqlite3
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -17,8 +16,10 @@ from licmon.domain.models import (
     Org,
     Product,
 )
-from licmon.domain.node_locks import TERM_RANGES
 from licmon.errors import Conflict, NotFound
+from licmon.store.catalog_rows import license_from_row as _license
+from licmon.store.catalog_rows import org_from_row as _org
+from licmon.store.catalog_rows import terms_row as _terms_row
 from licmon.store.sqlite import audit_sql
 from licmon.store.sqlite.sqlrows import dicts
 
@@ -26,8 +27,6 @@ LICENSE_SELECT = """
 SELECT l.*, p.code AS product_code, o.id AS o_id, o.slug AS o_slug, o.name AS o_name,
        o.ip_precision AS o_ip_precision, o.retention_days AS o_retention_days
 FROM licenses l JOIN orgs o ON o.id = l.org_id JOIN products p ON p.id = l.product_id"""
-
-MODEL_TERMS = tuple(TERM_RANGES)  # whole-number terms stored as they are
 
 
 def db_of(conn: sqlite3.Connection) -> Database:
@@ -221,58 +220,3 @@ def _unique(conn: sqlite3.Connection, table: str, column: str, value: str, what:
 
 def _query(conn: sqlite3.Connection, sql: str, params: Iterable[Any]) -> list[dict[str, Any]]:
     return dicts(conn.execute(sql, list(params)))
-
-
-def _org(row: Mapping[str, Any], prefix: str = "") -> Org:
-    return Org(
-        id=row[prefix + "id"],
-        slug=row[prefix + "slug"],
-        name=row[prefix + "name"],
-        ip_precision=IpPrecision(row[prefix + "ip_precision"]),
-        retention_days=row[prefix + "retention_days"],
-    )
-
-
-def _terms_row(terms: LicenseTerms) -> dict[str, Any]:
-    return {
-        "seats": terms.seats,
-        "max_machines": terms.max_machines,
-        "valid_from": terms.valid_from,
-        "valid_until": terms.valid_until,
-        "allowed_countries": ",".join(sorted(terms.allowed_countries)),
-        "lease_seconds": terms.lease_seconds,
-        "grace_seconds": terms.grace_seconds,
-        "entitlements": json.dumps(list(terms.entitlements)),
-        "max_borrow_days": terms.max_borrow_days,
-        "max_offline_days": terms.max_offline_days,
-        "locked_machines": json.dumps(sorted(terms.locked_machines)),
-        **{name: getattr(terms, name) for name in MODEL_TERMS},
-        "refuse_cloned": int(terms.refuse_cloned),
-    }
-
-
-def _license(row: Mapping[str, Any]) -> License:
-    countries = row["allowed_countries"]
-    terms = LicenseTerms(
-        seats=row["seats"],
-        max_machines=row["max_machines"],
-        valid_from=row["valid_from"],
-        valid_until=row["valid_until"],
-        allowed_countries=frozenset(countries.split(",")) if countries else frozenset(),
-        lease_seconds=row["lease_seconds"],
-        grace_seconds=row["grace_seconds"],
-        entitlements=tuple(json.loads(row["entitlements"])),
-        max_borrow_days=row["max_borrow_days"],
-        max_offline_days=row["max_offline_days"],
-        locked_machines=frozenset(json.loads(row["locked_machines"])),
-        **{name: row[name] for name in MODEL_TERMS},
-        refuse_cloned=bool(row["refuse_cloned"]),
-    )
-    return License(
-        id=row["id"],
-        org=_org(row, "o_"),
-        product=row["product_code"],
-        terms=terms,
-        status=LicenseStatus(row["status"]),
-        created_at=row["created_at"],
-    )

@@ -32,6 +32,7 @@ from licmon.store.sqlite.flags import SqliteFlags
 from licmon.store.sqlite.listing import SqliteListing
 from licmon.store.sqlite.personal import LicmonConnection, install_authorizer, privileged
 from licmon.store.sqlite.privacy import SqlitePrivacy
+from licmon.store.sqlite.shared import SqliteSharedDetectors
 from licmon.store.sqlite.staff import SqliteStaff
 from licmon.store.sqlite.wal import WalWatch
 from licmon.store.sqlite.writer import Writer, WriterClosed
@@ -84,7 +85,9 @@ def _cause(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-class SqliteStore(SqlitePrivacy, SqliteStaff, SqliteFlags, SqliteListing, Store):
+class SqliteStore(
+    SqlitePrivacy, SqliteStaff, SqliteFlags, SqliteListing, SqliteSharedDetectors, Store
+):
     def __init__(
         self,
         path: Path,

@@ -1,0 +1,64 @@
+"""Re-applying the erasure ledger to a restored database, through the erasure paths.
+
+The ledger holds keyed hashes only, so each subject kind's candidates in the database are
+hashed and matched; a match is erased again exactly as the request erased it (the same
+functions, the same scope, legal holds respected), as the system acting on the ledger.
+"""
+
+import re
+from collections.abc import Iterator
+
+from licmon.domain.access import ReadContext, Role
+from licmon.domain.network import parse_ip
+from licmon.domain.purposes import DSR
+from licmon.domain.subjects import Subject, SubjectKind
+from licmon.store.erasure_ledger import Erasure, ErasureLedger
+from licmon.store.postgres import dsr_sql, org_data
+from licmon.store.postgres.audit_sql import Conn
+
+LEDGER_ACTOR = "system:erasure-ledger"
+JUSTIFICATION = "an erasure in the erasure ledger, re-applied after a restore"
+_IP_LIKE = re.compile(r"[0-9A-Fa-f:.]{7,45}")
+CANDIDATES = {
+    SubjectKind.LICENSE: ("SELECT id::text FROM licenses",),
+    SubjectKind.MACHINE: ("SELECT DISTINCT fingerprint FROM machines",),
+    SubjectKind.ORG: ("SELECT slug FROM orgs",),
+    SubjectKind.ADDRESS: (
+        "SELECT DISTINCT address FROM connections WHERE address != ''",
+        "SELECT DISTINCT address FROM login_attempts WHERE address != ''",
+    ),
+}
+
+
+def reapply(conn: Conn, ledger: ErasureLedger, erasures: list[Erasure], now: int) -> int:
+    """Erase again every subject of ``erasures`` still in the database; how many matched."""
+    done = 0
+    for kind in {SubjectKind(e.kind) for e in erasures}:
+        known = {ledger.subject_hash(kind, value): value for value in _candidates(conn, kind)}
+        for erasure in (e for e in erasures if e.kind == kind and e.subject in known):
+            _erase(conn, Subject(kind, known[erasure.subject]), erasure.org_id, now)
+            done += 1
+    return done
+
+
+def _erase(conn: Conn, subject: Subject, org_id: int | None, now: int) -> None:
+    ctx = ReadContext(LEDGER_ACTOR, Role.OPERATOR, DSR, JUSTIFICATION, org_id)
+    if subject.kind is SubjectKind.ORG:
+        org_data.erase(conn, ctx, subject.value, now)
+    else:
+        dsr_sql.erase(conn, ctx, subject, now)
+
+
+def _candidates(conn: Conn, kind: SubjectKind) -> Iterator[str]:
+    for sql in CANDIDATES[kind]:  # addresses: runs as the gateway role
+        yield from (str(value) for (value,) in conn.execute(sql).fetchall())
+    if kind is SubjectKind.ADDRESS:
+        yield from _evidence_addresses(conn)
+
+
+def _evidence_addresses(conn: Conn) -> Iterator[str]:
+    rows = conn.execute("SELECT evidence FROM flags WHERE evidence IS NOT NULL").fetchall()
+    for (evidence,) in rows:
+        for word in _IP_LIKE.findall(str(evidence)):
+            if (address := parse_ip(word)) is not None:
+                yield str(address)
