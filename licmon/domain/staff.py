@@ -29,6 +29,7 @@ class Permission(StrEnum):
     USERS = "users"
     OWN_ORG = "own_org"  # a customer's page about its own organization
     ORG_DATA = "org_data"  # an organization's data taken away or erased (a customer: its own)
+    LOCK_MOVES = "lock_moves"  # move a node lock (a customer: of its own licenses)
 
 
 _STAFF_WIDE = frozenset({Permission.LICENSES, Permission.FLAGS, Permission.REPORTS})
@@ -36,6 +37,7 @@ _INVESTIGATE = _STAFF_WIDE | {
     Permission.FLAG_EVIDENCE,
     Permission.FLAG_ACTIONS,
     Permission.REPORT_DETAILS,
+    Permission.LOCK_MOVES,
 }
 _PRIVACY = frozenset({Permission.AUDIT, Permission.DSR, Permission.HOLDS})
 
@@ -44,7 +46,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ANALYST: _INVESTIGATE,
     Role.SUPPORT: _STAFF_WIDE,
     Role.DPO: _PRIVACY | {Permission.ORG_DATA},
-    Role.CUSTOMER: _STAFF_WIDE | {Permission.OWN_ORG, Permission.ORG_DATA},
+    Role.CUSTOMER: _STAFF_WIDE | {Permission.OWN_ORG, Permission.ORG_DATA, Permission.LOCK_MOVES},
     Role.OPERATOR: frozenset(),
     Role.SYSTEM: frozenset(),
 }

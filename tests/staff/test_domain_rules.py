@@ -54,6 +54,7 @@ TABLE = {
         P.HOLDS,
         P.USERS,
         P.ORG_DATA,
+        P.LOCK_MOVES,
     },
     Role.ANALYST: {
         P.LICENSES,
@@ -62,10 +63,11 @@ TABLE = {
         P.FLAG_ACTIONS,
         P.REPORTS,
         P.REPORT_DETAILS,
+        P.LOCK_MOVES,
     },
     Role.SUPPORT: {P.LICENSES, P.FLAGS, P.REPORTS},
     Role.DPO: {P.AUDIT, P.DSR, P.HOLDS, P.ORG_DATA},
-    Role.CUSTOMER: {P.LICENSES, P.FLAGS, P.REPORTS, P.OWN_ORG, P.ORG_DATA},
+    Role.CUSTOMER: {P.LICENSES, P.FLAGS, P.REPORTS, P.OWN_ORG, P.ORG_DATA, P.LOCK_MOVES},
 }
 ADDRESS_PURPOSES = {
     Role.ADMIN: [DSR, ABUSE],

@@ -106,7 +106,7 @@ async def license_context(request: web.Request, lic: License) -> dict[str, Any]:
         "lic": lic,
         "flags": await store.flag_rows(user.org_id, license_id=lic.id, limit=50),
         "may_act": user.may(Permission.FLAG_ACTIONS) and user.org_id is None,
-        "may_move_lock": may_move_lock(user) and is_node_locked(lic.terms),
+        "may_move_lock": user.may(Permission.LOCK_MOVES) and is_node_locked(lic.terms),
         "lock_message": "",
         "confirm": None,
         "usage": await store.license_usage(lic.id),
@@ -157,22 +157,13 @@ async def license_status(request: web.Request) -> web.StreamResponse:
     return see_other(f"/staff/licenses/{lic.id}")
 
 
-def may_move_lock(user: StaffUser) -> bool:
-    """The customer's own staff, or the vendor's staff who act on licenses."""
-    return user.may(Permission.OWN_ORG) or (
-        user.may(Permission.FLAG_ACTIONS) and user.org_id is None
-    )
-
-
 @routes.post("/staff/licenses/{license_id}/move-lock")
-@staff_page(Permission.LICENSES)
+@staff_page(Permission.LOCK_MOVES)
 async def move_lock(request: web.Request) -> web.StreamResponse:
     """Take a machine off a node lock (its seat freed), audited, within the license's moves
     per period; a refusal is shown on the license page."""
     lic = await visible_license(request)
     user: StaffUser = request[USER]
-    if not may_move_lock(user):
-        raise Forbidden("Your role does not move node locks.")
     form = await request.post()
     machine = str(form.get("machine", "")).strip()[:128]
     to = str(form.get("to", "")).strip()[:128] or None
