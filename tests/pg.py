@@ -14,6 +14,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,14 @@ PG_BIN = Path(os.environ.get("LICMON_TEST_PG_BIN", "/usr/lib/postgresql/15/bin")
 LOGIN_ROLE = "licmon_test"  # what licmon logs in as: not a superuser
 TEMPLATE = "licmon_template"
 _numbers = itertools.count(1)
+# Stops the cluster and removes its directory once the session that started it is gone, even
+# killed (the OOM killer, kill -9): it waits for the end of a pipe only that session holds.
+WATCHDOG = """
+import shutil, subprocess, sys
+sys.stdin.read()
+subprocess.run(sys.argv[2:], capture_output=True, check=False)
+shutil.rmtree(sys.argv[1], ignore_errors=True)
+"""
 
 
 def _free_port() -> int:
@@ -43,11 +52,14 @@ class PgCluster:
         self.port = _free_port()
         self._as_postgres = os.geteuid() == 0
         self._template_ready = False
+        self._watchdog: subprocess.Popen[bytes] | None = None
+
+    def _command(self, *args: str) -> list[str]:
+        command = [str(PG_BIN / args[0]), *args[1:]]
+        return ["runuser", "-u", "postgres", "--", *command] if self._as_postgres else command
 
     def _run(self, *args: str) -> None:
-        command = [str(PG_BIN / args[0]), *args[1:]]
-        if self._as_postgres:
-            command = ["runuser", "-u", "postgres", "--", *command]
+        command = self._command(*args)
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"{args[0]} failed: {done.stderr.strip() or done.stdout.strip()}")
@@ -69,10 +81,22 @@ class PgCluster:
         )
         self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"),
                   "-w", "start")  # fmt: skip
+        stop = self._command("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        self._watchdog = subprocess.Popen(
+            [sys.executable, "-c", WATCHDOG, str(self.root), *stop],
+            stdin=subprocess.PIPE,
+            start_new_session=True,
+        )
         self.admin(f"CREATE ROLE {LOGIN_ROLE} LOGIN CREATEROLE")
 
     def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        """Stop the server and remove its directory (the watchdog does both)."""
+        if self._watchdog is None:
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+            return
+        assert self._watchdog.stdin is not None
+        self._watchdog.stdin.close()
+        self._watchdog.wait(60)
 
     def url(self, database: str, user: str = LOGIN_ROLE) -> str:
         host = quote(str(self.root), safe="")

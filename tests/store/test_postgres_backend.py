@@ -22,6 +22,7 @@ from licmon.store.personal_columns import PERSONAL_COLUMNS
 from licmon.store.postgres.connect import prepare_database
 from licmon.store.postgres.migrations import POSTGRES_ONLY
 from licmon.store.postgres.store import PostgresStore
+from licmon.store.postgres.writer import SeatCommand
 from licmon.store.sqlite import migrations as sqlite_migrations
 from licmon.store.sqlite import prepare_database as prepare_sqlite
 from tests.conftest import FakeClock
@@ -198,3 +199,25 @@ async def test_a_batch_aborted_by_a_deadlock_with_another_node_runs_again(
         lambda c: c.execute("SELECT product, checkins FROM usage_daily ORDER BY 1").fetchall()
     )
     assert rows == [("a", 2), ("b", 2)]  # each command counted once, none lost
+
+
+async def test_a_pipelined_command_failing_at_its_end_is_rolled_back_alone(
+    pg_nodes: OpenNode,
+) -> None:
+    node = await pg_nodes()
+    insert = "INSERT INTO usage_daily (day, product, country) VALUES ('d', %s, '')"
+
+    def fails_late(conn: psycopg.Connection[Any]) -> str:
+        conn.execute(insert, ("late",))
+        conn.execute(insert, ("late",))  # a duplicate key, seen only at the pipeline's end
+        return "acknowledged"
+
+    beside = node.writer.submit(lambda c: c.execute(insert, ("beside",)) and "ok")
+    late = node.writer.submit(SeatCommand(fails_late, (), pipelined=True))
+    outcomes = await asyncio.gather(beside, late, return_exceptions=True)
+    assert outcomes[0] == "ok"
+    assert isinstance(outcomes[1], psycopg.errors.UniqueViolation)
+    assert node.writer.stats.batches == 1  # one batch: its savepoint kept them apart
+    rows = await node._read(lambda c: c.execute("SELECT product FROM usage_daily").fetchall())
+    assert rows == [("beside",)]  # the failing command left nothing, the other committed
+    assert await node._write(lambda c: c.execute(insert, ("after",)) and "ok") == "ok"

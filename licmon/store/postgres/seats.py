@@ -50,6 +50,14 @@ RETURNING c.in_use"""
 
 HOLDS = "SELECT 1 FROM seats WHERE license_id = %s AND machine_id = %s AND expires_at > %s"
 
+# The live count (SWEEP) and whether the machine holds a live seat, in one statement.
+SEAT_STATE = f"""
+WITH swept AS ({SWEEP})
+SELECT (SELECT in_use FROM swept), EXISTS (
+    SELECT 1 FROM seats s JOIN machines m ON m.id = s.machine_id
+    WHERE m.license_id = %(license)s AND m.fingerprint = %(machine)s
+      AND s.license_id = %(license)s AND s.expires_at > %(now)s)"""
+
 # A borrowed or offline seat is never shortened by a heartbeat of the same machine.
 UPSERT_SEAT = """
 INSERT INTO seats (license_id, machine_id, granted_at, expires_at, kind)
@@ -88,26 +96,45 @@ DELETE FROM seats WHERE license_id = %s AND kind != 'offline' AND machine_id =
 
 
 def apply_checkin(conn: Conn, cmd: CheckinCommand) -> SeatResult:
+    """What the decision needs is read in one go, then what it writes is sent without
+    waiting: in the writer's pipeline (``SeatCommand(pipelined=True)``) that is two round
+    trips. The decision itself is the domain's, in between."""
     lic_id = cmd.license.id
-    machine_id = upsert_machine(conn, lic_id, cmd.machine, cmd.now, machine_deadline(cmd))
-    row = conn.execute(
+    machine = conn.execute(
+        UPSERT_MACHINE, (lic_id, cmd.machine, cmd.now, cmd.now, machine_deadline(cmd))
+    )
+    restriction = conn.execute(
         RESTRICTED, (lic_id, cmd.license.org.id, cmd.machine, cmd.client_address)
-    ).fetchone()
-    restricted = bool(row and row[0])
-    admission = machine_admission.Admission(cmd.denial)
+    )
     if cmd.denial is None:
+        _cap_seats(conn, cmd)
+        state = conn.execute(
+            SEAT_STATE, {"license": lic_id, "machine": cmd.machine, "now": cmd.now}
+        )
+    machine_id = _first(machine)
+    restricted = bool(_first(restriction))
+    admission = machine_admission.Admission(cmd.denial)
+    if cmd.denial is None:  # no statement at all for a license and client without them
         admission = machine_admission.admit(machine_rules, conn, cmd, machine_id)
     if admission.denial is not None:
         result = SeatResult(Outcome.DENIED, 0, admission.denial, forked=admission.forked)
     else:
-        _cap_seats(conn, cmd)
-        result = take_seat(conn, cmd.license, machine_id, cmd.now, cmd.lease_expires, cmd.kind)
+        in_use, holds = state.fetchone() or (0, False)
+        result = decide_seat(cmd.license, SeatState(bool(holds), int(in_use)))
         if result.outcome is not Outcome.DENIED:
+            seat = (lic_id, machine_id, cmd.now, cmd.lease_expires, cmd.kind.value)
+            conn.execute(UPSERT_SEAT, seat)
             machine_admission.commit(machine_rules, conn, cmd, machine_id, admission)
         result = replace(result, forked=admission.forked)
     _count_hourly(conn, lic_id, cmd.now, result)
     _log_connection(conn, cmd, machine_id, result.outcome is Outcome.DENIED, restricted)
     return replace(result, restricted=True) if restricted else result
+
+
+def _first(cursor: psycopg.Cursor[Any]) -> Any:
+    row = cursor.fetchone()
+    assert row is not None
+    return row[0]
 
 
 def machine_deadline(cmd: CheckinCommand) -> int:

@@ -178,7 +178,7 @@ class PostgresStore(
     # -- the hot path
     async def checkin(self, cmd: CheckinCommand) -> SeatResult:
         op = partial(seats.apply_checkin, cmd=cmd)
-        return await self._write(SeatCommand(op, (cmd.license.id,)))
+        return await self._write(SeatCommand(op, (cmd.license.id,), pipelined=True))
 
     async def release(self, license_id: int, machine: str, process: str | None = None) -> bool:
         op = partial(

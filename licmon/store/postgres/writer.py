@@ -26,11 +26,19 @@ LOCK_SEATS = "SELECT 1 FROM license_seats WHERE license_id = ANY(%s) ORDER BY li
 
 
 class SeatCommand:
-    """A command that decides seats of these licenses: the batch locks them first."""
+    """A command that decides seats of these licenses: the batch locks them first.
 
-    def __init__(self, operation: Callable[[Conn], Any], licenses: tuple[int, ...]) -> None:
+    ``pipelined``: it runs in psycopg's pipeline mode, its statements sent without waiting
+    until it reads a result (it must not read ``rowcount``); psycopg syncs when the
+    command's savepoint ends, so an error in what it sent last still rolls back only it.
+    """
+
+    def __init__(
+        self, operation: Callable[[Conn], Any], licenses: tuple[int, ...], pipelined: bool = False
+    ) -> None:
         self.operation = operation
         self.licenses = licenses
+        self.pipelined = pipelined
 
     def __call__(self, conn: Conn) -> Any:
         return self.operation(conn)
@@ -109,6 +117,24 @@ class PostgresWriter(GroupCommit):
 
 
 def _in_savepoint(conn: Conn, operation: Operation) -> tuple[Any, BaseException | None]:
+    if getattr(operation, "pipelined", False):
+        return _pipelined(conn, operation)
+    return _in_own_savepoint(conn, operation)
+
+
+def _pipelined(conn: Conn, operation: Operation) -> tuple[Any, BaseException | None]:
+    """An error raised here, at the pipeline's end, would have come after the command's
+    savepoint: the batch then fails as a whole (nothing of it is committed)."""
+    try:
+        with conn.pipeline():
+            return _in_own_savepoint(conn, operation)
+    except Exception as exc:
+        if rolled_back(exc):
+            raise Retry() from exc
+        raise
+
+
+def _in_own_savepoint(conn: Conn, operation: Operation) -> tuple[Any, BaseException | None]:
     try:
         with conn.transaction():
             return operation(conn), None
