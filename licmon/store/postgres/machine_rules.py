@@ -41,7 +41,8 @@ ON CONFLICT (machine_id, process) DO UPDATE SET expires_at = excluded.expires_at
 FOLLOW_CHAIN = """
 UPDATE lease_chains SET head = %(lease)s, previous = %(presented)s, updated_at = %(now)s
 WHERE machine_id = %(machine)s AND secret_hash = %(secret)s
-    AND (head = %(presented)s OR previous = %(presented)s)"""
+    AND (head = %(presented)s OR previous = %(presented)s)
+RETURNING 1"""
 UPSERT_CHAIN = """
 INSERT INTO lease_chains (machine_id, secret_hash, head, previous, updated_at)
 VALUES (%s, %s, %s, %s, %s)
@@ -110,7 +111,8 @@ def chain_verdict(conn: Conn, cmd: CheckinCommand, machine_id: int) -> chain.Cha
             "machine": machine_id,
             "secret": link.secret_hash,
         }
-        if conn.execute(FOLLOW_CHAIN, params).rowcount:
+        # a fetched row, not rowcount: in the writer's pipeline rowcount is not known yet
+        if conn.execute(FOLLOW_CHAIN, params).fetchone() is not None:
             return chain.ChainVerdict.FOLLOWS
     row = conn.execute(
         "SELECT secret_hash, head, previous FROM lease_chains WHERE machine_id = %s",

@@ -40,8 +40,11 @@ def set_locked(conn: Conn, license_id: int, locked: frozenset[str], now: int) ->
 
 
 def deactivate(conn: Conn, machine_id: int) -> bool:
-    sql = "UPDATE machines SET activated_at = NULL WHERE id = %s AND activated_at IS NOT NULL"
-    return conn.execute(sql, (machine_id,)).rowcount > 0
+    sql = (
+        "UPDATE machines SET activated_at = NULL WHERE id = %s AND activated_at IS NOT NULL "
+        "RETURNING id"
+    )
+    return conn.execute(sql, (machine_id,)).fetchone() is not None
 
 
 def free(conn: Conn, license_id: int, machine_id: int) -> None:
