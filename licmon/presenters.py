@@ -39,6 +39,12 @@ def license_view(lic: License, usage: LicenseUsage | None = None) -> dict[str, A
         "max_borrow_days": terms.max_borrow_days,
         "max_offline_days": terms.max_offline_days,
         "locked_machines": sorted(terms.locked_machines),
+        "activation_limit": terms.activation_limit,
+        "lock_moves": terms.lock_moves,
+        "lock_move_days": terms.lock_move_days,
+        "overage_percent": terms.overage_percent,
+        "max_processes": terms.max_processes,
+        "refuse_cloned": terms.refuse_cloned,
         "created_at": iso_or_none(lic.created_at),
     }
     if usage is not None:
@@ -46,4 +52,5 @@ def license_view(lic: License, usage: LicenseUsage | None = None) -> dict[str, A
         view["seats_borrowed"] = usage.borrowed
         view["seats_offline"] = usage.offline
         view["machines_seen"] = usage.machines
+        view["machines_activated"] = usage.activated
     return view

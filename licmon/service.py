@@ -4,6 +4,7 @@ This is the heart of licmon; keep it short. Rules live in ``domain``, storage in
 """
 
 import functools
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,7 +62,8 @@ class CheckinService:
             return CheckinOutcome(Outcome.INVALID_KEY)
         now = int(self.clock())
         geo = self.geo.lookup(address)
-        result = await self.store.checkin(checkin_command(lic, req, address, geo, now))
+        lease_id = secrets.token_urlsafe(16)
+        result = await self.store.checkin(checkin_command(lic, req, address, geo, now, lease_id))
         if (
             self.abuse is not None
             and not result.restricted  # a restricted subject leaves the detectors
@@ -70,7 +72,9 @@ class CheckinService:
             await self.abuse.raise_flags(drafts, lic)
         if result.outcome is Outcome.DENIED:
             return CheckinOutcome(Outcome.DENIED, lic, result.reason, result.seats_in_use)
-        claims = lease_claims(self.issuer, lic, req, now, result.seats_in_use)
+        claims = lease_claims(
+            self.issuer, lic, req, now, result.seats_in_use, lease_id, overage=result.overage
+        )
         return CheckinOutcome(
             result.outcome,
             lic,
@@ -92,7 +96,7 @@ class CheckinService:
         elif lic.product != req.product:
             outcome = CheckinOutcome(Outcome.DENIED, lic, DenyReason.PRODUCT_MISMATCH)
         else:
-            await self.store.release(lic.id, req.machine)
+            await self.store.release(lic.id, req.machine, req.process)
             outcome = CheckinOutcome(Outcome.RELEASED, lic)
         self.metrics.releases.labels(outcome.outcome.value).inc()
         return outcome

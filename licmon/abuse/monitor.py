@@ -111,7 +111,17 @@ class AbuseMonitor:
         """The detectors see one committed check-in; the flags to raise, rarely any."""
         place = self.places.kind_of(lic.org.id, address)
         event = checkin_event(
-            lic, req, address, geo, result.outcome, result.reason, now, self.locates(), place
+            lic,
+            req,
+            address,
+            geo,
+            result.outcome,
+            result.reason,
+            now,
+            self.locates(),
+            place,
+            overage=result.overage,
+            chain_forked=result.forked,
         )
         if self.share is not None:
             self.share.publish_event(event, lic.org.ip_precision)

@@ -192,6 +192,40 @@ def license_group() -> None:
     help="Serve only the --machine ids given; any other machine: machine_not_allowed.",
 )
 @click.option("--machine", "machines", multiple=True, help="A locked machine id; repeatable.")
+@click.option(
+    "--activation-limit",
+    type=click.IntRange(0, 1_000_000),
+    default=0,
+    show_default=True,
+    help="Node-locked by activation: the first N machines to check in; 0: not.",
+)
+@click.option(
+    "--lock-moves",
+    type=click.IntRange(0, 1000),
+    default=1,
+    show_default=True,
+    help="Node-lock moves allowed per --lock-move-days (licmon license move-lock).",
+)
+@click.option("--lock-move-days", type=click.IntRange(1, 3650), default=30, show_default=True)
+@click.option(
+    "--overage-percent",
+    type=click.IntRange(0, 100),
+    default=0,
+    show_default=True,
+    help="Grant this percentage of seats beyond --seats (flagged 'overage'); 0: none.",
+)
+@click.option(
+    "--max-processes",
+    type=click.IntRange(0, 1000),
+    default=0,
+    show_default=True,
+    help="Program instances per machine (the check-in's process); 0: any number.",
+)
+@click.option(
+    "--refuse-cloned",
+    is_flag=True,
+    help="Refuse the stale branch of a forked lease chain (always flagged cloned_machine).",
+)
 @settings_options
 @json_option
 def license_add(
@@ -209,6 +243,12 @@ def license_add(
     max_offline_days: int,
     node_locked: bool,
     machines: tuple[str, ...],
+    activation_limit: int,
+    lock_moves: int,
+    lock_move_days: int,
+    overage_percent: int,
+    max_processes: int,
+    refuse_cloned: bool,
     config_file: Path | None,
     data_dir: Path | None,
     as_json: bool,
@@ -226,6 +266,12 @@ def license_add(
         max_borrow_days=max_borrow_days,
         max_offline_days=max_offline_days,
         locked_machines=_locked(node_locked, machines),
+        activation_limit=activation_limit,
+        lock_moves=lock_moves,
+        lock_move_days=lock_move_days,
+        overage_percent=overage_percent,
+        max_processes=max_processes,
+        refuse_cloned=refuse_cloned,
     )
     settings = make_settings(config_file, data_dir=data_dir)
     key = license_keys.generate()
@@ -281,6 +327,36 @@ def license_show(
         )
 
     emit(with_store(settings, show), as_json)
+
+
+@license_group.command("move-lock")
+@click.argument("license_id", type=ROW_ID)
+@click.option("--machine", required=True, help="The machine that leaves the lock.")
+@click.option("--to", "to", help="A listed lock: the machine that takes its place.")
+@click.option("--yes", "assume_yes", is_flag=True, help="Do not ask.")
+@settings_options
+@json_option
+def license_move_lock(
+    license_id: int,
+    machine: str,
+    to: str | None,
+    assume_yes: bool,
+    config_file: Path | None,
+    data_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Move a node lock: the machine loses its lock and its seat (audited; limited to the
+    license's lock moves per period)."""
+    for name in (machine, to):
+        if name is not None:
+            _check_pattern(name, MACHINE_RE.pattern, "a machine id (8-128 printable characters)")
+    if not assume_yes:
+        click.confirm(f"Take this machine off license {license_id}'s lock?", abort=True)
+    settings = make_settings(config_file, data_dir=data_dir)
+    moved = with_store(
+        settings, lambda s: s.move_node_lock(license_id, machine, to, actor=cli_actor())
+    )
+    emit(license_view(moved), as_json)
 
 
 CONFIRM = {

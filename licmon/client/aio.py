@@ -9,6 +9,7 @@ import asyncio
 import base64
 import contextlib
 import logging
+import os
 import random
 import re
 import secrets
@@ -108,6 +109,9 @@ class AsyncLicenseClient:
         self._lock = asyncio.Lock()
         self._heartbeat: asyncio.Task[None] | None = None
         self._borrow_days: int | None = None
+        self._installation = new_nonce()  # replaced by the saved one, if any
+        self._last_lease_id: str | None = None
+        self._process = str(os.getpid())
 
     # -- what the program asks
     @property
@@ -161,7 +165,12 @@ class AsyncLicenseClient:
         """Give the seat back. False when the server cannot be reached: the seat then frees
         itself when the lease ends, and the saved lease is kept for offline use."""
         async with self._lock:
-            body = {"key": self._key, "product": self.product, "machine": self.machine}
+            body = {
+                "key": self._key,
+                "product": self.product,
+                "machine": self.machine,
+                "process": self._process,
+            }
             try:
                 released = await self._transport.release(body, self._timing.release_timeout)
             except ServerTrouble as trouble:
@@ -210,8 +219,9 @@ class AsyncLicenseClient:
     async def _attempt(self) -> Status:
         if self._closed:
             return self.status
-        async with self._lock:
+        async with self._lock, self._chain_turn():
             self._load_saved()
+            self._load_chain()
             nonce = new_nonce()
             self._trouble = None
             try:
@@ -233,7 +243,9 @@ class AsyncLicenseClient:
             return denied(answer.reason, answer.seats)
         lease = verify_lease(answer.lease, keys, self._expected(nonce))
         self._lease, self._problem = lease, None
+        self._last_lease_id = lease.lease_id or self._last_lease_id
         if self._files is not None:
+            self._files.write_chain(self._installation, self._last_lease_id)
             self._files.write_lease(lease.token)
         return granted(lease)
 
@@ -247,6 +259,10 @@ class AsyncLicenseClient:
         }
         if self._app_version:
             body["app_version"] = self._app_version
+        body["process"] = self._process
+        body["installation"] = self._installation
+        if self._last_lease_id is not None:
+            body["previous"] = self._last_lease_id
         if self._borrow_days is not None:
             body["days"] = self._borrow_days
         return body
@@ -281,6 +297,21 @@ class AsyncLicenseClient:
             self._lease = verify_lease(token, self._keys, self._expected(None))
         except LeaseRejected as rejected:
             log.warning("the saved lease was ignored: %s", rejected.message)
+
+    def _chain_turn(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Instances of the program on this machine share one chain: one check-in at a time."""
+        return self._files.chain_turn() if self._files else contextlib.nullcontext()
+
+    def _load_chain(self) -> None:
+        """The installation's secret (made and kept at its first run) and the last lease any
+        instance of it got, read again before every check-in."""
+        if self._files is None:
+            return
+        saved = self._files.read_chain()
+        if saved is None:
+            self._files.write_chain(self._installation, self._last_lease_id)
+        else:
+            self._installation, self._last_lease_id = saved
 
     def _offline(self, problem: str) -> Status:
         self._problem = problem

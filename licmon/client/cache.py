@@ -1,21 +1,32 @@
-"""What the client keeps on disk: the last valid lease and the server keys it pinned.
+"""What the client keeps on disk: the last valid lease, the server keys it pinned, and the
+installation's lease chain (its secret and the id of the last lease it got).
 
 Files are written atomically (temporary file, fsync, rename) and owner-only. A damaged or
 unreadable file is ignored with a warning, never a crash: the client simply checks in again.
 """
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import secrets
+import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # Windows: instances of one program there do not share a chain
+    fcntl = None  # type: ignore[assignment]
 
 from licmon.client.lease import TrustedKeys
 
 log = logging.getLogger("licmon.client")
 FORMAT = 1
+CHAIN_WAIT = 30.0  # seconds another instance's check-in may hold the chain
 
 
 class ClientFiles:
@@ -25,7 +36,42 @@ class ClientFiles:
         self.directory = directory
         self.lease_path = directory / f"lease-{product}.json"
         self.keys_path = directory / f"trusted-keys-{product}.json"
+        self.chain_path = directory / f"chain-{product}.json"
+        self.chain_lock = directory / f".chain-{product}.lock"
         self._key_tag = key_tag(canonical_key)
+
+    @contextlib.asynccontextmanager
+    async def chain_turn(self) -> AsyncIterator[None]:
+        """Hold the chain while one check-in reads it, asks and writes it back (an advisory
+        file lock, polled so that waiting never blocks the event loop)."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(self.chain_lock, os.O_CREAT | os.O_RDWR, 0o600)
+        except OSError as exc:
+            log.warning("the lease chain cannot be locked: %s", exc.strerror)
+            yield
+            return
+        try:
+            await _lock(fd)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    def read_chain(self) -> tuple[str, str | None] | None:
+        """The installation's secret and the last lease id it got; None before the first."""
+        data = _read_json(self.chain_path, "lease chain")
+        if data is None:
+            return None
+        secret, last = data.get("installation"), data.get("last")
+        if not isinstance(secret, str) or not (last is None or isinstance(last, str)):
+            log.warning("the lease chain file is damaged and was ignored")
+            return None
+        return secret, last
+
+    def write_chain(self, secret: str, last: str | None) -> None:
+        """Kept apart from the lease: a denial or a release forgets the lease, never the chain."""
+        self._write(self.chain_path, {"format": FORMAT, "installation": secret, "last": last},
+                    "lease chain")  # fmt: skip
 
     def read_lease(self) -> str | None:
         """The saved lease token, when it was saved for this key; None otherwise."""
@@ -66,6 +112,21 @@ class ClientFiles:
             write_atomic(path, json.dumps(document).encode())
         except OSError as exc:
             log.warning("the %s could not be saved: %s", what, exc.strerror)
+
+
+async def _lock(fd: int) -> None:
+    if fcntl is None:
+        return
+    deadline = time.monotonic() + CHAIN_WAIT
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                log.warning("another instance holds the lease chain; checking in anyway")
+                return
+            await asyncio.sleep(0.05)
 
 
 def key_tag(canonical_key: str) -> str:

@@ -53,6 +53,12 @@ class Lease:
         return str(self.claims["machine"])
 
     @property
+    def lease_id(self) -> str | None:
+        """``jti``: the next check-in presents it (the lease chain)."""
+        value = self.claims.get("jti")
+        return value if isinstance(value, str) else None
+
+    @property
     def nonce(self) -> str:
         return str(self.claims["nonce"])
 

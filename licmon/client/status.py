@@ -45,6 +45,10 @@ DENIALS = {
     "product_mismatch": "This license is for another product.",
     "territory": "This license may not be used in this country.",
     "not_yet_valid": "This license is not valid yet.",
+    "machine_not_allowed": "This license is locked to other computers.",
+    "processes_exhausted": "This license allows no more copies of the program on this computer.",
+    "cloned_machine": "This installation was copied to another computer; contact your vendor.",
+    "borrow_not_allowed": "This license does not allow borrowing a seat for so long.",
 }
 _REASON = re.compile(r"[a-z_]{1,40}")
 

@@ -4,6 +4,7 @@ import functools
 import time
 from typing import Any
 
+from licmon.domain import chain
 from licmon.domain import validation as v
 from licmon.domain.models import (
     CheckinCommand,
@@ -13,6 +14,7 @@ from licmon.domain.models import (
     GeoInfo,
     License,
     LicenseStatus,
+    LicenseTerms,
     Outcome,
     ReleaseRequest,
     SeatKind,
@@ -25,8 +27,9 @@ from licmon.domain.precision import reduce_geo
 from licmon.domain.purposes import CHECKIN, DAY, retention_deadline
 
 CHECKIN_FIELDS = {"key", "product", "machine", "nonce"}
-CHECKIN_OPTIONAL = {"client_time", "app_version"}
+CHECKIN_OPTIONAL = {"client_time", "app_version", *v.INSTANCE_FIELDS}
 RELEASE_FIELDS = {"key", "product", "machine"}
+RELEASE_OPTIONAL = {"process"}
 
 DENIAL_MESSAGES = {
     "invalid_key": "The license key is not valid.",
@@ -39,6 +42,9 @@ DENIAL_MESSAGES = {
     DenyReason.NOT_YET_VALID: "This license is not valid yet.",
     DenyReason.MACHINE_NOT_ALLOWED: "This license is locked to other machines.",
     DenyReason.BORROW_NOT_ALLOWED: "This license does not allow borrowing a seat for so long.",
+    DenyReason.PROCESSES_EXHAUSTED: "This license allows no more instances on this machine.",
+    DenyReason.CLONED_MACHINE: "This installation was copied: its lease chain continued "
+    "elsewhere; contact your vendor.",
 }
 
 
@@ -51,13 +57,17 @@ def parse_checkin(body: object) -> CheckinRequest:
         nonce=v.nonce_field(fields),
         client_time=v.time_field(fields, "client_time"),
         app_version=v.version_field(fields),
+        **v.instance_fields(fields),
     )
 
 
 def parse_release(body: object) -> ReleaseRequest:
-    fields = v.require_object(body, RELEASE_FIELDS, set())
+    fields = v.require_object(body, RELEASE_FIELDS, RELEASE_OPTIONAL)
     return ReleaseRequest(
-        key=v.key_field(fields), product=v.product_field(fields), machine=v.machine_field(fields)
+        key=v.key_field(fields),
+        product=v.product_field(fields),
+        machine=v.machine_field(fields),
+        process=v.process_field(fields),
     )
 
 
@@ -79,12 +89,19 @@ def license_denial(lic: License, product: str, now: int, country: str | None) ->
 
 
 def decide_seat(lic: License, state: SeatState) -> SeatResult:
-    """The same machine renews its seat; a new one takes a free seat or is refused."""
+    """The same machine renews its seat; a new one takes a free seat (or one of the
+    overage's, marked) or is refused."""
+    seats = lic.terms.seats
     if state.holds_seat:
-        return SeatResult(Outcome.RENEWED, state.in_use)
-    if state.in_use < lic.terms.seats:
-        return SeatResult(Outcome.GRANTED, state.in_use + 1)
+        return SeatResult(Outcome.RENEWED, state.in_use, overage=state.in_use > seats)
+    if state.in_use < seat_limit(lic.terms):
+        return SeatResult(Outcome.GRANTED, state.in_use + 1, overage=state.in_use >= seats)
     return SeatResult(Outcome.DENIED, state.in_use, DenyReason.SEATS_EXHAUSTED)
+
+
+def seat_limit(terms: LicenseTerms) -> int:
+    """The seats that may be granted: ``seats`` and floor(seats x overage_percent / 100)."""
+    return terms.seats + terms.seats * terms.overage_percent // 100
 
 
 def lease_end(lic: License, now: int) -> int:
@@ -120,8 +137,14 @@ def connection_record(lic: License, address: IPAddress, geo: GeoInfo, now: int) 
 
 
 def checkin_command(
-    lic: License, req: CheckinRequest, address: IPAddress, geo: GeoInfo, now: int
+    lic: License,
+    req: CheckinRequest,
+    address: IPAddress,
+    geo: GeoInfo,
+    now: int,
+    lease_id: str = "",
 ) -> CheckinCommand:
+    """``lease_id``: the ``jti`` the lease will carry (the next link of a lease chain)."""
     borrowing = req.borrow_days is not None
     return CheckinCommand(
         license=lic,
@@ -134,6 +157,10 @@ def checkin_command(
         or borrow_denial(lic, req),
         client_address=str(address),
         kind=SeatKind.BORROWED if borrowing else SeatKind.ONLINE,
+        process=req.process if lic.terms.max_processes else None,
+        chain=chain.step(req.installation, req.previous, lease_id)
+        if req.installation is not None and lease_id
+        else None,
     )
 
 
@@ -156,9 +183,17 @@ def seat_end(lic: License, req: CheckinRequest, now: int) -> int:
 
 
 def lease_claims(
-    issuer: str, lic: License, req: CheckinRequest, now: int, seats_in_use: int
+    issuer: str,
+    lic: License,
+    req: CheckinRequest,
+    now: int,
+    seats_in_use: int,
+    lease_id: str = "",
+    *,
+    overage: bool = False,
 ) -> dict[str, Any]:
     return {
+        **({"jti": lease_id} if lease_id else {}),
         "iss": issuer,
         "sub": str(lic.id),
         "aud": lic.product,
@@ -171,4 +206,6 @@ def lease_claims(
         "seats_in_use": seats_in_use,
         "entitlements": list(lic.terms.entitlements),
         **({"borrowed": True} if req.borrow_days is not None else {}),
+        **({"prev": req.previous} if req.previous is not None else {}),
+        **({"overage": True} if overage else {}),
     }

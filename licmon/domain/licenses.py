@@ -1,6 +1,7 @@
 """License lifecycle rules."""
 
 from licmon.domain.models import License, LicenseStatus, LicenseTerms
+from licmon.domain.node_locks import check_model_terms
 from licmon.errors import BadRequest, Conflict
 from licmon.timetext import iso
 
@@ -16,6 +17,7 @@ def check_terms(terms: LicenseTerms) -> None:
     start, end = terms.valid_from, terms.valid_until
     if start is not None and end is not None and start >= end:
         raise BadRequest(f"A license's validity starts ({iso(start)}) after it ends ({iso(end)}).")
+    check_model_terms(terms)
 
 
 def check_hold_expiry(expires_at: int | None, now: int) -> None:

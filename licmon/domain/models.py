@@ -34,6 +34,8 @@ class DenyReason(StrEnum):
     NOT_YET_VALID = "not_yet_valid"
     BORROW_NOT_ALLOWED = "borrow_not_allowed"
     MACHINE_NOT_ALLOWED = "machine_not_allowed"
+    PROCESSES_EXHAUSTED = "processes_exhausted"
+    CLONED_MACHINE = "cloned_machine"  # a stale branch of a forked lease chain, refused
 
 
 class SeatKind(StrEnum):
@@ -75,6 +77,12 @@ class LicenseTerms:
     max_borrow_days: int = 0  # 0: no borrowing
     max_offline_days: int = 0  # 0: no air-gapped activation
     locked_machines: frozenset[str] = frozenset()  # node-locked: only these machines
+    activation_limit: int = 0  # node-locked by activation: the first N machines; 0: none
+    lock_moves: int = 1  # node locks the customer may move per lock_move_days
+    lock_move_days: int = 30
+    overage_percent: int = 0  # seats granted beyond `seats` (flagged), as a percentage
+    max_processes: int = 0  # program instances per machine; 0: any number
+    refuse_cloned: bool = False  # refuse the stale branch of a forked lease chain
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +104,18 @@ class CheckinRequest:
     client_time: int | None = None
     app_version: str | None = None
     borrow_days: int | None = None  # POST /v1/borrow: hold the seat this many days
+    process: str | None = None  # the program instance on the machine (a process id)
+    installation: str | None = None  # the installation's secret (lease chain)
+    previous: str | None = None  # the id (jti) of the last lease this installation got
+
+
+@dataclass(frozen=True, slots=True)
+class ChainStep:
+    """A check-in's link in its installation's lease chain (licmon.domain.chain)."""
+
+    secret_hash: bytes
+    presented: str | None  # the last lease id the installation got
+    lease_id: str  # the id of the lease this check-in will get
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +123,7 @@ class ReleaseRequest:
     key: str
     product: str
     machine: str
+    process: str | None = None  # only this instance leaves; the seat stays while others run
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +167,8 @@ class CheckinCommand:
     denial: DenyReason | None = None
     client_address: str = ""  # matched against restriction markers only, never stored
     kind: SeatKind = SeatKind.ONLINE
+    process: str | None = None
+    chain: ChainStep | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +183,8 @@ class SeatResult:
     seats_in_use: int
     reason: DenyReason | None = None
     restricted: bool = False  # the subject is restricted: detectors leave this check-in out
+    overage: bool = False  # granted beyond the license's seats, within its overage
+    forked: bool = False  # the installation's lease chain forked (a copy of the machine)
 
 
 @dataclass(frozen=True, slots=True)

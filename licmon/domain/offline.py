@@ -67,7 +67,7 @@ def parse_activation_request(body: object) -> ActivationRequest:
 
 def parse_borrow(body: object) -> CheckinRequest:
     required = {"key", "product", "machine", "nonce", "days"}
-    fields = v.require_object(body, required, {"client_time", "app_version"})
+    fields = v.require_object(body, required, {"client_time", "app_version", *v.INSTANCE_FIELDS})
     return CheckinRequest(
         key=v.key_field(fields),
         product=v.product_field(fields),
@@ -76,6 +76,7 @@ def parse_borrow(body: object) -> CheckinRequest:
         client_time=v.time_field(fields, "client_time"),
         app_version=v.version_field(fields),
         borrow_days=days_field(fields["days"], "days"),
+        **v.instance_fields(fields),
     )
 
 

@@ -31,6 +31,7 @@ class Permission(StrEnum):
     ORG_DATA = "org_data"  # an organization's data taken away or erased (a customer: its own)
     CATALOG = "catalog"  # organizations, products, licenses issued and their terms changed
     DEACTIVATE = "deactivate"  # a machine's seat freed (a customer: its own organization's)
+    LOCK_MOVES = "lock_moves"  # move a node lock (a customer: of its own licenses)
 
 
 _STAFF_WIDE = frozenset(
@@ -40,6 +41,7 @@ _INVESTIGATE = _STAFF_WIDE | {
     Permission.FLAG_EVIDENCE,
     Permission.FLAG_ACTIONS,
     Permission.REPORT_DETAILS,
+    Permission.LOCK_MOVES,
 }
 _PRIVACY = frozenset({Permission.AUDIT, Permission.DSR, Permission.HOLDS})
 
@@ -50,7 +52,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ANALYST: _INVESTIGATE,
     Role.SUPPORT: _STAFF_WIDE,
     Role.DPO: _PRIVACY | {Permission.ORG_DATA},
-    Role.CUSTOMER: _STAFF_WIDE | {Permission.OWN_ORG, Permission.ORG_DATA},
+    Role.CUSTOMER: _STAFF_WIDE | {Permission.OWN_ORG, Permission.ORG_DATA, Permission.LOCK_MOVES},
     Role.OPERATOR: frozenset(),
     Role.SYSTEM: frozenset(),
 }

@@ -3,7 +3,7 @@
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from licmon.errors import BadRequest
 
@@ -69,6 +69,50 @@ def version_field(body: Mapping[str, Any]) -> str | None:
     if body.get("app_version") is None:
         return None
     return text_field(body, "app_version", _full(VERSION_RE), "1-64 printable ASCII characters")
+
+
+PROCESS_RE = re.compile(r"[\x21-\x7e]{1,64}")
+LEASE_ID_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+INSTANCE_FIELDS = frozenset({"process", "installation", "previous"})
+
+
+class InstanceFields(TypedDict):
+    process: str | None
+    installation: str | None
+    previous: str | None
+
+
+def instance_fields(body: Mapping[str, Any]) -> InstanceFields:
+    """The optional program instance and lease chain a check-in (or borrow) names."""
+    installation = installation_field(body)
+    previous = lease_id_field(body, "previous")
+    if previous is not None and installation is None:
+        raise BadRequest("Field 'previous' needs the 'installation' it belongs to.")
+    return {"process": process_field(body), "installation": installation, "previous": previous}
+
+
+def process_field(body: Mapping[str, Any]) -> str | None:
+    """A program instance: a process id (a whole number) or 1-64 printable characters."""
+    value = body.get("process")
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
+        return str(value)
+    return text_field(body, "process", _full(PROCESS_RE), "a process id (1-64 characters)")
+
+
+def installation_field(body: Mapping[str, Any]) -> str | None:
+    if body.get("installation") is None:
+        return None
+    return text_field(body, "installation", _is_nonce, "base64url encoding 16-64 bytes")
+
+
+def lease_id_field(body: Mapping[str, Any], name: str) -> str | None:
+    if body.get(name) is None:
+        return None
+    return text_field(body, name, _full(LEASE_ID_RE), "a lease id (the lease's jti)")
 
 
 def time_field(body: Mapping[str, Any], name: str) -> int | None:

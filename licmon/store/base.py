@@ -41,6 +41,7 @@ class LicenseUsage:
     machines: int
     borrowed: int = 0  # of seats_in_use: borrowed for days
     offline: int = 0  # of seats_in_use: held by air-gapped activations
+    activated: int = 0  # machines locked in by activation (activation-limit licenses)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +96,9 @@ class Store(
         """Apply one check-in (seat and connection log) and return once it is committed."""
 
     @abc.abstractmethod
-    async def release(self, license_id: int, machine: str) -> bool: ...
+    async def release(self, license_id: int, machine: str, process: str | None = None) -> bool:
+        """Free the machine's seat; with ``process``, only that program instance leaves and
+        the seat stays while another instance of it still runs."""
 
     # -- air-gapped activations (licmon.domain.offline)
     @abc.abstractmethod
@@ -207,6 +210,14 @@ class Store(
 
     @abc.abstractmethod
     async def license_usage(self, license_id: int) -> LicenseUsage: ...
+
+    @abc.abstractmethod
+    async def move_node_lock(
+        self, license_id: int, machine: str, to: str | None = None, *, actor: str = SYSTEM_ACTOR
+    ) -> License:
+        """Take ``machine`` off a node-locked license (a listed lock passes to ``to``; an
+        activation is freed for the next new machine), free its seat, audited; at most
+        ``lock_moves`` per ``lock_move_days`` (Forbidden beyond)."""
 
     # -- personal data: every read goes through the purpose gateway and is audited
     @abc.abstractmethod

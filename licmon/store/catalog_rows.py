@@ -5,6 +5,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from licmon.domain.models import IpPrecision, License, LicenseStatus, LicenseTerms, Org
+from licmon.domain.node_locks import TERM_RANGES
+
+MODEL_TERMS = tuple(TERM_RANGES)  # the license models' whole-number terms, stored as they are
 
 
 def org_from_row(row: Mapping[str, Any], prefix: str = "") -> Org:
@@ -30,6 +33,8 @@ def terms_row(terms: LicenseTerms) -> dict[str, Any]:
         "max_borrow_days": terms.max_borrow_days,
         "max_offline_days": terms.max_offline_days,
         "locked_machines": json.dumps(sorted(terms.locked_machines)),
+        **{name: getattr(terms, name) for name in MODEL_TERMS},
+        "refuse_cloned": int(terms.refuse_cloned),
     }
 
 
@@ -47,6 +52,8 @@ def license_from_row(row: Mapping[str, Any]) -> License:
         max_borrow_days=row["max_borrow_days"],
         max_offline_days=row["max_offline_days"],
         locked_machines=frozenset(json.loads(row["locked_machines"])),
+        **{name: row[name] for name in MODEL_TERMS},
+        refuse_cloned=bool(row["refuse_cloned"]),
     )
     return License(
         id=row["id"],

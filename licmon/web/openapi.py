@@ -9,11 +9,13 @@ from licmon.domain import license_keys
 from licmon.domain.models import DenyReason
 from licmon.domain.offline import MAX_DAYS
 from licmon.domain.validation import (
+    LEASE_ID_RE,
     MACHINE_LENGTH,
     MACHINE_RE,
     MAX_TIME_TEXT,
     NONCE_CHARS,
     NONCE_RE,
+    PROCESS_RE,
     PRODUCT_RE,
     VERSION_RE,
 )
@@ -56,6 +58,26 @@ NONCE: Schema = {
     "example": "q3v1oX8a0m2Jt7CkR5s9bA",
 }
 TIME = {"type": "string", "format": "date-time", "maxLength": MAX_TIME_TEXT}
+PROCESS: Schema = {
+    "oneOf": [
+        {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+        {"type": "string", "pattern": pattern(PROCESS_RE.pattern)},
+    ],
+    "description": "The program instance on the machine (its process id).",
+}
+INSTANCE_FIELDS: dict[str, Schema] = {
+    "process": PROCESS,
+    "installation": {
+        **NONCE,
+        "description": "Lease chain: the installation's secret, base64url of 16-64 bytes.",
+    },
+    "previous": {
+        "type": "string",
+        "pattern": pattern(LEASE_ID_RE.pattern),
+        "description": "Lease chain: the jti of the last lease this installation got "
+        "(needs installation).",
+    },
+}
 CHECKIN_FIELDS: dict[str, Schema] = {
     "key": KEY,
     "product": PRODUCT,
@@ -63,6 +85,7 @@ CHECKIN_FIELDS: dict[str, Schema] = {
     "nonce": NONCE,
     "client_time": nullable(TIME),
     "app_version": nullable({"type": "string", "pattern": pattern(VERSION_RE.pattern)}),
+    **INSTANCE_FIELDS,
 }
 CHECKIN: Schema = {
     "type": "object",
@@ -83,7 +106,12 @@ RELEASE: Schema = {
     "type": "object",
     "additionalProperties": False,
     "required": ["key", "product", "machine"],
-    "properties": {"key": KEY, "product": PRODUCT, "machine": MACHINE},
+    "properties": {
+        "key": KEY,
+        "product": PRODUCT,
+        "machine": MACHINE,
+        "process": INSTANCE_FIELDS["process"],
+    },
 }
 GRANTED: Schema = {
     "type": "object",

@@ -36,7 +36,9 @@ async def test_granted_lease_is_verified_and_kept_owner_only(
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
     assert json.loads(saved.read_text())["lease"] == status.lease.token
     assert key not in saved.read_text()
-    assert [p.name for p in state_dir.iterdir()] == ["lease-viewer.json"]  # no temporary left
+    names = sorted(p.name for p in state_dir.iterdir())
+    assert names == [".chain-viewer.lock", "chain-viewer.json", "lease-viewer.json"]
+    assert stat.S_IMODE((state_dir / "chain-viewer.json").stat().st_mode) == 0o600
 
 
 async def test_same_machine_renews_its_one_seat(world: World, new_client: Any) -> None:

@@ -56,6 +56,7 @@ TABLE = {
         P.ORG_DATA,
         P.CATALOG,  # the admin API issues licenses and changes terms (issue 18)
         P.DEACTIVATE,
+        P.LOCK_MOVES,
     },
     Role.ANALYST: {
         P.DEACTIVATE,
@@ -65,10 +66,19 @@ TABLE = {
         P.FLAG_ACTIONS,
         P.REPORTS,
         P.REPORT_DETAILS,
+        P.LOCK_MOVES,
     },
     Role.SUPPORT: {P.LICENSES, P.FLAGS, P.REPORTS, P.DEACTIVATE},
     Role.DPO: {P.AUDIT, P.DSR, P.HOLDS, P.ORG_DATA},
-    Role.CUSTOMER: {P.LICENSES, P.FLAGS, P.REPORTS, P.OWN_ORG, P.ORG_DATA, P.DEACTIVATE},
+    Role.CUSTOMER: {
+        P.LICENSES,
+        P.FLAGS,
+        P.REPORTS,
+        P.OWN_ORG,
+        P.ORG_DATA,
+        P.DEACTIVATE,
+        P.LOCK_MOVES,
+    },
 }
 ADDRESS_PURPOSES = {
     Role.ADMIN: [DSR, ABUSE],

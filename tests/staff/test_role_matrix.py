@@ -63,6 +63,14 @@ PAGES = [
         Permission.FLAG_ACTIONS,
         form=lambda s: {"status": "suspended", "reason": "checking the role"},  # asks first
     ),
+    Route(
+        "POST",
+        "/staff/licenses/{license_id}/move-lock",
+        lambda s: f"/staff/licenses/{s.acme_license}/move-lock",
+        Permission.LOCK_MOVES,
+        400,  # the scene's license is not node-locked: refused on the license page
+        form=lambda s: {"machine": "acme-machine-0000"},
+    ),
     Route("GET", "/staff/flags", lambda s: "/staff/flags?status=open", Permission.FLAGS),
     Route(
         "GET",

@@ -15,6 +15,7 @@ from licmon.domain.detectors.bounded import LruMap
 from licmon.domain.detectors.events import CheckinEvent, FlagDraft, FlagKind, Severity
 from licmon.domain.detectors.netkeys import network_text
 from licmon.domain.detectors.thresholds import Thresholds
+from licmon.domain.models import DenyReason
 
 POINTS_KEPT = 8
 # (at, place, network, nonce)
@@ -29,6 +30,8 @@ class ClonedMachine:
         self._points: LruMap[tuple[int, str], deque[_Point]] = LruMap(t.detector_licenses)
 
     def observe(self, event: CheckinEvent, now: int) -> FlagDraft | None:
+        if event.chain_forked and event.license_id is not None:
+            return self._forked(event, now)
         if event.license_id is None or not event.usable or not event.routable:
             return None
         if event.anonymizer is not None or event.known_place is not None:
@@ -43,6 +46,14 @@ class ClonedMachine:
         while points and points[0][0] < now - window:
             points.popleft()
         return self._judge(points, place, event, now, window)
+
+    def _forked(self, event: CheckinEvent, now: int) -> FlagDraft:
+        """Two copies of one installation continued one lease chain (the store saw it)."""
+        evidence = {
+            "source": "forked lease chain",
+            "refused": event.reason is DenyReason.CLONED_MACHINE,
+        }
+        return FlagDraft(self.kind, Severity.HIGH, event.license_id, now, evidence)
 
     def _judge(
         self, points: deque[_Point], place: int, event: CheckinEvent, now: int, window: int

@@ -17,7 +17,7 @@ from licmon.domain.detectors.learned import (
 from licmon.domain.detectors.place import Anonymizer, ImpossibleTravel, NetworkSpread, Territory
 from licmon.domain.detectors.request import ClockTampering, ReplayedNonce
 from licmon.domain.detectors.thresholds import Thresholds
-from licmon.domain.detectors.usage import DeadKey, MachineSharing, SeatOveruse
+from licmon.domain.detectors.usage import DeadKey, MachineSharing, Overage, SeatOveruse
 
 RaisedKey = tuple[str, int | None, str]
 # A replayed request is someone else's recording: its client_time and network say nothing of
@@ -53,6 +53,7 @@ class DetectorSet:
             ReplayedNonce(thresholds),
             clock,
             ClonedMachine(thresholds),
+            Overage(),
             self.guessing,
         )
         self._raised: LruMap[RaisedKey, int] = LruMap(thresholds.detector_licenses)

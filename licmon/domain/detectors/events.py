@@ -22,6 +22,7 @@ class FlagKind(StrEnum):
     REPLAYED_NONCE = "replayed_nonce"
     GUESSING_CAMPAIGN = "guessing_campaign"
     CLONED_MACHINE = "cloned_machine"
+    OVERAGE = "overage"
 
 
 class Severity(StrEnum):
@@ -62,6 +63,8 @@ class CheckinEvent:
     well_formed: bool = True  # an unknown key that passed its check character
     lease_seconds: int = 3600
     known_place: str | None = None  # "office" or "vpn": declared by the organization
+    overage: bool = False  # granted beyond the license's seats, within its overage
+    chain_forked: bool = False  # the installation's lease chain forked
 
     @property
     def usable(self) -> bool:

@@ -25,6 +25,9 @@ def checkin_event(
     now: int,
     located: bool,
     known_place: str | None = None,
+    *,
+    overage: bool = False,
+    chain_forked: bool = False,
 ) -> CheckinEvent:
     public = routable(address)
     return CheckinEvent(
@@ -50,6 +53,8 @@ def checkin_event(
         allowed_countries=lic.terms.allowed_countries,
         lease_seconds=lic.terms.lease_seconds,
         known_place=known_place,
+        overage=overage,
+        chain_forked=chain_forked,
     )
 
 

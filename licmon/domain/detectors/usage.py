@@ -104,3 +104,16 @@ class DeadKey:
         assert event.reason is not None
         evidence = {"reason": event.reason.value, "attempts": len(state.times)}
         return FlagDraft(self.kind, DEAD_SEVERITY[event.reason], event.license_id, now, evidence)
+
+
+class Overage:
+    """A seat granted beyond the license's seats, within the overage its policy allows:
+    allowed, and told (the refire guard keeps it to one flag per period)."""
+
+    kind = FlagKind.OVERAGE
+
+    def observe(self, event: CheckinEvent, now: int) -> FlagDraft | None:
+        if not event.overage or event.license_id is None:
+            return None
+        evidence = {"seats": event.seats, "source": "overage granted"}
+        return FlagDraft(self.kind, Severity.LOW, event.license_id, now, evidence)

@@ -28,11 +28,13 @@ FROM licenses l JOIN orgs o ON o.id = l.org_id JOIN products p ON p.id = l.produ
 INSERT_LICENSE = """
 INSERT INTO licenses (org_id, product_id, key_hash, status, created_at, updated_at, seats,
     max_machines, valid_from, valid_until, allowed_countries, lease_seconds, grace_seconds,
-    entitlements, max_borrow_days, max_offline_days, locked_machines)
+    entitlements, max_borrow_days, max_offline_days, locked_machines, activation_limit,
+    lock_moves, lock_move_days, overage_percent, max_processes, refuse_cloned)
 VALUES (%(org_id)s, %(product_id)s, %(key_hash)s, %(status)s, %(created_at)s, %(updated_at)s,
     %(seats)s, %(max_machines)s, %(valid_from)s, %(valid_until)s, %(allowed_countries)s,
     %(lease_seconds)s, %(grace_seconds)s, %(entitlements)s, %(max_borrow_days)s,
-    %(max_offline_days)s, %(locked_machines)s)
+    %(max_offline_days)s, %(locked_machines)s, %(activation_limit)s, %(lock_moves)s,
+    %(lock_move_days)s, %(overage_percent)s, %(max_processes)s, %(refuse_cloned)s)
 RETURNING id"""
 
 

@@ -13,6 +13,7 @@ from licmon.store.postgres import (
     admin_sql,
     learned_sql,
     schema_core,
+    schema_machine_rules,
     schema_more,
     shared_abuse,
     webhooks_schema,
@@ -101,6 +102,11 @@ def m015_admin_idempotency(conn: psycopg.Connection[Any]) -> None:
 def m016_webhooks(conn: psycopg.Connection[Any]) -> None:
     """Webhook endpoints, their subscriptions, the outbox of events and deliveries."""
     run(conn, webhooks_schema.SCHEMA)
+
+
+@migration
+def m017_machine_rules(conn: psycopg.Connection[Any]) -> None:
+    run(conn, schema_machine_rules.MACHINE_RULES)
 
 
 @migration

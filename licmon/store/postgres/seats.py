@@ -23,8 +23,8 @@ from licmon.domain.models import (
     SeatState,
 )
 from licmon.domain.purposes import DAY
-from licmon.store import outbox_events
-from licmon.store.postgres import outbox
+from licmon.store import machine_admission, outbox_events
+from licmon.store.postgres import machine_rules, outbox
 
 Conn = psycopg.Connection[Any]
 HOUR = 3600
@@ -113,14 +113,19 @@ def apply_checkin(conn: Conn, cmd: CheckinCommand) -> SeatResult:
         )
     machine_id = _first(machine)
     restricted = bool(_first(restriction))
-    if cmd.denial is not None:
-        result = SeatResult(Outcome.DENIED, 0, cmd.denial)
+    admission = machine_admission.Admission(cmd.denial)
+    if cmd.denial is None:  # no statement at all for a license and client without them
+        admission = machine_admission.admit(machine_rules, conn, cmd, machine_id)
+    if admission.denial is not None:
+        result = SeatResult(Outcome.DENIED, 0, admission.denial, forked=admission.forked)
     else:
         in_use, holds = state.fetchone() or (0, False)
         result = decide_seat(cmd.license, SeatState(bool(holds), int(in_use)))
         if result.outcome is not Outcome.DENIED:
             seat = (lic_id, machine_id, cmd.now, cmd.lease_expires, cmd.kind.value)
             conn.execute(UPSERT_SEAT, seat)
+            machine_admission.commit(machine_rules, conn, cmd, machine_id, admission)
+        result = replace(result, forked=admission.forked)
     _count_hourly(conn, lic_id, cmd.now, result)
     if result.reason is DenyReason.SEATS_EXHAUSTED:
         outbox_events.seat_limit_reached(outbox, conn, cmd.license, result.seats_in_use, cmd.now)
@@ -209,7 +214,17 @@ def _log_connection(
     )
 
 
-def apply_release(conn: Conn, license_id: int, machine: str) -> bool:
+def apply_release(
+    conn: Conn, license_id: int, machine: str, process: str | None = None, now: int = 0
+) -> bool:
+    """``process``: only this instance leaves; the seat stays while another still runs."""
+    if process is not None:
+        row = conn.execute(
+            "SELECT id FROM machines WHERE license_id = %s AND fingerprint = %s",
+            (license_id, machine),
+        ).fetchone()
+        if row and machine_rules.release_process(conn, int(row[0]), process, now):
+            return True
     return conn.execute(RELEASE, (license_id, license_id, machine)).rowcount > 0
 
 

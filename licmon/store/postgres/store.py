@@ -29,8 +29,9 @@ from licmon.domain.models import (
 )
 from licmon.domain.offline import ActivationGrant, ActivationRequest
 from licmon.errors import ConfigError, Unavailable
+from licmon.store import lock_moves
 from licmon.store.base import CatalogSnapshot, LicenseUsage, Store, StoreGauges, WriterHealth
-from licmon.store.postgres import activations, catalog, seats
+from licmon.store.postgres import activations, catalog, node_locks, seats
 from licmon.store.postgres import gauges as pg_gauges
 from licmon.store.postgres.admin import PostgresAdmin
 from licmon.store.postgres.connect import connect, describe, prepare_database
@@ -188,8 +189,14 @@ class PostgresStore(
         op = partial(seats.apply_checkin, cmd=cmd)
         return await self._write(SeatCommand(op, (cmd.license.id,), pipelined=True))
 
-    async def release(self, license_id: int, machine: str) -> bool:
-        op = partial(seats.apply_release, license_id=license_id, machine=machine)
+    async def release(self, license_id: int, machine: str, process: str | None = None) -> bool:
+        op = partial(
+            seats.apply_release,
+            license_id=license_id,
+            machine=machine,
+            process=process,
+            now=self._now(),
+        )
         return await self._write(SeatCommand(op, (license_id,)))
 
     async def issue_activation(
@@ -334,6 +341,20 @@ class PostgresStore(
     async def license_usage(self, license_id: int) -> LicenseUsage:
         return await self._read(partial(_usage, license_id=license_id, now=self._now()))
 
+    async def move_node_lock(
+        self, license_id: int, machine: str, to: str | None = None, *, actor: str = SYSTEM_ACTOR
+    ) -> License:
+        op = partial(
+            lock_moves.move,
+            node_locks,
+            license_id=license_id,
+            machine=machine,
+            to=to,
+            now=self._now(),
+            actor=actor,
+        )
+        return await self._write(SeatCommand(op, (license_id,)))
+
 
 NEWEST_ROWS = """
 SELECT greatest(
@@ -364,4 +385,5 @@ def _usage(conn: Conn, license_id: int, now: int) -> LicenseUsage:
         int(row[0]) if row else 0,
         kinds.get(SeatKind.BORROWED, 0),
         kinds.get(SeatKind.OFFLINE, 0),
+        node_locks.activated_count(conn, license_id),
     )

@@ -18,7 +18,7 @@ from licmon.domain.offline import (
 )
 from licmon.domain.purposes import DAY
 from licmon.errors import Conflict, Forbidden, NotFound
-from licmon.store.sqlite import audit_sql, catalog
+from licmon.store.sqlite import audit_sql, catalog, machine_rules
 from licmon.store.sqlite.seats import take_seat, upsert_machine
 
 MakeToken = Callable[[License, ActivationGrant], str]
@@ -46,9 +46,12 @@ def issue(
     expires = held_until(lic, now, days)
     deadline = expires + DAY * lic.org.retention_days
     machine_id = upsert_machine(conn, lic.id, req.machine, now, deadline)
+    if machine_rules.activation_denial(conn, lic, machine_id) is not None:
+        raise Forbidden(f"Every activation of license {lic.id} is taken by other machines.")
     seat = take_seat(conn, lic, machine_id, now, expires, SeatKind.OFFLINE)
     if seat.outcome is Outcome.DENIED:
         raise Conflict(f"Every seat of license {lic.id} is in use: none is free to hold offline.")
+    machine_rules.activate(conn, lic.terms, machine_id, now)
     (activation_id,) = conn.execute(
         INSERT_ACTIVATION, (lic.id, machine_id, req.nonce, now, expires)
     ).fetchone()

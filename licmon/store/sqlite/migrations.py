@@ -303,6 +303,55 @@ def m016_webhooks(db: Database) -> None:
         db.execute(statement)
 
 
+MACHINE_RULES_SCHEMA = (
+    "ALTER TABLE licenses ADD COLUMN activation_limit INTEGER NOT NULL DEFAULT 0 "
+    "CHECK (activation_limit BETWEEN 0 AND 1000000)",
+    "ALTER TABLE licenses ADD COLUMN lock_moves INTEGER NOT NULL DEFAULT 1 "
+    "CHECK (lock_moves BETWEEN 0 AND 1000)",
+    "ALTER TABLE licenses ADD COLUMN lock_move_days INTEGER NOT NULL DEFAULT 30 "
+    "CHECK (lock_move_days BETWEEN 1 AND 3650)",
+    "ALTER TABLE licenses ADD COLUMN overage_percent INTEGER NOT NULL DEFAULT 0 "
+    "CHECK (overage_percent BETWEEN 0 AND 100)",
+    "ALTER TABLE licenses ADD COLUMN max_processes INTEGER NOT NULL DEFAULT 0 "
+    "CHECK (max_processes BETWEEN 0 AND 1000)",
+    "ALTER TABLE licenses ADD COLUMN refuse_cloned INTEGER NOT NULL DEFAULT 0 "
+    "CHECK (refuse_cloned IN (0, 1))",
+    # Locked in by activation (an activation-limit license); NULL: not locked in.
+    "ALTER TABLE machines ADD COLUMN activated_at INTEGER",
+    "CREATE INDEX machines_activated ON machines(license_id) WHERE activated_at IS NOT NULL",
+    # Node-lock moves, counted per license and period (ids and times only).
+    """CREATE TABLE lock_moves (
+        id INTEGER PRIMARY KEY,
+        license_id INTEGER NOT NULL REFERENCES licenses(id) ON DELETE CASCADE,
+        moved_at INTEGER NOT NULL
+    )""",
+    "CREATE INDEX lock_moves_license ON lock_moves(license_id, moved_at)",
+    # Program instances running on a machine, each until its lease ends.
+    """CREATE TABLE machine_processes (
+        machine_id INTEGER NOT NULL REFERENCES machines(id) ON DELETE CASCADE,
+        process TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (machine_id, process)
+    )""",
+    # The installation's lease chain: its secret's hash, the newest lease id and the one
+    # before it. Goes with its machine.
+    """CREATE TABLE lease_chains (
+        machine_id INTEGER PRIMARY KEY REFERENCES machines(id) ON DELETE CASCADE,
+        secret_hash BLOB NOT NULL,
+        head TEXT NOT NULL,
+        previous TEXT,
+        updated_at INTEGER NOT NULL
+    )""",
+)
+
+
+@migrations()
+def m017_machine_rules(db: Database) -> None:
+    """Activation limits and lock moves, overage, processes per machine, lease chains."""
+    for statement in MACHINE_RULES_SCHEMA:
+        db.execute(statement)
+
+
 @migrations()
 def m018_detector_learned(db: Database) -> None:
     """What the detectors learned (clock offsets, first countries, hops as pseudonyms),

@@ -16,8 +16,8 @@ from licmon.domain.models import (
     SeatState,
 )
 from licmon.domain.purposes import DAY
-from licmon.store import outbox_events
-from licmon.store.sqlite import outbox, restriction_sql
+from licmon.store import machine_admission, outbox_events
+from licmon.store.sqlite import machine_rules, outbox, restriction_sql
 from licmon.store.sqlite.personal import privileged
 from licmon.store.sqlite.staff_schema import HOUR
 
@@ -78,11 +78,17 @@ def apply_checkin(conn: sqlite3.Connection, cmd: CheckinCommand) -> SeatResult:
     restricted = restriction_sql.covers_checkin(
         conn, lic_id, cmd.license.org.id, cmd.machine, cmd.client_address
     )
-    if cmd.denial is not None:
-        result = SeatResult(Outcome.DENIED, 0, cmd.denial)
+    admission = machine_admission.Admission(cmd.denial)
+    if cmd.denial is None:
+        admission = machine_admission.admit(machine_rules, conn, cmd, machine_id)
+    if admission.denial is not None:
+        result = SeatResult(Outcome.DENIED, 0, admission.denial, forked=admission.forked)
     else:
         _cap_seats(conn, cmd)
         result = take_seat(conn, cmd.license, machine_id, cmd.now, cmd.lease_expires, cmd.kind)
+        if result.outcome is not Outcome.DENIED:
+            machine_admission.commit(machine_rules, conn, cmd, machine_id, admission)
+        result = replace(result, forked=admission.forked)
     _count_hourly(conn, lic_id, cmd.now, result)
     if result.reason is DenyReason.SEATS_EXHAUSTED:
         outbox_events.seat_limit_reached(outbox, conn, cmd.license, result.seats_in_use, cmd.now)
@@ -182,7 +188,21 @@ def _upsert_connection(
     )
 
 
-def apply_release(conn: sqlite3.Connection, license_id: int, machine: str) -> bool:
+def apply_release(
+    conn: sqlite3.Connection,
+    license_id: int,
+    machine: str,
+    process: str | None = None,
+    now: int = 0,
+) -> bool:
+    """``process``: only this instance leaves; the seat stays while another still runs."""
+    if process is not None:
+        row = conn.execute(
+            "SELECT id FROM machines WHERE license_id = ? AND fingerprint = ?",
+            (license_id, machine),
+        ).fetchone()
+        if row and machine_rules.release_process(conn, int(row[0]), process, now):
+            return True
     return conn.execute(RELEASE, (license_id, license_id, machine)).rowcount > 0
 
 

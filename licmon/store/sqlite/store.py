@@ -23,8 +23,9 @@ from licmon.domain.models import (
 )
 from licmon.domain.offline import ActivationGrant, ActivationRequest
 from licmon.errors import ConfigError, Unavailable
+from licmon.store import lock_moves
 from licmon.store.base import CatalogSnapshot, LicenseUsage, Store, StoreGauges, WriterHealth
-from licmon.store.sqlite import activations, catalog, migrations, seats
+from licmon.store.sqlite import activations, catalog, migrations, node_locks, seats
 from licmon.store.sqlite import gauges as sqlite_gauges
 from licmon.store.sqlite.admin import SqliteAdmin
 from licmon.store.sqlite.faults import StorageFaults, is_storage_fault
@@ -162,9 +163,15 @@ class SqliteStore(
     async def checkin(self, cmd: CheckinCommand) -> SeatResult:
         return await self._write(partial(seats.apply_checkin, cmd=cmd))
 
-    async def release(self, license_id: int, machine: str) -> bool:
+    async def release(self, license_id: int, machine: str, process: str | None = None) -> bool:
         return await self._write(
-            partial(seats.apply_release, license_id=license_id, machine=machine)
+            partial(
+                seats.apply_release,
+                license_id=license_id,
+                machine=machine,
+                process=process,
+                now=self._now(),
+            )
         )
 
     async def issue_activation(
@@ -303,6 +310,21 @@ class SqliteStore(
     async def license_usage(self, license_id: int) -> LicenseUsage:
         return await self._read(partial(_usage, license_id=license_id, now=self._now()))
 
+    async def move_node_lock(
+        self, license_id: int, machine: str, to: str | None = None, *, actor: str = SYSTEM_ACTOR
+    ) -> License:
+        return await self._write(
+            partial(
+                lock_moves.move,
+                node_locks,
+                license_id=license_id,
+                machine=machine,
+                to=to,
+                now=self._now(),
+                actor=actor,
+            )
+        )
+
 
 NEWEST_ROWS = """
 SELECT max(t) FROM (
@@ -335,4 +357,5 @@ def _usage(conn: sqlite3.Connection, license_id: int, now: int) -> LicenseUsage:
         int(machines),
         kinds.get(SeatKind.BORROWED, 0),
         kinds.get(SeatKind.OFFLINE, 0),
+        node_locks.activated_count(conn, license_id),
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from licmon.domain.node_locks import TERM_RANGES
 from licmon.domain.scopes import READ
 from licmon.domain.staff import Permission, StaffUser, require
 from licmon.errors import Unauthorized
@@ -17,6 +18,7 @@ from licmon.web.console.pages import visible_license
 from licmon.web.jsonio import json_response
 
 routes = web.RouteTableDef()
+MODEL_TERMS = (*TERM_RANGES, "refuse_cloned")
 
 
 def api_route(permission: Permission | None, scope: str = READ) -> Callable[[Handler], Handler]:
@@ -77,5 +79,7 @@ async def license_detail(request: web.Request) -> web.StreamResponse:
             "seats_borrowed": usage.borrowed,
             "seats_offline": usage.offline,
             "machines": usage.machines,
+            "machines_activated": usage.activated,
+            **{name: getattr(lic.terms, name) for name in MODEL_TERMS},
         }
     )

@@ -9,9 +9,11 @@ from licmon.domain.access import ReadContext
 from licmon.domain.ids import NOT_HERE, parse_id
 from licmon.domain.models import License, LicenseStatus
 from licmon.domain.network import network_of, parse_ip
+from licmon.domain.node_locks import is_node_locked
 from licmon.domain.paging import search_text
 from licmon.domain.staff import Permission, StaffUser, check_scope
 from licmon.domain.subjects import Subject
+from licmon.domain.validation import MACHINE_RE
 from licmon.errors import BadRequest, Forbidden, NotFound
 from licmon.keys import STAFF_AUTH, STORE
 from licmon.web.console import charts
@@ -108,6 +110,8 @@ async def license_context(request: web.Request, lic: License) -> dict[str, Any]:
         else {},
         "flags": await store.flag_rows(user.org_id, license_id=lic.id, limit=50),
         "may_act": user.may(Permission.FLAG_ACTIONS) and user.org_id is None,
+        "may_move_lock": user.may(Permission.LOCK_MOVES) and is_node_locked(lic.terms),
+        "lock_message": "",
         "confirm": None,
         "usage": await store.license_usage(lic.id),
         "seat_chart": charts.bar_chart(seat_points, line=lic.terms.seats, ticks=7),
@@ -160,6 +164,27 @@ async def license_status(request: web.Request) -> web.StreamResponse:
     await request.config_dict[STORE].set_license_status(
         lic.id, status, actor=request[USER].actor, reason=reason
     )
+    return see_other(f"/staff/licenses/{lic.id}")
+
+
+@routes.post("/staff/licenses/{license_id}/move-lock")
+@staff_page(Permission.LOCK_MOVES)
+async def move_lock(request: web.Request) -> web.StreamResponse:
+    """Take a machine off a node lock (its seat freed), audited, within the license's moves
+    per period; a refusal is shown on the license page."""
+    lic = await visible_license(request)
+    user: StaffUser = request[USER]
+    form = await request.post()
+    machine = str(form.get("machine", "")).strip()[:128]
+    to = str(form.get("to", "")).strip()[:128] or None
+    try:
+        if not all(MACHINE_RE.fullmatch(m) for m in (machine, to) if m is not None):
+            raise BadRequest("A machine id is 8-128 printable characters, without spaces.")
+        await request.config_dict[STORE].move_node_lock(lic.id, machine, to, actor=user.actor)
+    except (BadRequest, Forbidden, NotFound) as refused:
+        context = await license_context(request, lic)
+        context["lock_message"] = refused.message
+        return render(request, "license.html", context, status=400)
     return see_other(f"/staff/licenses/{lic.id}")
 
 
