@@ -67,6 +67,13 @@ LICENSE_DETAIL: Schema = {
         "seats_borrowed": COUNT,
         "seats_offline": COUNT,
         "machines": COUNT,
+        "machines_activated": COUNT,
+        "activation_limit": COUNT,
+        "lock_moves": COUNT,
+        "lock_move_days": {"type": "integer", "minimum": 1},
+        "overage_percent": {"type": "integer", "minimum": 0, "maximum": 100},
+        "max_processes": COUNT,
+        "refuse_cloned": {"type": "boolean"},
     },
 }
 REPORT_PARAMETERS = [
