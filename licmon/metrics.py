@@ -160,6 +160,12 @@ class Metrics:
             ["kind", "severity"],
             registry=r,
         )
+        self.detector_observations = Counter(
+            "licmon_detector_observations_received",
+            "Several nodes: the other nodes' detector observations this node has fed to its "
+            "detectors.",
+            registry=r,
+        )
         self.flags_open = Gauge(
             "licmon_flags_open", "Flags in status open, by kind.", ["kind"], registry=r
         )

@@ -141,6 +141,7 @@ class AbuseMonitor:
             await self._feed(observation)
             if count % 256 == 0:
                 await asyncio.sleep(0)  # a long batch leaves room for check-ins
+        self.metrics.detector_observations.inc(len(observations))
         return len(observations)
 
     async def _feed(self, observation: SharedObservation) -> None:

@@ -214,6 +214,16 @@ def checkin(
     return Answer(response.status, parsed, time.monotonic())
 
 
+def metric(conn: http.client.HTTPConnection, name: str) -> float:
+    """One unlabelled sample of a node's /metrics (0 when it has none yet)."""
+    conn.request("GET", "/metrics")
+    text = conn.getresponse().read().decode()
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return 0.0
+
+
 def connect(address: str) -> http.client.HTTPConnection:
     host, port = address.rsplit(":", 1)
     return http.client.HTTPConnection(host, int(port), timeout=10)

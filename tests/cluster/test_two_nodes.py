@@ -152,18 +152,46 @@ def test_a_key_guesser_spread_over_both_nodes_is_throttled_as_on_one(
     cluster, _ = two_nodes
     conns = [harness.connect(node.address) for node in cluster.nodes]
     statuses = []
+    sent = [_settled(conn) for conn in reversed(conns)]  # earlier tests' records too
     for attempt in range(16):
-        conn = conns[attempt % 2]
+        here, there = attempt % 2, 1 - attempt % 2
         key = license_keys.generate()  # well formed, unknown
-        answer = harness.checkin(conn, key, "guesser-01", headers=GUESSER_HEADERS)
+        answer = harness.checkin(conns[here], key, "guesser-01", headers=GUESSER_HEADERS)
         statuses.append(answer.status)
-        time.sleep(0.4)  # more than detector_share_seconds: the nodes have exchanged
+        sent[here] += 1
+        _until_received(conns[there], sent[here])  # one record per attempt, 403 or 429
     for conn in conns:
         conn.close()
     first_throttled = statuses.index(429)
     assert set(statuses[:first_throttled]) == {403}  # unknown keys until then
     assert first_throttled == 10, statuses  # as on one node; 20 if the nodes did not share
     assert set(statuses[first_throttled:]) == {429}
+
+
+def _until_received(conn: http.client.HTTPConnection, count: int) -> None:
+    """Until the node has fed ``count`` of the other node's records to its detectors: the
+    throttle trails the other node by up to two sharing rounds, a time no test should guess."""
+    deadline = time.monotonic() + 20
+    received = _received(conn)
+    while received < count:
+        assert time.monotonic() < deadline, f"{received} of {count} records received"
+        time.sleep(0.05)
+        received = _received(conn)
+    assert received == count
+
+
+def _settled(conn: http.client.HTTPConnection) -> int:
+    """The node's count once the records of earlier traffic have all arrived (unchanged
+    over four sharing rounds)."""
+    before, after = -1, _received(conn)
+    while after != before:
+        time.sleep(1.0)
+        before, after = after, _received(conn)
+    return after
+
+
+def _received(conn: http.client.HTTPConnection) -> int:
+    return int(harness.metric(conn, "licmon_detector_observations_received_total"))
 
 
 def test_kill_9_of_a_node_under_load_loses_no_acknowledged_check_in(
