@@ -10,6 +10,7 @@ import logging
 
 from licmon.domain.license_keys import key_hash
 from licmon.domain.models import License
+from licmon.periodic import Episode
 from licmon.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -47,13 +48,19 @@ class KeyIndex:
     async def follow(self, store: Store, every: float) -> None:
         """Follow changes until cancelled: at least every ``every`` seconds, and at once when
         the store hears of one (another node's change); a failed poll is logged, retried."""
+        episode = Episode(
+            log, "license catalog reload failed; retrying", "license catalog read again"
+        )
         while True:
-            await store.catalog_changed(every)
             try:
+                await store.catalog_changed(every)
                 if await self.refresh(store):
                     log.info("license catalog reloaded", extra={"licenses": len(self)})
-            except Exception:
-                log.exception("license catalog reload failed")
+            except Exception as exc:
+                episode.failed(exc)
+                await asyncio.sleep(every)
+            else:
+                episode.succeeded()
 
 
 async def stop_task(task: "asyncio.Task[None]") -> None:

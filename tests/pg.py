@@ -100,6 +100,15 @@ class PgCluster:
                 self._watchdog.wait(30)
             _WATCHDOGS.append(self._watchdog)  # if it still runs: never collected early
 
+    def pause(self) -> None:
+        """The server gone (as a crash would leave it), its directory kept for ``resume``."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def resume(self) -> None:
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"),
+                  "-w", "start")  # fmt: skip
+
     def url(self, database: str, user: str = LOGIN_ROLE) -> str:
         host = quote(str(self.root), safe="")
         return f"postgresql://{user}@/{database}?host={host}&port={self.port}"

@@ -22,6 +22,7 @@ from licmon.geo import Geo, NoGeo
 from licmon.geoip import MaxMindGeo
 from licmon.geoip.slots import ANONYMOUS, ASN, CITY
 from licmon.keys import ABUSE, GEO, INDEX, METRICS, PEPPER, SERVICE, SETTINGS, STORE
+from licmon.periodic import Episode
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], float]
@@ -127,18 +128,14 @@ async def _exchange(
 ) -> None:
     """Every ``seconds``; an unreachable database is told once, not at every round."""
     await asyncio.wait({rebuild})  # the windows are refilled on a thread: not meanwhile
-    failing = False
+    episode = Episode(log, "detector events not shared; retrying", "detector events shared again")
     while True:
         try:
             await monitor.exchange(int(clock()))
-        except Exception:
-            if not failing:
-                log.warning("detector events not shared; retrying", exc_info=True)
-            failing = True
+        except Exception as exc:
+            episode.failed(exc)
         else:
-            if failing:
-                log.info("detector events shared again")
-            failing = False
+            episode.succeeded()
         await asyncio.sleep(seconds)
 
 
@@ -187,9 +184,14 @@ async def _every(
 ) -> None:
     if not first:
         await asyncio.sleep(seconds)
+    episode = Episode(
+        log, "periodic abuse refresh failed; retrying", "periodic abuse refresh again"
+    )
     while True:
         try:
             await action()
-        except Exception:
-            log.warning("periodic abuse refresh failed", extra={"task": action.__name__})
+        except Exception as exc:
+            episode.failed(exc, task=action.__name__)
+        else:
+            episode.succeeded()
         await asyncio.sleep(seconds)

@@ -48,7 +48,8 @@ class LicenseUsage:
 class WriterHealth:
     alive: bool
     queue_depth: int
-    storage_failing: bool = False
+    storage_failing: bool = False  # the disk refuses writes
+    database_unreachable: bool = False  # a database server does not answer
 
 
 @dataclass(frozen=True, slots=True)

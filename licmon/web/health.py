@@ -54,6 +54,7 @@ def _store_trouble(request: web.Request) -> str | None:
         (admission.draining, "draining"),
         (not health.alive, "writer_stopped"),
         (health.storage_failing, "storage_full"),
+        (health.database_unreachable, "database_unreachable"),
         (health.queue_depth > request.app[SETTINGS].ready_queue_max, "backlogged"),
         (admission.shedding, "shedding"),
     )

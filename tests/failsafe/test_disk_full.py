@@ -15,6 +15,7 @@ import pytest
 from licmon.config import Settings
 from licmon.datadir import DataDir
 from licmon.domain.models import IpPrecision
+from licmon.store import fault_episodes
 from licmon.store.sqlite import faults
 from tests.conftest import World, checkin_body
 
@@ -55,7 +56,7 @@ async def test_disk_full_is_503_once_logged_and_recovers(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(faults, "HOLD_SECONDS", 0.0)
+    monkeypatch.setattr(fault_episodes, "HOLD_SECONDS", 0.0)
     with small_tmpfs(tmp_path / "disk") as disk:
         data = disk / "data"
         client = await make_client(dataclasses.replace(settings, data_dir=data))

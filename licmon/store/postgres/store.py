@@ -31,6 +31,7 @@ from licmon.domain.offline import ActivationGrant, ActivationRequest
 from licmon.errors import ConfigError, Unavailable
 from licmon.store import lock_moves
 from licmon.store.base import CatalogSnapshot, LicenseUsage, Store, StoreGauges, WriterHealth
+from licmon.store.fault_episodes import RETRY_AFTER_SECONDS, FaultEpisodes
 from licmon.store.postgres import activations, catalog, node_locks, seats
 from licmon.store.postgres import gauges as pg_gauges
 from licmon.store.postgres.admin import PostgresAdmin
@@ -48,7 +49,30 @@ from licmon.store.writer import WriterClosed
 
 T = TypeVar("T")
 Conn = psycopg.Connection[Any]
-UNAVAILABLE = "The database is unavailable right now."
+UNAVAILABLE = "The database is unavailable right now; retry later."
+
+
+class DatabaseUnavailable(Unavailable):
+    """The database server did not answer or dropped the connection; the transaction
+    rolled back, so nothing was half-written."""
+
+    retry_after = RETRY_AFTER_SECONDS
+
+    def __init__(self) -> None:
+        super().__init__(UNAVAILABLE)
+
+
+def database_faults() -> FaultEpisodes:
+    return FaultEpisodes(
+        "database unreachable: requests answered 503 until it answers again",
+        "database reachable again",
+        {"backend": "postgresql"},
+    )
+
+
+def fault_cause(exc: BaseException) -> str:
+    """The SQLSTATE or the error's class: never the message, which may name a host."""
+    return str(getattr(exc, "sqlstate", None) or type(exc).__name__)
 
 
 class PostgresStore(
@@ -74,6 +98,7 @@ class PostgresStore(
     ) -> None:
         if usage_min_orgs < 1:
             raise ConfigError("usage_min_orgs must be at least 1")
+        self.faults = database_faults()
         self.usage_min_orgs = usage_min_orgs
         self.url = url
         self._clock = clock
@@ -159,11 +184,14 @@ class PostgresStore(
 
     async def _write(self, op: Callable[[Conn], T], *, bulk: bool = False) -> T:
         try:
-            return await self._writer.submit(op, bulk=bulk)
+            result = await self._writer.submit(op, bulk=bulk)
         except WriterClosed:
             raise Unavailable("The store is not accepting writes (shutting down).") from None
-        except (psycopg.OperationalError, ConfigError):
-            raise Unavailable(UNAVAILABLE) from None
+        except (psycopg.OperationalError, ConfigError) as exc:
+            self.faults.failed(fault_cause(exc))
+            raise DatabaseUnavailable() from None
+        self.faults.succeeded()
+        return result
 
     async def _read(self, op: Callable[[Conn], T]) -> T:
         return await asyncio.to_thread(self._in_pool, self._readers, op, None)
@@ -181,8 +209,9 @@ class PostgresStore(
                 if role is not None:
                     set_role(conn, role)
                 return op(conn)
-        except (psycopg.OperationalError, PoolTimeout):
-            raise Unavailable(UNAVAILABLE) from None
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            self.faults.failed(fault_cause(exc))
+            raise DatabaseUnavailable() from None
 
     # -- the hot path
     async def checkin(self, cmd: CheckinCommand) -> SeatResult:
@@ -254,7 +283,9 @@ class PostgresStore(
         await self._write(_noop)
 
     def writer_health(self) -> WriterHealth:
-        return WriterHealth(self._writer.alive, self._writer.depth)
+        return WriterHealth(
+            self._writer.alive, self._writer.depth, database_unreachable=self.faults.failing
+        )
 
     async def gauges(self, now: int) -> StoreGauges:
         return await self._read(partial(pg_gauges.read_gauges, now=now))

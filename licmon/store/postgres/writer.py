@@ -62,7 +62,9 @@ class PostgresWriter(GroupCommit):
 
     @property
     def alive(self) -> bool:
-        return self._accepting and self._conn is not None and not self._conn.broken
+        """Accepting work: a connection the server dropped is opened again by the next
+        batch (readiness tells an unreachable database apart, from the store's faults)."""
+        return self._accepting
 
     async def stop(self) -> None:
         await self._finish()

@@ -28,7 +28,7 @@ from licmon.store.base import CatalogSnapshot, LicenseUsage, Store, StoreGauges,
 from licmon.store.sqlite import activations, catalog, migrations, node_locks, seats
 from licmon.store.sqlite import gauges as sqlite_gauges
 from licmon.store.sqlite.admin import SqliteAdmin
-from licmon.store.sqlite.faults import StorageFaults, is_storage_fault
+from licmon.store.sqlite.faults import StorageFull, is_storage_fault, storage_faults
 from licmon.store.sqlite.flags import SqliteFlags
 from licmon.store.sqlite.listing import SqliteListing
 from licmon.store.sqlite.personal import LicmonConnection, install_authorizer, privileged
@@ -115,7 +115,7 @@ class SqliteStore(
         self._synchronous = synchronous.upper()
         self._clock = clock
         self._writer = Writer(partial(connect, path, self._synchronous), batch_max)
-        self.faults = StorageFaults(path)
+        self.faults = storage_faults(path)
         self.wal = WalWatch(path, JOURNAL_SIZE_LIMIT)
 
     @property
@@ -143,7 +143,8 @@ class SqliteStore(
         except sqlite3.OperationalError as exc:
             if not is_storage_fault(exc):
                 raise
-            raise self.faults.failed(exc) from None
+            self.faults.failed(str(exc))
+            raise StorageFull() from None
         if operation is not _noop:  # a probe commits nothing: it proves no free space
             self.faults.succeeded()
         return result
