@@ -54,7 +54,7 @@ def moved_terms(lic: License, machine: str, to: str | None) -> LicenseTerms:
     return replace(lic.terms, locked_machines=(locked - {machine}) | {to})
 
 
-TERM_RANGES = {
+TERM_RANGES = {  # the one table of these terms' limits: admin API, OpenAPI, CLI and store
     "activation_limit": (0, 1_000_000),
     "lock_moves": (0, 1000),
     "lock_move_days": (1, 3650),
@@ -63,10 +63,20 @@ TERM_RANGES = {
 }
 
 
+def whole_number_rule(limits: tuple[int, int]) -> str:
+    low, high = limits
+    return f"a whole number from {low} to {high}"
+
+
+def check_whole_number(name: str, value: object, limits: tuple[int, int]) -> int:
+    low, high = limits
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise BadRequest(f"Field '{name}' must be {whole_number_rule(limits)}.", field=name)
+    return value
+
+
 def check_model_terms(terms: LicenseTerms) -> None:
-    for name, (low, high) in TERM_RANGES.items():
-        value = getattr(terms, name)
-        if not isinstance(value, int) or not low <= value <= high:
-            raise BadRequest(f"A license's {name} must be a whole number, {low}-{high}.")
+    for name, limits in TERM_RANGES.items():
+        check_whole_number(name, getattr(terms, name), limits)
     if terms.locked_machines and terms.activation_limit:
         raise BadRequest("A license is locked to listed machines or by activations, not both.")
