@@ -21,6 +21,13 @@ def activation_denial(terms: LicenseTerms, activated: bool, count: int) -> DenyR
     return DenyReason.MACHINE_NOT_ALLOWED
 
 
+def deactivation_moves_lock(terms: LicenseTerms) -> bool:
+    """Deactivating a machine of a license locked by activations frees its activation for
+    the next new machine: a lock move, counted and limited like any. A listed lock keeps its
+    machines (only its seat is freed); moving one names the machine that takes its place."""
+    return terms.activation_limit > 0
+
+
 def move_window_start(terms: LicenseTerms, now: int) -> int:
     return now - terms.lock_move_days * DAY
 
