@@ -2,13 +2,14 @@
 flags, each as a person (audited), within that person's organization scope, and the
 Idempotency-Key bookkeeping around a POST. Rules live in ``domain``, storage in ``store``."""
 
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from licmon.catalog import KeyIndex
-from licmon.domain import idempotency, license_keys
+from licmon.domain import idempotency, license_keys, node_locks
 from licmon.domain.admin_bodies import Decision, NewLicense, NewOrg
 from licmon.domain.flags import suspends_license
 from licmon.domain.idempotency import Answer
@@ -97,11 +98,27 @@ class AdminService:
     async def deactivate(
         self, user: StaffUser, license_id: int, machine_id: int, reason: str
     ) -> MachineRow:
-        """Free a machine's seat (a customer: of its own organization), with a reason."""
+        """Free a machine's seat (a customer: of its own organization), with a reason; on a
+        license locked by activations also its activation, as a lock move (the store's, as the
+        console and the CLI move one: counted, refused beyond the allowance, audited)."""
         lic = await self.visible_license(user, license_id)
+        if node_locks.deactivation_moves_lock(lic.terms):
+            await self._move_lock(user, lic.id, machine_id)
         return await self.store.deactivate_machine(
             lic.id, machine_id, actor=user.actor, reason=reason
         )
+
+    async def _move_lock(self, user: StaffUser, license_id: int, machine_id: int) -> None:
+        machine = await self._machine(license_id, machine_id)
+        with contextlib.suppress(NotFound):  # it holds no activation: there is none to move
+            await self.store.move_node_lock(license_id, machine.fingerprint, actor=user.actor)
+
+    async def _machine(self, license_id: int, machine_id: int) -> MachineRow:
+        """The license's machine ``machine_id`` (the first from the id before it), or 404."""
+        rows = await self.store.license_machines(license_id, machine_id - 1, 1)
+        if not rows or rows[0].id != machine_id:
+            raise NotFound(f"License {license_id} has no machine {machine_id}.")
+        return rows[0]
 
     async def decide_flag(
         self, user: StaffUser, flag_id: int, decision: Decision, suspend_on_confirm: bool

@@ -167,8 +167,10 @@ class StaffAuth:
         return LoginResult(final, user, session, device_token)
 
     async def _org_precision(self, org_id: int) -> IpPrecision:
-        orgs = {org.id: org.ip_precision for org in await self.store.list_orgs()}
-        return orgs.get(org_id, IpPrecision.NONE)
+        """Read afresh on every request (a changed precision applies at once), by that one
+        organization; one that is gone shows nothing."""
+        org = await self.store.org_info(org_id)
+        return IpPrecision.NONE if org is None else IpPrecision(org["ip_precision"])
 
     async def _rehashed(self, stored: str, password: str) -> str | None:
         if not self.passwords.needs_rehash(stored):

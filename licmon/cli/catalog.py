@@ -16,6 +16,7 @@ from licmon.cli.common import (
     with_store,
 )
 from licmon.cli.paging import emit_page, page_of, paging_options
+from licmon.cli.term_options import term_option
 from licmon.datadir import open_data_dir
 from licmon.domain import license_keys
 from licmon.domain.admin_bodies import ORG_SLUG_RE
@@ -156,35 +157,25 @@ def license_group() -> None:
 @license_group.command("add")
 @click.option("--org", "org_slug", required=True, help="Organization slug.")
 @click.option("--product", "product_code", required=True, help="Product code.")
-@click.option("--seats", type=click.IntRange(1, 1_000_000), default=1, show_default=True)
-@click.option(
-    "--max-machines",
-    type=click.IntRange(1, 10_000_000),
-    help="Distinct machines before sharing is flagged (default: 2 x seats).",
-)
+@term_option("seats", default=1, show_default=True)
+@term_option("max_machines", "Distinct machines before sharing is flagged (default: 2 x seats).")
 @click.option("--valid-from", help="ISO date or time (UTC unless a zone is given).")
 @click.option("--valid-until", help="ISO date or time (UTC unless a zone is given).")
 @click.option("--countries", default="", help="Allowed ISO country codes, comma-separated.")
-@click.option(
-    "--lease-seconds", type=click.IntRange(60, 30 * 86400), default=1800, show_default=True
-)
-@click.option(
-    "--grace-seconds", type=click.IntRange(0, 90 * 86400), default=3 * 86400, show_default=True
-)
+@term_option("lease_seconds", default=1800, show_default=True)
+@term_option("grace_seconds", default=3 * 86400, show_default=True)
 @click.option("--entitlement", "entitlements", multiple=True, help="Feature name; repeatable.")
-@click.option(
-    "--max-borrow-days",
-    type=click.IntRange(0, 3650),
+@term_option(
+    "max_borrow_days",
+    "Longest seat borrow (POST /v1/borrow); 0: no borrowing.",
     default=0,
     show_default=True,
-    help="Longest seat borrow (POST /v1/borrow); 0: no borrowing.",
 )
-@click.option(
-    "--max-offline-days",
-    type=click.IntRange(0, 3650),
+@term_option(
+    "max_offline_days",
+    "Longest air-gapped activation (licmon activation issue); 0: none.",
     default=0,
     show_default=True,
-    help="Longest air-gapped activation (licmon activation issue); 0: none.",
 )
 @click.option(
     "--node-locked",
@@ -192,34 +183,30 @@ def license_group() -> None:
     help="Serve only the --machine ids given; any other machine: machine_not_allowed.",
 )
 @click.option("--machine", "machines", multiple=True, help="A locked machine id; repeatable.")
-@click.option(
-    "--activation-limit",
-    type=click.IntRange(0, 1_000_000),
+@term_option(
+    "activation_limit",
+    "Node-locked by activation: the first N machines to check in; 0: not.",
     default=0,
     show_default=True,
-    help="Node-locked by activation: the first N machines to check in; 0: not.",
 )
-@click.option(
-    "--lock-moves",
-    type=click.IntRange(0, 1000),
+@term_option(
+    "lock_moves",
+    "Node-lock moves allowed per --lock-move-days (licmon license move-lock).",
     default=1,
     show_default=True,
-    help="Node-lock moves allowed per --lock-move-days (licmon license move-lock).",
 )
-@click.option("--lock-move-days", type=click.IntRange(1, 3650), default=30, show_default=True)
-@click.option(
-    "--overage-percent",
-    type=click.IntRange(0, 100),
+@term_option("lock_move_days", default=30, show_default=True)
+@term_option(
+    "overage_percent",
+    "Grant this percentage of seats beyond --seats (flagged 'overage'); 0: none.",
     default=0,
     show_default=True,
-    help="Grant this percentage of seats beyond --seats (flagged 'overage'); 0: none.",
 )
-@click.option(
-    "--max-processes",
-    type=click.IntRange(0, 1000),
+@term_option(
+    "max_processes",
+    "Program instances per machine (the check-in's process); 0: any number.",
     default=0,
     show_default=True,
-    help="Program instances per machine (the check-in's process); 0: any number.",
 )
 @click.option(
     "--refuse-cloned",

@@ -21,6 +21,13 @@ def activation_denial(terms: LicenseTerms, activated: bool, count: int) -> DenyR
     return DenyReason.MACHINE_NOT_ALLOWED
 
 
+def deactivation_moves_lock(terms: LicenseTerms) -> bool:
+    """Deactivating a machine of a license locked by activations frees its activation for
+    the next new machine: a lock move, counted and limited like any. A listed lock keeps its
+    machines (only its seat is freed); moving one names the machine that takes its place."""
+    return terms.activation_limit > 0
+
+
 def move_window_start(terms: LicenseTerms, now: int) -> int:
     return now - terms.lock_move_days * DAY
 
@@ -54,7 +61,7 @@ def moved_terms(lic: License, machine: str, to: str | None) -> LicenseTerms:
     return replace(lic.terms, locked_machines=(locked - {machine}) | {to})
 
 
-TERM_RANGES = {
+TERM_RANGES = {  # the one table of these terms' limits: admin API, OpenAPI, CLI and store
     "activation_limit": (0, 1_000_000),
     "lock_moves": (0, 1000),
     "lock_move_days": (1, 3650),
@@ -63,10 +70,20 @@ TERM_RANGES = {
 }
 
 
+def whole_number_rule(limits: tuple[int, int]) -> str:
+    low, high = limits
+    return f"a whole number from {low} to {high}"
+
+
+def check_whole_number(name: str, value: object, limits: tuple[int, int]) -> int:
+    low, high = limits
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise BadRequest(f"Field '{name}' must be {whole_number_rule(limits)}.", field=name)
+    return value
+
+
 def check_model_terms(terms: LicenseTerms) -> None:
-    for name, (low, high) in TERM_RANGES.items():
-        value = getattr(terms, name)
-        if not isinstance(value, int) or not low <= value <= high:
-            raise BadRequest(f"A license's {name} must be a whole number, {low}-{high}.")
+    for name, limits in TERM_RANGES.items():
+        check_whole_number(name, getattr(terms, name), limits)
     if terms.locked_machines and terms.activation_limit:
         raise BadRequest("A license is locked to listed machines or by activations, not both.")

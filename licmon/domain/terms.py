@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from licmon.domain.models import LicenseTerms
+from licmon.domain.node_locks import TERM_RANGES, check_whole_number
 from licmon.domain.validation import MACHINE_RE, time_field
 from licmon.errors import BadRequest
 from licmon.timetext import iso_or_none
@@ -23,6 +24,7 @@ INT_LIMITS: dict[str, tuple[int, int]] = {
     "grace_seconds": (0, 90 * 86400),
     "max_borrow_days": (0, 3650),
     "max_offline_days": (0, 3650),
+    **TERM_RANGES,  # the license models' terms, as the store checks them
 }
 ANY_INT = (0, 2**31 - 1)
 TIME_FIELDS = frozenset({"valid_from", "valid_until"})
@@ -137,10 +139,7 @@ def _choice(spec: TermField, choices: type[enum.Enum], value: Any) -> enum.Enum:
 
 
 def _integer(spec: TermField, value: Any) -> int:
-    low, high = spec.limits
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        _wrong(spec, f"a whole number from {low} to {high}")
-    return int(value)
+    return check_whole_number(spec.name, value, spec.limits)
 
 
 def _items(spec: TermField, value: Any) -> Any:

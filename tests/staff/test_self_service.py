@@ -34,3 +34,23 @@ async def test_a_customer_frees_a_seat_of_its_own_organization(sworld: StaffWorl
     gus = await sworld.logged_in("gus")
     foreign = await gus.post(action.group(1), {"reason": "not mine at all"})
     assert foreign.status == 404
+
+
+async def test_freeing_a_seat_of_a_license_locked_by_activations_moves_the_lock(
+    sworld: StaffWorld,
+) -> None:
+    await sworld.add_user("cleo", "customer", "acme")
+    key, lic = await sworld.add_license("acme", seats=1, activation_limit=1, lock_moves=1)
+    assert (await sworld.checkin(key, "lab-pc-000001"))[0] == 200
+    cleo = await sworld.logged_in("cleo")
+
+    async def free_seat() -> int:
+        page = await (await cleo.get(f"/staff/licenses/{lic.id}")).text()
+        action = re.search(r'action="(/staff/licenses/\d+/machines/\d+/deactivate)"', page)
+        assert action is not None
+        return (await cleo.post(action.group(1), {"reason": "replaced laptop"})).status
+
+    assert await free_seat() == 303
+    assert (await sworld.checkin(key, "lab-pc-000002"))[0] == 200  # took the freed place
+    assert await free_seat() == 403  # the one lock move per 30 days is used up
+    assert (await sworld.store.license_usage(lic.id)).seats_in_use == 1
