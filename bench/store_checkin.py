@@ -7,9 +7,10 @@ another checkout, all in one run.
 
 No HTTP, no signing: ``store.checkin`` as the check-in service calls it, ``--concurrency``
 commands in flight (the group-commit writer batches them). The measured check-ins are
-renewals (as in production): 5 machines on the 5-seat license, 100 of the site license's
-machines on the site license, whose seats are first all taken through the store; a warm-up
-round, then the best of ``--repeat`` rounds (the machine may be shared). Each tree
+renewals (as in production): 5 machines on the 5-seat license; on the site license, whose
+seats are first all taken through the store, 5 of its machines (only the license's size
+differs) and then 100 (more rows and pages touched per batch). Each: a warm-up round, then
+the best of ``--repeat`` rounds (the machine may be shared). Each tree
 runs in a process of its own (its own ``licmon`` and ``tests`` on the path), PostgreSQL in a
 throwaway cluster as tests/pg.py starts it. Prints check-ins per second, the ratio site /
 5-seat (the target: >= 0.8, a check-in's cost independent of the license's size), PG /
@@ -24,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,20 +62,29 @@ async def fill(store: Store, lic: License, seats: int, now: int, concurrency: in
     await asyncio.gather(*(client() for _ in range(concurrency)))
 
 
-async def rate(
-    store: Store, seats: int, machines: int, checkins: int, concurrency: int, repeat: int
-) -> float:
-    """The best of ``repeat`` rounds, after a warm-up round (the machine is shared)."""
+async def rates(
+    store: Store,
+    seats: int,
+    renewing: tuple[int, ...],
+    checkins: int,
+    concurrency: int,
+    repeat: int,
+) -> list[float]:
+    """Per number of machines renewing: the best of ``repeat`` rounds, after a warm-up
+    round (the machine is shared)."""
     await store.open()
     try:
         lic = await a_license(store, seats)
         now = int(time.time())
         await fill(store, lic, seats, now, concurrency)
-        rounds = [
-            await renewals(store, lic, machines, checkins, concurrency, now + second)
-            for second in range(1, repeat + 2)
-        ]
-        return max(rounds[1:])
+        best = []
+        for machines in renewing:
+            rounds = []
+            for _ in range(repeat + 1):
+                now += 1
+                rounds.append(await renewals(store, lic, machines, checkins, concurrency, now))
+            best.append(max(rounds[1:]))
+        return best
     finally:
         await store.close()
 
@@ -96,30 +107,32 @@ def sqlite_store(root: Path, name: str) -> Store:
     return SqliteStore(root / f"{name}.db", synchronous="NORMAL")
 
 
+Work = tuple[int, int, int]
+
+
+def both_licenses(make: Callable[[str], Store], site_seats: int, work: Work) -> dict[str, float]:
+    """The 5-seat license (5 machines renewing), then the site license with the same 5
+    renewing (the license's size alone differs), then with 100 (more rows touched)."""
+    (small,) = asyncio.run(rates(make("small"), SMALL, (SMALL,), *work))
+    site, site100 = asyncio.run(rates(make("site"), site_seats, (SMALL, RENEWING), *work))
+    return {"small": small, "site": site, "site100": site100}
+
+
 def measure(args: argparse.Namespace) -> dict[str, dict[str, float]]:
-    """This process's tree: {backend: {"small": rate, "site": rate}}."""
+    """This process's tree: {backend: {"small": rate, "site": rate, "site100": rate}}."""
     root = Path(tempfile.mkdtemp(prefix="licmon-bench-"))
     work = (args.checkins, args.concurrency, args.repeat)
-    found: dict[str, dict[str, float]] = {"SQLite": {}}
-    for name, seats, machines in (("small", SMALL, SMALL), ("site", args.site_seats, RENEWING)):
-        store = sqlite_store(root, name)
-        found["SQLite"][name] = asyncio.run(rate(store, seats, machines, *work))
+    found = {"SQLite": both_licenses(lambda name: sqlite_store(root, name), args.site_seats, work)}
     if not args.no_postgres:
-        found["PostgreSQL"] = measure_postgres(args, work)
+        cluster = PgCluster(Path(tempfile.mkdtemp(prefix="licmon-pg-bench-")))
+        cluster.start()
+        try:
+            found["PostgreSQL"] = both_licenses(
+                lambda _: PostgresStore(cluster.fresh_database()), args.site_seats, work
+            )
+        finally:
+            cluster.stop()
     return found
-
-
-def measure_postgres(args: argparse.Namespace, work: tuple[int, int, int]) -> dict[str, float]:
-    cluster = PgCluster(Path(tempfile.mkdtemp(prefix="licmon-pg-bench-")))
-    cluster.start()
-    try:
-        found = {}
-        for name, seats, machines in (("small", SMALL, SMALL), ("site", args.site_seats, RENEWING)):
-            store = PostgresStore(cluster.fresh_database())
-            found[name] = asyncio.run(rate(store, seats, machines, *work))
-        return found
-    finally:
-        cluster.stop()
 
 
 def run_tree(tree: Path, argv: list[str]) -> dict[str, dict[str, float]]:
@@ -138,16 +151,22 @@ def run_tree(tree: Path, argv: list[str]) -> dict[str, dict[str, float]]:
 
 
 def report(trees: dict[str, dict[str, dict[str, float]]], site_seats: int) -> None:
-    site_head = f"{site_seats:,}-seat/s"
-    print(f"{'tree':<10} {'store':<11} {'5-seat/s':>9} {site_head:>13} {'site/5':>7}")
+    print(f"check-ins/s; site: {site_seats:,} seats in use, 5 or 100 of its machines renewing")
+    print(
+        f"{'tree':<10} {'store':<11} {'5-seat':>7} {'site,5':>7} {'site,100':>9}"
+        f" {'site,5/5-seat':>14} {'site,100/5-seat':>16}"
+    )
     for label, found in trees.items():
-        for backend, rates in found.items():
-            small, site = rates["small"], rates["site"]
-            print(f"{label:<10} {backend:<11} {small:>9.0f} {site:>13.0f} {site / small:>7.2f}")
+        for backend, got in found.items():
+            small, site, wide = got["small"], got["site"], got["site100"]
+            print(
+                f"{label:<10} {backend:<11} {small:>7.0f} {site:>7.0f} {wide:>9.0f}"
+                f" {site / small:>14.2f} {wide / small:>16.2f}"
+            )
     if "baseline" in trees:
         this, base = trees["this"], trees["baseline"]
         for backend in this:
-            for kind in ("small", "site"):
+            for kind in ("small", "site", "site100"):
                 ratio = this[backend][kind] / base[backend][kind]
                 print(f"this/baseline {backend} {kind}: {ratio:.2f}")
     for label, found in trees.items():
