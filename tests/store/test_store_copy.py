@@ -13,6 +13,7 @@ from licmon.domain.subjects import Subject
 from licmon.store.postgres.store import PostgresStore
 from licmon.store.sqlite import SqliteStore
 from tests.conftest import FakeClock
+from tests.store import peek
 from tests.store.world import DSR_CTX, check_in, licensed, raised
 
 
@@ -84,6 +85,7 @@ async def test_a_copy_moves_every_row_and_keeps_the_audit_chain(
         assert [r["address"] for r in rows] == ["2001:db8::5"]
         assert [u.username for u in await copy.list_users()] == ["ada"]
         assert (await copy.license_usage(1)).seats_in_use == 3  # counters follow the rows
+        assert peek.counters(copy) == [(1, 3, 3)]  # the seat counter, as the source's
         user = await copy.add_user("bo", "h", frozenset({Role.ANALYST}), None, actor="cli:t")
         assert user.id == 2  # identities continue after the copied ids
     finally:

@@ -2,9 +2,10 @@
 table in one transaction (``licmon store copy``): all of it lands, or none of it.
 
 It runs as the owner role: ids are copied as they are and the identity sequences moved
-past them; the target's triggers stay on, so what they derive (seat counters, the
-catalog version) follows the copied rows. ``usage_hourly``, which a trigger also counts
-into while machines are copied, is made an exact copy of the source at the end.
+past them; the target's triggers stay on, so what they derive (the catalog version)
+follows the copied rows. The seat counters (``license_seats``, a row made by a trigger for
+each copied license and counted into while seats are copied) and ``usage_hourly`` are made
+exact copies of the source's at the end (the source's counters agree with its seats).
 """
 
 from collections.abc import Callable, Iterable, Sequence
@@ -16,7 +17,7 @@ from licmon.errors import ConfigError
 from licmon.store.postgres.audit_sql import Conn
 from licmon.store.postgres.roles import Roles, set_role
 
-COUNTED_BY_TRIGGERS = ("usage_hourly",)
+COUNTED_BY_TRIGGERS = ("usage_hourly", "license_seats")
 TARGET_COLUMNS = """SELECT table_name, column_name FROM information_schema.columns
 WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"""
 IDENTITIES = """SELECT table_name, column_name FROM information_schema.columns

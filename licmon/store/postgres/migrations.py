@@ -13,6 +13,7 @@ from licmon.store.postgres import (
     admin_sql,
     learned_sql,
     schema_core,
+    schema_issue13,
     schema_machine_rules,
     schema_more,
     shared_abuse,
@@ -117,6 +118,16 @@ def m018_detector_learned(conn: psycopg.Connection[Any]) -> None:
 @migration
 def m019_detector_records(conn: psycopg.Connection[Any]) -> None:
     run(conn, shared_abuse.SCHEMA)
+
+
+@migration
+def m020_seat_counts(conn: psycopg.Connection[Any]) -> None:
+    run(conn, schema_issue13.SEAT_COUNTS)
+
+
+@migration
+def m021_usage_per_batch(conn: psycopg.Connection[Any]) -> None:
+    run(conn, schema_issue13.USAGE_PER_BATCH)
 
 
 def applied(conn: psycopg.Connection[Any]) -> set[str]:

@@ -5,6 +5,8 @@ Seat decisions are O(1) and atomic across nodes: each license has a counter row
 seat rows with ``expires_at > swept_at``; a trigger keeps that true for every statement on
 ``seats``, and a check-in moves ``swept_at`` to its own ``now`` (counting only the rows whose
 expiry lies between the old and the new mark, an index range) to read the live count.
+The hourly counts are the writer's, one upsert per license and hour per batch
+(``licmon.store.usage_tally``).
 """
 
 from dataclasses import replace
@@ -25,9 +27,9 @@ from licmon.domain.models import (
 from licmon.domain.purposes import DAY
 from licmon.store import machine_admission, outbox_events
 from licmon.store.postgres import machine_rules, outbox
+from licmon.store.usage_tally import UsageTally
 
 Conn = psycopg.Connection[Any]
-HOUR = 3600
 
 UPSERT_MACHINE = """
 INSERT INTO machines (license_id, fingerprint, first_seen, last_seen, retain_until)
@@ -36,7 +38,8 @@ ON CONFLICT (license_id, fingerprint) DO UPDATE SET last_seen = excluded.last_se
     retain_until = greatest(coalesce(machines.retain_until, 0), excluded.retain_until)
 RETURNING id"""
 
-# The live count at ``now``: the mark moves from swept_at to now, in either direction.
+# The live count at ``now``: the mark moves from swept_at to now, in either direction;
+# nothing is written when it is at ``now`` already (LIVE then reads the row as it is).
 SWEEP = """
 UPDATE license_seats c SET
     in_use = c.in_use
@@ -45,15 +48,20 @@ UPDATE license_seats c SET
         + (SELECT count(*) FROM seats s WHERE s.license_id = c.license_id
            AND s.expires_at > %(now)s AND s.expires_at <= c.swept_at),
     swept_at = %(now)s
-WHERE c.license_id = %(license)s
+WHERE c.license_id = %(license)s AND c.swept_at != %(now)s
 RETURNING c.in_use"""
+LIVE = f"""
+WITH swept AS ({SWEEP})
+SELECT coalesce((SELECT in_use FROM swept),
+    (SELECT in_use FROM license_seats WHERE license_id = %(license)s))"""
 
 HOLDS = "SELECT 1 FROM seats WHERE license_id = %s AND machine_id = %s AND expires_at > %s"
 
 # The live count (SWEEP) and whether the machine holds a live seat, in one statement.
 SEAT_STATE = f"""
 WITH swept AS ({SWEEP})
-SELECT (SELECT in_use FROM swept), EXISTS (
+SELECT coalesce((SELECT in_use FROM swept),
+    (SELECT in_use FROM license_seats WHERE license_id = %(license)s)), EXISTS (
     SELECT 1 FROM seats s JOIN machines m ON m.id = s.machine_id
     WHERE m.license_id = %(license)s AND m.fingerprint = %(machine)s
       AND s.license_id = %(license)s AND s.expires_at > %(now)s)"""
@@ -77,13 +85,13 @@ LOG_CONNECTION = (
 )
 RESTRICTED = "SELECT licmon_restriction_covers(%s, %s, %s, %s)"
 
-HOURLY_PEAK = f"""
-INSERT INTO usage_hourly (license_id, hour, peak_seats) VALUES (%s, %s - %s %% {HOUR}, %s)
-ON CONFLICT (license_id, hour)
-DO UPDATE SET peak_seats = greatest(usage_hourly.peak_seats, excluded.peak_seats)"""
-HOURLY_REFUSAL = f"""
-INSERT INTO usage_hourly (license_id, hour, refusals) VALUES (%s, %s - %s %% {HOUR}, 1)
-ON CONFLICT (license_id, hour) DO UPDATE SET refusals = usage_hourly.refusals + 1"""
+# A batch's hourly counts (no machine, no address); none for a license erased meanwhile.
+WRITE_USAGE = """
+INSERT INTO usage_hourly AS u (license_id, hour, checkins, peak_seats, refusals)
+SELECT %s, %s, %s, %s, %s WHERE EXISTS (SELECT 1 FROM licenses WHERE id = %s)
+ON CONFLICT (license_id, hour) DO UPDATE SET checkins = u.checkins + excluded.checkins,
+    peak_seats = greatest(u.peak_seats, excluded.peak_seats),
+    refusals = u.refusals + excluded.refusals"""
 
 CAP_SEATS = """
 UPDATE seats SET expires_at = %s
@@ -126,7 +134,6 @@ def apply_checkin(conn: Conn, cmd: CheckinCommand) -> SeatResult:
             conn.execute(UPSERT_SEAT, seat)
             machine_admission.commit(machine_rules, conn, cmd, machine_id, admission)
         result = replace(result, forked=admission.forked)
-    _count_hourly(conn, lic_id, cmd.now, result)
     if result.reason is DenyReason.SEATS_EXHAUSTED:
         outbox_events.seat_limit_reached(outbox, conn, cmd.license, result.seats_in_use, cmd.now)
     _log_connection(conn, cmd, machine_id, result.outcome is Outcome.DENIED, restricted)
@@ -154,7 +161,7 @@ def upsert_machine(conn: Conn, license_id: int, machine: str, now: int, deadline
 
 def live_seats(conn: Conn, license_id: int, now: int) -> int:
     """The license's seats live at ``now``, from its counter (locks the counter row)."""
-    row = conn.execute(SWEEP, {"now": now, "license": license_id}).fetchone()
+    row = conn.execute(LIVE, {"now": now, "license": license_id}).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -177,11 +184,11 @@ def _cap_seats(conn: Conn, cmd: CheckinCommand) -> None:
     conn.execute(CAP_SEATS, (cap, cmd.license.id, cap))
 
 
-def _count_hourly(conn: Conn, lic_id: int, now: int, result: SeatResult) -> None:
-    if result.outcome is Outcome.GRANTED:
-        conn.execute(HOURLY_PEAK, (lic_id, now, now, result.seats_in_use))
-    elif result.reason is DenyReason.SEATS_EXHAUSTED:
-        conn.execute(HOURLY_REFUSAL, (lic_id, now, now))
+def write_usage(conn: Conn, tally: UsageTally) -> None:
+    """The batch's counts, one upsert per (license, hour) (the writer, before COMMIT)."""
+    rows = [row.params() for row in tally.rows()]
+    if rows:
+        conn.cursor().executemany(WRITE_USAGE, rows)
 
 
 def _log_connection(

@@ -45,6 +45,7 @@ from licmon.store.postgres.shared_abuse import PgSharedDetectors
 from licmon.store.postgres.staff import PostgresStaff
 from licmon.store.postgres.webhooks import PostgresWebhooks
 from licmon.store.postgres.writer import PostgresWriter, SeatCommand
+from licmon.store.usage_tally import Counted
 from licmon.store.writer import WriterClosed
 
 T = TypeVar("T")
@@ -108,7 +109,7 @@ class PostgresStore(
         self._roles: Roles | None = None
         self._readers: ConnectionPool[Any] | None = None
         self._gateways: ConnectionPool[Any] | None = None
-        self._writer = PostgresWriter(self._writer_connection, batch_max)
+        self._writer = PostgresWriter(self._writer_connection, batch_max, seats.write_usage)
         self.listener = CatalogListener(url)
         self._jobs = JobLocks(url)
 
@@ -216,7 +217,8 @@ class PostgresStore(
     # -- the hot path
     async def checkin(self, cmd: CheckinCommand) -> SeatResult:
         op = partial(seats.apply_checkin, cmd=cmd)
-        return await self._write(SeatCommand(op, (cmd.license.id,), pipelined=True))
+        usage = (cmd.license.id, cmd.now)
+        return await self._write(SeatCommand(op, usage[:1], pipelined=True, usage=usage))
 
     async def release(self, license_id: int, machine: str, process: str | None = None) -> bool:
         op = partial(
@@ -237,17 +239,17 @@ class PostgresStore(
         *,
         actor: str = SYSTEM_ACTOR,
     ) -> ActivationGrant:
-        return await self._write(
-            partial(
-                activations.issue,
-                key_hash=key_hash,
-                req=req,
-                days=days,
-                now=self._now(),
-                make_token=make_token,
-                actor=actor,
-            )
+        now = self._now()
+        op = partial(
+            activations.issue,
+            key_hash=key_hash,
+            req=req,
+            days=days,
+            now=now,
+            make_token=make_token,
+            actor=actor,
         )
+        return await self._write(Counted(op, None, now))
 
     async def return_activation(
         self, activation_id: int, secret: str, *, actor: str = SYSTEM_ACTOR

@@ -6,6 +6,8 @@ touches locked in id order (two nodes' batches then never deadlock on them), eac
 a savepoint, COMMIT. Callers hear their result after COMMIT. When PostgreSQL aborts the
 batch for a deadlock or a serialization failure (another node held what a command needed in
 another order), the whole batch runs again, a few times, before its callers hear the error.
+What the batch's check-ins count per license and hour (``UsageTally``) is written by
+``write_usage`` last, in the same transaction; a batch run again counts again from zero.
 """
 
 import asyncio
@@ -17,6 +19,7 @@ from typing import Any, TypeVar
 
 import psycopg
 
+from licmon.store.usage_tally import UsageTally
 from licmon.store.writer import GroupCommit, Operation, Pending, WriterClosed, settle
 
 T = TypeVar("T")
@@ -31,14 +34,20 @@ class SeatCommand:
     ``pipelined``: it runs in psycopg's pipeline mode, its statements sent without waiting
     until it reads a result (it must not read ``rowcount``); psycopg syncs when the
     command's savepoint ends, so an error in what it sent last still rolls back only it.
+    ``usage``: it is one check-in of this license at this second (``UsageTally``).
     """
 
     def __init__(
-        self, operation: Callable[[Conn], Any], licenses: tuple[int, ...], pipelined: bool = False
+        self,
+        operation: Callable[[Conn], Any],
+        licenses: tuple[int, ...],
+        pipelined: bool = False,
+        usage: tuple[int, int] | None = None,
     ) -> None:
         self.operation = operation
         self.licenses = licenses
         self.pipelined = pipelined
+        self.usage = usage
 
     def __call__(self, conn: Conn) -> Any:
         return self.operation(conn)
@@ -49,9 +58,16 @@ class Retry(Exception):
 
 
 class PostgresWriter(GroupCommit):
-    def __init__(self, connect: Callable[[], Conn], batch_max: int) -> None:
+    def __init__(
+        self,
+        connect: Callable[[], Conn],
+        batch_max: int,
+        write_usage: Callable[[Conn, UsageTally], None] | None = None,
+    ) -> None:
         super().__init__(batch_max)
         self._connect = connect
+        self._write_usage = write_usage
+        self._tally = UsageTally()
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="licmon-pg-writer")
         self._conn: Conn | None = None
         self.retries = 0
@@ -93,7 +109,7 @@ class PostgresWriter(GroupCommit):
                 with conn.transaction():
                     if licenses:
                         conn.execute(LOCK_SEATS, (licenses,))
-                    outcomes = [_in_savepoint(conn, op) for op, _, _ in batch]
+                    outcomes = self._run_commands(conn, batch)
                 return [(f, r, e) for (_, f, _), (r, e) in zip(batch, outcomes, strict=True)]
             except Exception as exc:
                 if not (isinstance(exc, Retry) or rolled_back(exc)):
@@ -103,6 +119,18 @@ class PostgresWriter(GroupCommit):
                 self.retries += 1
                 time.sleep(0.001 * 2**attempt)
         raise AssertionError("unreachable")
+
+    def _run_commands(self, conn: Conn, batch: list[Pending]) -> list[tuple[Any, Any]]:
+        self._tally.clear()
+        outcomes = []
+        for op, _, _ in batch:
+            result, error = _in_savepoint(conn, op)
+            if error is None:
+                self._tally.count(op, result)
+            outcomes.append((result, error))
+        if self._write_usage is not None:
+            self._write_usage(conn, self._tally)
+        return outcomes
 
     def _connection(self) -> Conn:
         """The writer's connection, opened again when the server dropped it."""

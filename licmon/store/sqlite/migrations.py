@@ -7,6 +7,7 @@ from licmon.store.sqlite.abuse_schema import ABUSE_SCHEMA
 from licmon.store.sqlite.learned_sql import SCHEMA as LEARNED_SCHEMA
 from licmon.store.sqlite.places_sql import SCHEMA as PLACES_SCHEMA
 from licmon.store.sqlite.restriction_schema import RESTRICTION_SCHEMA
+from licmon.store.sqlite.seat_counts_schema import SEAT_COUNTS_SCHEMA
 from licmon.store.sqlite.security_schema import SECURITY_SCHEMA
 from licmon.store.sqlite.staff_schema import STAFF_SCHEMA
 from licmon.store.sqlite.webhooks_schema import WEBHOOKS_SCHEMA
@@ -358,6 +359,21 @@ def m018_detector_learned(db: Database) -> None:
     read back after a restart."""
     for statement in LEARNED_SCHEMA:
         db.execute(statement)
+
+
+@migrations()
+def m020_seat_counts(db: Database) -> None:
+    """A seat counter per license, kept by triggers: seat decisions in O(1) (issue 13)."""
+    for statement in SEAT_COUNTS_SCHEMA:
+        db.execute(statement)
+
+
+@migrations()
+def m021_usage_per_batch(db: Database) -> None:
+    """Check-ins are counted per license and hour by the writer, once per batch: no
+    trigger on every machine upsert (issue 13)."""
+    db.execute("DROP TRIGGER machines_insert_counts_checkin")
+    db.execute("DROP TRIGGER machines_update_counts_checkin")
 
 
 def apply(db: Database) -> None:

@@ -1,4 +1,10 @@
-"""Check-in and release as SQL, run by the single writer inside its batch transaction."""
+"""Check-in and release as SQL, run by the single writer inside its batch transaction.
+
+Seat decisions are O(1): the license's counter row (``license_seats``, kept by triggers, see
+``seat_counts_schema``) is swept to the check-in's ``now`` and read; whether the machine
+holds a live seat is a primary-key lookup. The hourly counts are the writer's, per batch
+(``licmon.store.usage_tally``).
+"""
 
 import sqlite3
 from dataclasses import replace
@@ -19,7 +25,7 @@ from licmon.domain.purposes import DAY
 from licmon.store import machine_admission, outbox_events
 from licmon.store.sqlite import machine_rules, outbox, restriction_sql
 from licmon.store.sqlite.personal import privileged
-from licmon.store.sqlite.staff_schema import HOUR
+from licmon.store.usage_tally import UsageTally
 
 UPSERT_MACHINE = """
 INSERT INTO machines (license_id, fingerprint, first_seen, last_seen, retain_until)
@@ -28,9 +34,21 @@ ON CONFLICT (license_id, fingerprint) DO UPDATE SET last_seen = excluded.last_se
     retain_until = max(coalesce(retain_until, 0), excluded.retain_until)
 RETURNING id"""
 
-SEAT_STATE = """
-SELECT count(*), coalesce(max(machine_id = ?), 0) FROM seats
-WHERE license_id = ? AND expires_at > ?"""
+# The live count at ``now``: the mark moves from swept_at to now, in either direction
+# (the clock may go back), counting only the seats whose expiry lies in between. Nothing is
+# written when the mark is at ``now`` already (the batch's other check-ins of that second).
+SWEEP = """
+UPDATE license_seats SET
+    in_use = in_use
+        - (SELECT count(*) FROM seats s WHERE s.license_id = :license
+           AND s.expires_at > license_seats.swept_at AND s.expires_at <= :now)
+        + (SELECT count(*) FROM seats s WHERE s.license_id = :license
+           AND s.expires_at > :now AND s.expires_at <= license_seats.swept_at),
+    swept_at = :now
+WHERE license_id = :license AND swept_at != :now
+RETURNING in_use"""
+IN_USE = "SELECT in_use FROM license_seats WHERE license_id = ?"
+HOLDS = "SELECT 1 FROM seats WHERE license_id = ? AND machine_id = ? AND expires_at > ?"
 
 # A borrowed or offline seat is never shortened by a heartbeat of the same machine.
 UPSERT_SEAT = """
@@ -54,14 +72,14 @@ ON CONFLICT (license_id, machine_id, day, address) DO UPDATE SET
     checkins = checkins + excluded.checkins,
     denials = denials + excluded.denials"""
 
-# Hourly counts for the console and the abuse report (no machine, no address): the live
-# peak when a new seat is granted, and the refusals for seats_exhausted.
-HOURLY_PEAK = f"""
-INSERT INTO usage_hourly (license_id, hour, peak_seats) VALUES (?, ? - ? % {HOUR}, ?)
-ON CONFLICT (license_id, hour) DO UPDATE SET peak_seats = max(peak_seats, excluded.peak_seats)"""
-HOURLY_REFUSAL = f"""
-INSERT INTO usage_hourly (license_id, hour, refusals) VALUES (?, ? - ? % {HOUR}, 1)
-ON CONFLICT (license_id, hour) DO UPDATE SET refusals = refusals + 1"""
+# A batch's hourly counts for the console and the abuse report (no machine, no address):
+# check-ins, the live peak when a new seat was granted, the refusals for seats_exhausted.
+# A license erased in the same batch gets no row back.
+WRITE_USAGE = """
+INSERT INTO usage_hourly (license_id, hour, checkins, peak_seats, refusals)
+SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM licenses WHERE id = ?)
+ON CONFLICT (license_id, hour) DO UPDATE SET checkins = checkins + excluded.checkins,
+    peak_seats = max(peak_seats, excluded.peak_seats), refusals = refusals + excluded.refusals"""
 
 CAP_SEATS = """
 UPDATE seats SET expires_at = ? WHERE license_id = ? AND expires_at > ? AND kind = 'online'"""
@@ -89,7 +107,6 @@ def apply_checkin(conn: sqlite3.Connection, cmd: CheckinCommand) -> SeatResult:
         if result.outcome is not Outcome.DENIED:
             machine_admission.commit(machine_rules, conn, cmd, machine_id, admission)
         result = replace(result, forked=admission.forked)
-    _count_hourly(conn, lic_id, cmd.now, result)
     if result.reason is DenyReason.SEATS_EXHAUSTED:
         outbox_events.seat_limit_reached(outbox, conn, cmd.license, result.seats_in_use, cmd.now)
     _log_connection(
@@ -104,11 +121,11 @@ def machine_deadline(cmd: CheckinCommand) -> int:
     return last + DAY * cmd.license.org.retention_days
 
 
-def _count_hourly(conn: sqlite3.Connection, lic_id: int, now: int, result: SeatResult) -> None:
-    if result.outcome is Outcome.GRANTED:
-        conn.execute(HOURLY_PEAK, (lic_id, now, now, result.seats_in_use))
-    elif result.reason is DenyReason.SEATS_EXHAUSTED:
-        conn.execute(HOURLY_REFUSAL, (lic_id, now, now))
+def write_usage(conn: sqlite3.Connection, tally: UsageTally) -> None:
+    """The batch's counts, one upsert per (license, hour) (the writer, before COMMIT)."""
+    rows = [row.params() for row in tally.rows()]
+    if rows:
+        conn.executemany(WRITE_USAGE, rows)
 
 
 def _cap_seats(conn: sqlite3.Connection, cmd: CheckinCommand) -> None:
@@ -128,12 +145,21 @@ def upsert_machine(
     return int(machine_id)
 
 
+def live_seats(conn: sqlite3.Connection, license_id: int, now: int) -> int:
+    """The license's seats live at ``now``, from its counter (swept to ``now``)."""
+    row = conn.execute(SWEEP, {"license": license_id, "now": now}).fetchone()
+    if row is None:
+        row = conn.execute(IN_USE, (license_id,)).fetchone()
+    return int(row[0]) if row else 0
+
+
 def take_seat(
     conn: sqlite3.Connection, lic: License, machine_id: int, now: int, expires: int, kind: SeatKind
 ) -> SeatResult:
     """Renew the machine's seat or take a free one until ``expires``; refused when full."""
-    in_use, holds = conn.execute(SEAT_STATE, (machine_id, lic.id, now)).fetchone()
-    result = decide_seat(lic, SeatState(bool(holds), in_use))
+    in_use = live_seats(conn, lic.id, now)
+    holds = conn.execute(HOLDS, (lic.id, machine_id, now)).fetchone() is not None
+    result = decide_seat(lic, SeatState(holds, in_use))
     if result.outcome is not Outcome.DENIED:
         conn.execute(UPSERT_SEAT, (lic.id, machine_id, now, expires, kind.value))
     return result

@@ -72,7 +72,8 @@ STAFF_SCHEMA = (
         PRIMARY KEY (license_id, hour)
     ) WITHOUT ROWID""",
     "CREATE INDEX usage_hourly_hour ON usage_hourly(hour)",
-    # Every check-in of a known license upserts its machine: count it per license and hour.
+    # Every check-in of a known license upserts its machine: count it per license and hour
+    # (until m021_usage_per_batch, which drops these two: the writer counts per batch).
     f"CREATE TRIGGER machines_insert_counts_checkin AFTER INSERT ON machines "
     f"BEGIN {_COUNT_CHECKIN} END",
     f"CREATE TRIGGER machines_update_counts_checkin AFTER UPDATE OF last_seen ON machines "

@@ -38,6 +38,7 @@ from licmon.store.sqlite.staff import SqliteStaff
 from licmon.store.sqlite.wal import WalWatch
 from licmon.store.sqlite.webhooks import SqliteWebhooks
 from licmon.store.sqlite.writer import Writer, WriterClosed
+from licmon.store.usage_tally import Counted
 
 T = TypeVar("T")
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -114,7 +115,9 @@ class SqliteStore(
         self.path = path
         self._synchronous = synchronous.upper()
         self._clock = clock
-        self._writer = Writer(partial(connect, path, self._synchronous), batch_max)
+        self._writer = Writer(
+            partial(connect, path, self._synchronous), batch_max, seats.write_usage
+        )
         self.faults = storage_faults(path)
         self.wal = WalWatch(path, JOURNAL_SIZE_LIMIT)
 
@@ -162,7 +165,8 @@ class SqliteStore(
 
     # -- the hot path
     async def checkin(self, cmd: CheckinCommand) -> SeatResult:
-        return await self._write(partial(seats.apply_checkin, cmd=cmd))
+        op = partial(seats.apply_checkin, cmd=cmd)
+        return await self._write(Counted(op, cmd.license.id, cmd.now))
 
     async def release(self, license_id: int, machine: str, process: str | None = None) -> bool:
         return await self._write(
@@ -184,17 +188,17 @@ class SqliteStore(
         *,
         actor: str = SYSTEM_ACTOR,
     ) -> ActivationGrant:
-        return await self._write(
-            partial(
-                activations.issue,
-                key_hash=key_hash,
-                req=req,
-                days=days,
-                now=self._now(),
-                make_token=make_token,
-                actor=actor,
-            )
+        now = self._now()
+        op = partial(
+            activations.issue,
+            key_hash=key_hash,
+            req=req,
+            days=days,
+            now=now,
+            make_token=make_token,
+            actor=actor,
         )
+        return await self._write(Counted(op, None, now))
 
     async def return_activation(
         self, activation_id: int, secret: str, *, actor: str = SYSTEM_ACTOR

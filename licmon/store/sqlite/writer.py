@@ -8,7 +8,8 @@ disk) — run on the writer's own thread. The commands themselves are short in-m
 statements under the lock already held; they run on the event loop between those two calls,
 because handing every statement to a thread costs more in GIL hand-offs than it saves
 (measured in bench/, see README). Each command runs in its own savepoint: a failing command
-is rolled back alone and its caller gets the exception.
+is rolled back alone and its caller gets the exception. What the batch's check-ins count
+per license and hour (``UsageTally``) is written by ``write_usage`` just before COMMIT.
 """
 
 import asyncio
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from licmon.store.usage_tally import UsageTally
 from licmon.store.writer import BatchStats, GroupCommit, Operation, Pending, WriterClosed, settle
 
 T = TypeVar("T")
@@ -27,9 +29,16 @@ __all__ = ["BatchStats", "Writer", "WriterClosed"]
 
 
 class Writer(GroupCommit):
-    def __init__(self, connect: Callable[[], sqlite3.Connection], batch_max: int) -> None:
+    def __init__(
+        self,
+        connect: Callable[[], sqlite3.Connection],
+        batch_max: int,
+        write_usage: Callable[[sqlite3.Connection, UsageTally], None] | None = None,
+    ) -> None:
         super().__init__(batch_max)
         self._connect = connect
+        self._write_usage = write_usage
+        self._tally = UsageTally()
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="licmon-writer")
         self._conn: sqlite3.Connection | None = None
 
@@ -55,7 +64,10 @@ class Writer(GroupCommit):
         started = time.perf_counter()
         try:
             await self._in_thread(conn.execute, "BEGIN IMMEDIATE")
+            self._tally.clear()
             results = [(future, *await self._apply(conn, op, bulk)) for op, future, bulk in batch]
+            if self._write_usage is not None:
+                self._write_usage(conn, self._tally)
             await self._in_thread(conn.execute, "COMMIT")
         except Exception as exc:  # the batch is lost as a whole; every caller hears why
             await self._in_thread(_rollback, conn)
@@ -69,8 +81,12 @@ class Writer(GroupCommit):
 
     async def _apply(self, conn: sqlite3.Connection, op: Operation, bulk: bool) -> tuple[Any, Any]:
         if bulk:
-            return await self._in_thread(_run_in_savepoint, conn, op)
-        return _run_in_savepoint(conn, op)
+            result, error = await self._in_thread(_run_in_savepoint, conn, op)
+        else:
+            result, error = _run_in_savepoint(conn, op)
+        if error is None:
+            self._tally.count(op, result)
+        return result, error
 
     async def _in_thread(self, func: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._thread, func, *args)
