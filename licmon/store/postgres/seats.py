@@ -93,9 +93,13 @@ ON CONFLICT (license_id, hour) DO UPDATE SET checkins = u.checkins + excluded.ch
     peak_seats = greatest(u.peak_seats, excluded.peak_seats),
     refusals = u.refusals + excluded.refusals"""
 
+# Only after the clock went back for this license (its counter was swept at a later second):
+# otherwise no online seat lies beyond the cap, and the borrowed and offline seats that do
+# are not walked at every check-in (a one-time filter).
 CAP_SEATS = """
-UPDATE seats SET expires_at = %s
-WHERE license_id = %s AND expires_at > %s AND kind = 'online'"""
+UPDATE seats SET expires_at = %(cap)s
+WHERE license_id = %(license)s AND expires_at > %(cap)s AND kind = 'online'
+  AND (SELECT swept_at FROM license_seats WHERE license_id = %(license)s) > %(now)s"""
 
 # An air-gapped seat is given back only with its return code, never by /v1/release.
 RELEASE = """
@@ -181,7 +185,7 @@ def _cap_seats(conn: Conn, cmd: CheckinCommand) -> None:
     """A seat never outlives ``now + lease`` as seen now (seats taken while the clock ran
     ahead end one lease from now)."""
     cap = cmd.now + cmd.license.terms.lease_seconds
-    conn.execute(CAP_SEATS, (cap, cmd.license.id, cap))
+    conn.execute(CAP_SEATS, {"cap": cap, "license": cmd.license.id, "now": cmd.now})
 
 
 def write_usage(conn: Conn, tally: UsageTally) -> None:

@@ -48,6 +48,7 @@ UPDATE license_seats SET
 WHERE license_id = :license AND swept_at != :now
 RETURNING in_use"""
 IN_USE = "SELECT in_use FROM license_seats WHERE license_id = ?"
+SWEPT_AT = "SELECT swept_at FROM license_seats WHERE license_id = ?"
 HOLDS = "SELECT 1 FROM seats WHERE license_id = ? AND machine_id = ? AND expires_at > ?"
 
 # A borrowed or offline seat is never shortened by a heartbeat of the same machine.
@@ -130,9 +131,13 @@ def write_usage(conn: sqlite3.Connection, tally: UsageTally) -> None:
 
 def _cap_seats(conn: sqlite3.Connection, cmd: CheckinCommand) -> None:
     """A seat never outlives ``now + lease`` as seen now: seats taken while the clock ran
-    ahead end one lease from now, not at their future expiry (an index range, mostly empty)."""
-    cap = cmd.now + cmd.license.terms.lease_seconds
-    conn.execute(CAP_SEATS, (cap, cmd.license.id, cap))
+    ahead end one lease from now, not at their future expiry. Only after the clock went back
+    for this license (its counter was swept at a later second): otherwise no online seat lies
+    beyond the cap, and the borrowed and offline seats that do are not walked every time."""
+    swept = conn.execute(SWEPT_AT, (cmd.license.id,)).fetchone()
+    if swept is None or swept[0] > cmd.now:
+        cap = cmd.now + cmd.license.terms.lease_seconds
+        conn.execute(CAP_SEATS, (cap, cmd.license.id, cap))
 
 
 def upsert_machine(
