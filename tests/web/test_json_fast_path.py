@@ -45,7 +45,7 @@ def test_the_fast_parse_answers_as_the_strict_one(raw: bytes) -> None:
     assert outcome(parse_json, raw) == outcome(strict_parse, raw)
 
 
-@pytest.mark.parametrize("raw", [b for b in BODIES if b.count(b'"a"') > 1 or b"x\":1,\"x" in b])
+@pytest.mark.parametrize("raw", [b for b in BODIES if b.count(b'"a"') > 1 or b'x":1,"x' in b])
 def test_a_duplicate_key_is_refused_on_the_fast_path_too(raw: bytes) -> None:
     with pytest.raises(BadRequest, match="appears twice"):
         parse_json(raw)
