@@ -53,6 +53,7 @@ ROOT = HERE.parent
 SEED_ADDRESS = ipaddress.ip_address("192.0.2.10")
 SEED_BATCH = 512
 SITE_LEASE_SECONDS = 6 * 3600  # the seeded seats stay in use through the run
+EVENT_LOOP = os.environ.get("BENCH_EVENT_LOOP", "uvloop")  # licmon's event_loop setting
 
 
 def free_port() -> int:
@@ -303,7 +304,9 @@ def licmon_target(
     if database_url:  # one data directory per server (its lock), the same pepper
         data_dir = Path(shutil.copytree(data_dir, work / slug))
     port = free_port()
-    env = licmon_env(database_url=database_url) if database_url else licmon_env()
+    env = licmon_env(
+        event_loop=EVENT_LOOP, **({"database_url": database_url} if database_url else {})
+    )
     command = licmon_command(data_dir, port, max(workers, 1))
     supervised = workers if workers > 1 else 0
     return Target(name, lua, port, lambda: start(command, env), workers=supervised)

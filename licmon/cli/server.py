@@ -19,7 +19,8 @@ from licmon.cli.workers import (
     orphan_watch,
     refuse_unsupported,
     reserved_port,
-    worker_command,
+    worker_commands,
+    worker_settings,
 )
 from licmon.config import Settings, describe
 from licmon.datadir import open_data_dir, open_initialized
@@ -85,12 +86,14 @@ def prepare_to_serve(settings: Settings) -> None:
     help="Processes serving the port; above 1 needs PostgreSQL. [env: LICMON_WORKERS]",
 )
 @click.option("--worker-of", type=int, hidden=True)  # set by the supervisor, never by hand
+@click.option("--worker-index", type=int, default=0, hidden=True)
 @settings_options
 def serve(
     host: str | None,
     port: int | None,
     workers: int | None,
     worker_of: int | None,
+    worker_index: int,
     config_file: Path | None,
     data_dir: Path | None,
 ) -> None:
@@ -98,7 +101,7 @@ def serve(
     settings = make_settings(config_file, data_dir=data_dir, host=host, port=port, workers=workers)
     setup_logging(settings.log_level)
     if worker_of is not None:
-        _serve_worker(settings, worker_of)
+        _serve_worker(worker_settings(settings, worker_index), worker_of)
         return
     refuse_unsupported(settings)
     prepare_to_serve(settings)
@@ -128,8 +131,8 @@ def serve(
 
 def _supervise(settings: Settings, config_file: Path | None) -> None:
     with reserved_port(settings.host, settings.port) as port:
-        command = worker_command(port, config_file, settings)
-        code = Supervisor(command, settings.workers, settings.shutdown_timeout).run()
+        commands = worker_commands(port, config_file, settings)
+        code = Supervisor(commands, settings.shutdown_timeout).run()
     if code:
         logging.shutdown()
         raise SystemExit(code)

@@ -15,6 +15,7 @@ worker that dies is started again; one that keeps dying (``RESTART_LIMIT`` times
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -73,18 +74,26 @@ def reserved_port(host: str, port: int) -> Iterator[int]:
         sock.close()
 
 
-def worker_command(port: int, config_file: Path | None, settings: Settings) -> list[str]:
-    """A worker is ``licmon serve`` itself, told who supervises it."""
+def worker_commands(port: int, config_file: Path | None, settings: Settings) -> list[list[str]]:
+    """A worker is ``licmon serve`` itself, told who supervises it and its number."""
     command = [sys.executable, "-m", "licmon", "serve", "--worker-of", str(os.getpid())]
     command += ["--host", settings.host, "--port", str(port)]
     command += ["--data-dir", str(settings.data_dir)]
-    return command + (["--config", str(config_file)] if config_file else [])
+    command += ["--config", str(config_file)] if config_file else []
+    return [[*command, "--worker-index", str(index)] for index in range(settings.workers)]
+
+
+def worker_settings(settings: Settings, index: int) -> Settings:
+    """A worker's own settings: its metrics, when on a port of their own, on
+    ``metrics_port + index`` (each worker is a node with its own counters)."""
+    if not settings.metrics_port:
+        return settings
+    return dataclasses.replace(settings, metrics_port=settings.metrics_port + index)
 
 
 @dataclass
 class Supervisor:
-    command: list[str]
-    count: int
+    commands: list[list[str]]  # one per worker
     stop_seconds: float
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     restarts: deque[float] = field(default_factory=deque)
@@ -94,8 +103,8 @@ class Supervisor:
         """Start the workers, keep them running until signalled; the exit code."""
         previous = self._handle_signals()
         try:
-            self.workers = [self._start() for _ in range(self.count)]
-            log.info("licmon workers started", extra={"workers": self.count})
+            self.workers = [self._start(index) for index in range(len(self.commands))]
+            log.info("licmon workers started", extra={"workers": len(self.workers)})
             failed = self._watch()
             clean = self._stop_all()
         finally:
@@ -108,9 +117,9 @@ class Supervisor:
             )
         return 0 if clean else 1
 
-    def _start(self) -> subprocess.Popen[bytes]:
+    def _start(self, index: int) -> subprocess.Popen[bytes]:
         # our own interpreter and arguments; stdout and stderr: the parent's
-        return subprocess.Popen(self.command)  # noqa: S603
+        return subprocess.Popen(self.commands[index])  # noqa: S603
 
     def _watch(self) -> bool:
         """Until signalled; True when a worker kept failing."""
@@ -124,7 +133,7 @@ class Supervisor:
                 )
                 if self._too_many_restarts():
                     return True
-                self.workers[index] = self._start()
+                self.workers[index] = self._start(index)
             time.sleep(POLL_SECONDS)
         return False
 

@@ -7,9 +7,11 @@ import http.client
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,6 +127,20 @@ class Running:
     server: subprocess.Popen[bytes]
     port: int
     key: str
+    metrics_port: int
+
+
+def free_ports(count: int) -> int:
+    """The first of ``count`` consecutive free ports."""
+    while True:
+        first = free_port()
+        try:
+            for offset in range(count):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", first + offset))
+        except OSError:
+            continue
+        return first
 
 
 async def _seed(url: str, pepper: bytes) -> str:
@@ -145,7 +161,12 @@ async def _seed(url: str, pepper: bytes) -> str:
 def workers(tmp_path: Path, pg_cluster: PgCluster) -> Iterator[Running]:
     url, data_dir, port = pg_cluster.fresh_database(), tmp_path / "data", free_port()
     key = asyncio.run(_seed(url, DataDir(data_dir).ensure().pepper()))
-    env = clean_env(LICMON_DATABASE_URL=url, LICMON_SHUTDOWN_DRAIN_SECONDS="0.5")
+    metrics_port = free_ports(WORKERS)
+    env = clean_env(
+        LICMON_DATABASE_URL=url,
+        LICMON_SHUTDOWN_DRAIN_SECONDS="0.5",
+        LICMON_METRICS_PORT=str(metrics_port),
+    )
     with (tmp_path / "server.log").open("ab") as log:
         server = subprocess.Popen(
             serve_command(data_dir, port, WORKERS), stdout=log, stderr=log, env=env
@@ -153,7 +174,7 @@ def workers(tmp_path: Path, pg_cluster: PgCluster) -> Iterator[Running]:
     try:
         wait_ready(f"http://127.0.0.1:{port}/readyz", server, 120)
         wait_for(lambda: len(listening_workers(server, port)) == WORKERS)
-        yield Running(server, port, key)
+        yield Running(server, port, key, metrics_port)
     finally:
         if server.poll() is None:
             server.kill()
@@ -166,6 +187,13 @@ def test_every_worker_listens_on_the_port_and_answers(workers: Running) -> None:
     assert not listens(workers.server.pid, workers.port)  # the parent only supervises
     statuses = [checkin(workers.port, workers.key, f"machine-{n:04d}") for n in range(40)]
     assert statuses == [200] * 40
+
+
+def test_each_worker_serves_its_metrics_on_a_port_of_its_own(workers: Running) -> None:
+    for offset in range(WORKERS):
+        url = f"http://127.0.0.1:{workers.metrics_port + offset}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            assert b"licmon_http_requests" in answer.read()
 
 
 def test_a_killed_worker_is_replaced(workers: Running) -> None:
