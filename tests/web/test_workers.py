@@ -99,7 +99,7 @@ def listens(pid: int, port: int) -> bool:
         return False
 
 
-def wait_for(condition: object, timeout: float = 60) -> None:
+def wait_for(condition: object, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():  # type: ignore[operator]
@@ -176,11 +176,21 @@ def workers(tmp_path: Path, pg_cluster: PgCluster) -> Iterator[Running]:
         wait_for(lambda: len(listening_workers(server, port)) == WORKERS)
         yield Running(server, port, key, metrics_port)
     finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait(timeout=30)
+        stop_all(server)
+
+
+def stop_all(server: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the parent (it stops its workers); SIGKILL to all when that fails."""
+    if server.poll() is not None:
+        return
+    server.terminate()
+    try:
+        server.wait(timeout=60)
+    except subprocess.TimeoutExpired:
         for pid in children(server.pid):
             os.kill(pid, signal.SIGKILL)
+        server.kill()
+        server.wait(timeout=30)
 
 
 def test_every_worker_listens_on_the_port_and_answers(workers: Running) -> None:
@@ -217,3 +227,10 @@ def test_sigterm_to_the_parent_stops_every_worker_cleanly(workers: Running) -> N
     assert workers.server.wait(timeout=60) == 0
     assert len(pids) == WORKERS
     assert [pid for pid in pids if Path(f"/proc/{pid}").exists()] == []  # reaped: gone
+
+
+def test_workers_stop_themselves_when_the_parent_is_killed(workers: Running) -> None:
+    pids = listening_workers(workers.server, workers.port)
+    workers.server.kill()
+    workers.server.wait(timeout=30)
+    wait_for(lambda: not any(Path(f"/proc/{pid}/fd").exists() for pid in pids), timeout=60)
