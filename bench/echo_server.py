@@ -1,4 +1,7 @@
-"""The baseline: a bare aiohttp server that parses a JSON body and echoes it back."""
+"""The baseline: a bare aiohttp server that parses a JSON body and echoes it back.
+
+python bench/echo_server.py PORT [--uvloop]
+"""
 
 import json
 import sys
@@ -13,7 +16,14 @@ async def echo(request: web.Request) -> web.Response:
 def main() -> None:
     app = web.Application()
     app.router.add_post("/v1/checkin", echo)
-    web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
+    loop = None
+    if "--uvloop" in sys.argv[2:]:
+        import uvloop  # noqa: PLC0415
+
+        loop = uvloop.new_event_loop()
+    web.run_app(
+        app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None, loop=loop
+    )
 
 
 if __name__ == "__main__":

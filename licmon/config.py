@@ -606,6 +606,19 @@ class Settings:
         at_least=0.0,
         at_most=600.0,
     )
+    # -- the hot path (issue 13)
+    event_loop: str = setting(
+        "uvloop",
+        "Event loop of licmon serve: uvloop (used when installed; not on Windows) or asyncio.",
+        one_of=("uvloop", "asyncio"),
+    )
+    workers: int = setting(
+        1,
+        "Processes serving one port (SO_REUSEPORT), supervised by licmon serve; more than 1 "
+        "needs PostgreSQL (database_url): SQLite keeps one writer.",
+        at_least=1,
+        at_most=64,
+    )
 
 
 SETTING_NAMES = tuple(f.name for f in dataclasses.fields(Settings))

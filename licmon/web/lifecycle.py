@@ -45,6 +45,8 @@ async def serve_until_signalled(
     port: int,
     ssl_context: ssl.SSLContext | None,
     budget: StopBudget,
+    *,
+    reuse_port: bool = False,
 ) -> bool:
     """Serve until signalled; True when everything closed within the budget."""
     runner = web.AppRunner(
@@ -58,7 +60,10 @@ async def serve_until_signalled(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + budget.total
     try:
-        await web.TCPSite(runner, host, port, ssl_context=ssl_context, backlog=BACKLOG).start()
+        site = web.TCPSite(
+            runner, host, port, ssl_context=ssl_context, backlog=BACKLOG, reuse_port=reuse_port
+        )
+        await site.start()
         await _signalled()
         deadline = loop.time() + budget.total
         app[ADMISSION].draining = True

@@ -7,12 +7,14 @@ not even that for a request about an organization whose precision is ``none``.
 """
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
+from prometheus_client import Counter, Histogram
 
 from licmon.config import Settings
 from licmon.domain.models import IpPrecision
@@ -72,8 +74,19 @@ def route_name(request: web.Request) -> str:
 
 def _count(request: web.Request, status: int, seconds: float) -> None:
     metrics, handler = request.app[METRICS], route_name(request)
-    metrics.http_requests.labels(handler, str(status)).inc()
-    metrics.http_duration.labels(handler).observe(seconds)
+    _requests_child(metrics.http_requests, handler, status).inc()
+    _duration_child(metrics.http_duration, handler).observe(seconds)
+
+
+@functools.lru_cache(maxsize=4096)
+def _requests_child(metric: Counter, handler: str, status: int) -> Counter:
+    """The labelled child, looked up once per (route, status): routes and codes are few."""
+    return metric.labels(handler, str(status))
+
+
+@functools.lru_cache(maxsize=1024)
+def _duration_child(metric: Histogram, handler: str) -> Histogram:
+    return metric.labels(handler)
 
 
 def _access_logger(settings: Settings) -> Callable[[web.Request, int, float], None]:
