@@ -209,3 +209,20 @@ async def test_a_batch_counts_its_check_ins_once_each_and_a_failed_one_not_at_al
     )
     assert usage == [(acme.id, 40, 5, 35)]
     assert await store.checkins_per_hour(None, hour) == {hour: 40}
+
+
+async def test_a_license_whose_counter_row_is_gone_still_refuses_at_its_limit(
+    store: Store, clock: FakeClock
+) -> None:
+    """A counter row lost behind the store's back (an id renumbered by hand, a partial
+    restore) is rebuilt from the rows: the decision never fails open."""
+    acme, _ = await two_licenses(store, seats=2)
+    now = int(clock())
+    for machine in ("m1", "m2"):
+        assert (await store.checkin(command(acme, machine, now))).outcome is Outcome.GRANTED
+    peek.execute(store, f"DELETE FROM license_seats WHERE license_id = {acme.id}")
+    refused = await store.checkin(command(acme, "m3", now + 1))
+    assert refused.outcome is Outcome.DENIED and refused.reason is DenyReason.SEATS_EXHAUSTED
+    renewed = await store.checkin(command(acme, "m1", now + 2))
+    assert renewed.outcome is not Outcome.DENIED and renewed.seats_in_use == 2
+    assert [c for c in peek.counters(store) if c[0] == acme.id] == [(acme.id, 2, 2)]

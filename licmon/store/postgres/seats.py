@@ -56,6 +56,13 @@ SELECT coalesce((SELECT in_use FROM swept),
     (SELECT in_use FROM license_seats WHERE license_id = %(license)s))"""
 
 HOLDS = "SELECT 1 FROM seats WHERE license_id = %s AND machine_id = %s AND expires_at > %s"
+# A license without its counter row (never made by licmon, e.g. a row renumbered by hand)
+# gets one from the rows: never fail open.
+COUNTER_FROM_ROWS = """
+INSERT INTO license_seats (license_id, in_use, swept_at)
+SELECT %(license)s, count(*), %(now)s FROM seats
+WHERE license_id = %(license)s AND expires_at > %(now)s
+ON CONFLICT (license_id) DO NOTHING"""
 
 # The live count (SWEEP) and whether the machine holds a live seat, in one statement.
 SEAT_STATE = f"""
@@ -131,7 +138,9 @@ def apply_checkin(conn: Conn, cmd: CheckinCommand) -> SeatResult:
     if admission.denial is not None:
         result = SeatResult(Outcome.DENIED, 0, admission.denial, forked=admission.forked)
     else:
-        in_use, holds = state.fetchone() or (0, False)
+        in_use, holds = state.fetchone() or (None, False)
+        if in_use is None:
+            in_use = live_seats(conn, lic_id, cmd.now)
         result = decide_seat(cmd.license, SeatState(bool(holds), int(in_use)))
         if result.outcome is not Outcome.DENIED:
             seat = (lic_id, machine_id, cmd.now, cmd.lease_expires, cmd.kind.value)
@@ -165,8 +174,13 @@ def upsert_machine(conn: Conn, license_id: int, machine: str, now: int, deadline
 
 def live_seats(conn: Conn, license_id: int, now: int) -> int:
     """The license's seats live at ``now``, from its counter (locks the counter row)."""
-    row = conn.execute(LIVE, {"now": now, "license": license_id}).fetchone()
-    return int(row[0]) if row else 0
+    params = {"now": now, "license": license_id}
+    row = conn.execute(LIVE, params).fetchone()
+    if row is None or row[0] is None:
+        conn.execute(COUNTER_FROM_ROWS, params)
+        row = conn.execute(LIVE, params).fetchone()
+    assert row is not None and row[0] is not None
+    return int(row[0])
 
 
 def take_seat(

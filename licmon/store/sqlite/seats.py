@@ -49,6 +49,10 @@ WHERE license_id = :license AND swept_at != :now
 RETURNING in_use"""
 IN_USE = "SELECT in_use FROM license_seats WHERE license_id = ?"
 SWEPT_AT = "SELECT swept_at FROM license_seats WHERE license_id = ?"
+COUNTER_FROM_ROWS = """
+INSERT INTO license_seats (license_id, in_use, swept_at)
+SELECT ?, count(*), ? FROM seats WHERE license_id = ? AND expires_at > ?
+RETURNING in_use"""
 HOLDS = "SELECT 1 FROM seats WHERE license_id = ? AND machine_id = ? AND expires_at > ?"
 
 # A borrowed or offline seat is never shortened by a heartbeat of the same machine.
@@ -155,7 +159,9 @@ def live_seats(conn: sqlite3.Connection, license_id: int, now: int) -> int:
     row = conn.execute(SWEEP, {"license": license_id, "now": now}).fetchone()
     if row is None:
         row = conn.execute(IN_USE, (license_id,)).fetchone()
-    return int(row[0]) if row else 0
+    if row is None:  # never fail open: a license without its counter row gets one
+        row = conn.execute(COUNTER_FROM_ROWS, (license_id, now, license_id, now)).fetchone()
+    return int(row[0])
 
 
 def take_seat(
