@@ -192,6 +192,7 @@ def lease_claims(
     *,
     overage: bool = False,
 ) -> dict[str, Any]:
+    end = seat_end(lic, req, now)
     return {
         **({"jti": lease_id} if lease_id else {}),
         "iss": issuer,
@@ -200,8 +201,8 @@ def lease_claims(
         "machine": req.machine,
         "nonce": req.nonce,
         "iat": now,
-        "exp": seat_end(lic, req, now),
-        "grace_until": max(grace_end(lic, now), seat_end(lic, req, now)),
+        "exp": end,
+        "grace_until": max(grace_end(lic, now), end),
         "seats": lic.terms.seats,
         "seats_in_use": seats_in_use,
         "entitlements": list(lic.terms.entitlements),

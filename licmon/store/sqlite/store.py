@@ -146,7 +146,7 @@ class SqliteStore(
         except sqlite3.OperationalError as exc:
             if not is_storage_fault(exc):
                 raise
-            self.faults.failed(str(exc))
+            self.faults.failed(getattr(exc, "sqlite_errorname", None) or type(exc).__name__)
             raise StorageFull() from None
         if operation is not _noop:  # a probe commits nothing: it proves no free space
             self.faults.succeeded()
