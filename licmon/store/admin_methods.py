@@ -8,8 +8,10 @@ from functools import partial
 from types import ModuleType
 from typing import Any, TypeVar
 
+from licmon.domain.audit import SYSTEM_ACTOR
 from licmon.domain.idempotency import Claim, StoredAnswer
 from licmon.domain.models import License, LicenseTerms
+from licmon.store import lock_moves
 from licmon.store.admin_base import AdminStore, FlagQuery, LicenseQuery, MachineRow
 
 T = TypeVar("T")
@@ -17,6 +19,7 @@ T = TypeVar("T")
 
 class AdminMethods(AdminStore):
     admin_sql: ModuleType
+    node_locks: ModuleType  # the backend's SQL of activations and lock moves
 
     @abc.abstractmethod
     def _now(self) -> int: ...
@@ -81,6 +84,20 @@ class AdminMethods(AdminStore):
             now=self._now(),
             actor=actor,
             reason=reason,
+        )
+        return await self._write_seats(op, license_id)
+
+    async def move_node_lock(
+        self, license_id: int, machine: str, to: str | None = None, *, actor: str = SYSTEM_ACTOR
+    ) -> License:
+        op = partial(
+            lock_moves.move,
+            self.node_locks,
+            license_id=license_id,
+            machine=machine,
+            to=to,
+            now=self._now(),
+            actor=actor,
         )
         return await self._write_seats(op, license_id)
 

@@ -29,7 +29,6 @@ from licmon.domain.models import (
 )
 from licmon.domain.offline import ActivationGrant, ActivationRequest
 from licmon.errors import ConfigError, Unavailable
-from licmon.store import lock_moves
 from licmon.store.base import CatalogSnapshot, LicenseUsage, Store, StoreGauges, WriterHealth
 from licmon.store.fault_episodes import RETRY_AFTER_SECONDS, FaultEpisodes
 from licmon.store.postgres import activations, catalog, node_locks, seats
@@ -373,20 +372,6 @@ class PostgresStore(
 
     async def license_usage(self, license_id: int) -> LicenseUsage:
         return await self._read(partial(_usage, license_id=license_id, now=self._now()))
-
-    async def move_node_lock(
-        self, license_id: int, machine: str, to: str | None = None, *, actor: str = SYSTEM_ACTOR
-    ) -> License:
-        op = partial(
-            lock_moves.move,
-            node_locks,
-            license_id=license_id,
-            machine=machine,
-            to=to,
-            now=self._now(),
-            actor=actor,
-        )
-        return await self._write(SeatCommand(op, (license_id,)))
 
 
 NEWEST_ROWS = """

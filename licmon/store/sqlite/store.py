@@ -23,7 +23,6 @@ from licmon.domain.models import (
 )
 from licmon.domain.offline import ActivationGrant, ActivationRequest
 from licmon.errors import ConfigError, Unavailable
-from licmon.store import lock_moves
 from licmon.store.base import CatalogSnapshot, LicenseUsage, Store, StoreGauges, WriterHealth
 from licmon.store.sqlite import activations, catalog, migrations, node_locks, seats
 from licmon.store.sqlite import gauges as sqlite_gauges
@@ -314,21 +313,6 @@ class SqliteStore(
 
     async def license_usage(self, license_id: int) -> LicenseUsage:
         return await self._read(partial(_usage, license_id=license_id, now=self._now()))
-
-    async def move_node_lock(
-        self, license_id: int, machine: str, to: str | None = None, *, actor: str = SYSTEM_ACTOR
-    ) -> License:
-        return await self._write(
-            partial(
-                lock_moves.move,
-                node_locks,
-                license_id=license_id,
-                machine=machine,
-                to=to,
-                now=self._now(),
-                actor=actor,
-            )
-        )
 
 
 NEWEST_ROWS = """
