@@ -61,6 +61,12 @@ def machine_field(body: Mapping[str, Any]) -> str:
     )
 
 
+def check_machine_ids(*machines: str | None) -> None:
+    """Machine ids a person typed (a lock move's): each, where given, as a client sends it."""
+    if not all(MACHINE_RE.fullmatch(m) for m in machines if m is not None):
+        raise BadRequest("A machine id is 8-128 printable characters, without spaces.")
+
+
 def nonce_field(body: Mapping[str, Any]) -> str:
     return text_field(body, "nonce", _is_nonce, "base64url encoding 16-64 bytes")
 

@@ -13,7 +13,7 @@ from licmon.domain.node_locks import is_node_locked
 from licmon.domain.paging import search_text
 from licmon.domain.staff import Permission, StaffUser, check_scope
 from licmon.domain.subjects import Subject
-from licmon.domain.validation import MACHINE_RE
+from licmon.domain.validation import check_machine_ids
 from licmon.errors import BadRequest, Forbidden, NotFound
 from licmon.keys import STAFF_AUTH, STORE
 from licmon.web.console import charts
@@ -178,8 +178,7 @@ async def move_lock(request: web.Request) -> web.StreamResponse:
     machine = str(form.get("machine", "")).strip()[:128]
     to = str(form.get("to", "")).strip()[:128] or None
     try:
-        if not all(MACHINE_RE.fullmatch(m) for m in (machine, to) if m is not None):
-            raise BadRequest("A machine id is 8-128 printable characters, without spaces.")
+        check_machine_ids(machine, to)
         await request.config_dict[STORE].move_node_lock(lic.id, machine, to, actor=user.actor)
     except (BadRequest, Forbidden, NotFound) as refused:
         context = await license_context(request, lic)
