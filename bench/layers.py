@@ -10,15 +10,18 @@
 
     python bench/layers.py [--licenses 2000] [--seconds 8] [--rounds 2] [--connections 64]
 
-A diagnostic, not a configuration to run: the two middle ones patch the running app.
+A diagnostic, not a configuration to run: the two middle ones are ``licmon serve`` with its
+app patched once started.
 """
 
 import argparse
 import asyncio
 import sys
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 from statistics import median
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -29,28 +32,22 @@ SEATS = 5
 LAYERS = ("echo", "web", "no store", "licmon")
 
 
-def serve_layer(data_dir: Path, port: int, layer: str) -> None:
-    """Run licmon's app with the ``layer`` patch (in this process, on uvloop)."""
-    import uvloop  # noqa: PLC0415
+def serve_layer(layer: str, serve_args: list[str]) -> None:
+    """``licmon serve`` itself (its settings, logging, loop and garbage-collector tuning),
+    its app patched for ``layer`` once started."""
     from aiohttp import web  # noqa: PLC0415
 
-    from licmon.app import create_app  # noqa: PLC0415
-    from licmon.config import Settings  # noqa: PLC0415
+    from licmon.cli import main as licmon_main  # noqa: PLC0415
+    from licmon.cli import server  # noqa: PLC0415
     from licmon.domain.models import CheckinOutcome, Outcome, SeatResult  # noqa: PLC0415
     from licmon.keys import SERVICE  # noqa: PLC0415
-    from licmon.web import connguard  # noqa: PLC0415
-
-    settings = Settings(data_dir=data_dir, port=port)
-    app = create_app(settings)
-    connguard.install(app, settings.connections_per_address, settings.header_timeout_seconds)
 
     async def patch(app: web.Application) -> None:
         service = app[SERVICE]
-        lic = service.index.licenses()[0]
         if layer == "web":
-            granted = CheckinOutcome(
-                Outcome.RENEWED, lic, seats_in_use=1, lease="e" * 400, expires_at=1, grace_until=1
-            )
+            granted = CheckinOutcome(Outcome.RENEWED, service.index.licenses()[0],
+                                     seats_in_use=1, lease="e" * 400, expires_at=1,
+                                     grace_until=1)  # fmt: skip
 
             async def canned(*_: object) -> CheckinOutcome:
                 return granted
@@ -63,36 +60,31 @@ def serve_layer(data_dir: Path, port: int, layer: str) -> None:
 
             service.store.checkin = at_once  # type: ignore[method-assign]
 
-    app.on_startup.append(patch)
-    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None,
-                loop=uvloop.new_event_loop())  # fmt: skip
+    def patched_app(*args: Any, **kwargs: Any) -> web.Application:
+        app = create_app(*args, **kwargs)
+        app.on_startup.append(patch)
+        return app
+
+    create_app = server.create_app
+    server.create_app = patched_app  # type: ignore[assignment]
+    licmon_main(["serve", *serve_args])
 
 
-def command(layer: str, data_dir: Path, port: int) -> list[str]:
-    if layer == "echo":
-        return [sys.executable, str(HERE / "echo_server.py"), str(port), "--uvloop"]
-    if layer == "licmon":
-        return load.licmon_command(data_dir, port)
-    return [sys.executable, __file__, "--serve", layer, str(data_dir), str(port)]
-
-
-def measure(layer: str, data_dir: Path, keys: Path, args: argparse.Namespace) -> dict[str, float]:
+def target(layer: str, data_dir: Path, keys: Path) -> load.Target:
     port = load.free_port()
+    if layer == "echo":
+        command = [sys.executable, str(HERE / "echo_server.py"), str(port), "--uvloop"]
+    else:
+        command = load.licmon_command(data_dir, port)
+        if layer != "licmon":
+            command = [sys.executable, __file__, "--serve", layer, *command[4:]]
     env = load.licmon_env(event_loop="uvloop")
-    process = load.start(command(layer, data_dir, port), env)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        load.wait_ready(url + "/readyz")
-        load.wrk(url + "/v1/checkin", 2, args.connections, keys)  # warm-up
-        return load.wrk(url + "/v1/checkin", args.seconds, args.connections, keys)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    return load.Target(layer, keys, port, lambda: load.start(command, env))
 
 
 def main() -> None:
     if sys.argv[1:2] == ["--serve"]:
-        serve_layer(Path(sys.argv[3]), int(sys.argv[4]), sys.argv[2])
+        serve_layer(sys.argv[2], sys.argv[3:])
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--licenses", type=int, default=2000)
@@ -100,18 +92,24 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=64)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         work = Path(tmp)
         keys = asyncio.run(load.seed(work / "data", args.licenses, SEATS))
         load.write_keys_lua(keys, work / "keys.lua")
-        runs: dict[str, list[dict[str, float]]] = {layer: [] for layer in LAYERS}
+        runs: load.Results = {layer: [] for layer in LAYERS}
         for _ in range(args.rounds):
-            for layer in LAYERS:
-                runs[layer].append(measure(layer, work / "data", work / "keys.lua", args))
+            for layer in LAYERS:  # one server at a time: they share the data directory
+                server = target(layer, work / "data", work / "keys.lua")
+                stack.callback(server.down)
+                server.up()
+                load.wrk(server.url, 2, args.connections, server.keys_lua)  # warm-up
+                runs[layer].append(load.wrk(server.url, args.seconds, args.connections,
+                                            server.keys_lua))  # fmt: skip
+                server.down()
     report(runs)
 
 
-def report(runs: dict[str, list[dict[str, float]]]) -> None:
+def report(runs: load.Results) -> None:
     rps = {layer: median(r["rps"] for r in found) for layer, found in runs.items()}
     p99 = {layer: median(r["p99_ms"] for r in found) for layer, found in runs.items()}
     errors = sum(int(r["errors"]) for found in runs.values() for r in found)
