@@ -6,12 +6,15 @@
   but the check-in service replaced by a canned grant (no key lookup, no store, no signing);
 - no store: the real check-in service (key lookup, GeoIP, detectors, lease claims, Ed25519
   signing, metrics) with ``store.checkin`` answering at once (no SQL, no commit);
-- licmon: the whole server (``licmon serve``, SQLite, ``synchronous=FULL``).
+- licmon: the whole server (``licmon serve``, SQLite, ``synchronous=FULL``);
+- two processes: ``licmon serve --workers 2`` on the same SQLite file, its refusal lifted
+  (each worker its own writer, SQLite's file lock serialising their batches): what more
+  processes would buy on SQLite without a shared single writer.
 
     python bench/layers.py [--licenses 2000] [--seconds 8] [--rounds 2] [--connections 64]
 
 A diagnostic, not a configuration to run: the two middle ones are ``licmon serve`` with its
-app patched once started.
+app patched once started; the last is refused by ``licmon serve`` (README, Several workers).
 """
 
 import argparse
@@ -29,7 +32,8 @@ sys.path.insert(0, str(HERE))
 import load  # noqa: E402
 
 SEATS = 5
-LAYERS = ("echo", "web", "no store", "licmon")
+LAYERS = ("echo", "web", "no store", "licmon", "two processes")
+TWO = "two processes"
 
 
 def serve_layer(layer: str, serve_args: list[str]) -> None:
@@ -41,6 +45,11 @@ def serve_layer(layer: str, serve_args: list[str]) -> None:
     from licmon.cli import server  # noqa: PLC0415
     from licmon.domain.models import CheckinOutcome, Outcome, SeatResult  # noqa: PLC0415
     from licmon.keys import SERVICE  # noqa: PLC0415
+
+    if layer == TWO:
+        server.refuse_unsupported = lambda _settings: None  # the workers themselves run as usual
+        licmon_main(["serve", *serve_args])
+        return
 
     async def patch(app: web.Application) -> None:
         service = app[SERVICE]
@@ -75,11 +84,12 @@ def target(layer: str, data_dir: Path, keys: Path) -> load.Target:
     if layer == "echo":
         command = [sys.executable, str(HERE / "echo_server.py"), str(port), "--uvloop"]
     else:
-        command = load.licmon_command(data_dir, port)
+        command = load.licmon_command(data_dir, port, 2 if layer == TWO else 1)
         if layer != "licmon":
             command = [sys.executable, __file__, "--serve", layer, *command[4:]]
     env = load.licmon_env(event_loop="uvloop")
-    return load.Target(layer, keys, port, lambda: load.start(command, env))
+    workers = 2 if layer == TWO else 0
+    return load.Target(layer, keys, port, lambda: load.start(command, env), workers=workers)
 
 
 def main() -> None:

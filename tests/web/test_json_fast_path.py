@@ -6,6 +6,7 @@ import json
 import pytest
 
 from licmon.errors import BadRequest
+from licmon.web import jsonio
 from licmon.web.jsonio import encode_json, parse_json, strict_parse
 
 BODIES = [
@@ -14,6 +15,11 @@ BODIES = [
     b'{"a":{"b":[1,{"c":2}],"d":null},"e":[]}',
     b'{"a":1,"a":2}',
     b'{"a":{"b":1,"b":1},"c":"::"}',  # a duplicate hidden beside extra colons
+    b'{"a":"x:y","a":"z"}',
+    b'{"a":"\\u003a","a":1}',  # an escape that makes a colon, beside a duplicate
+    b'{"a:b":"\\u003a","a:b":1,"c":":"}',
+    b'{"t":"2026-11-23T05:00:00Z","k":{"m:n":["a:b",{"c":"d:"}]}}',
+    b'{"a":"\\n:","b":":"}',
     b'{"a":1,"b":2,"a":3,"c":"x"}',
     b'[{"x":1},{"x":1,"x":1}]',
     b'{"a":NaN}',
@@ -49,6 +55,26 @@ def test_the_fast_parse_answers_as_the_strict_one(raw: bytes) -> None:
 def test_a_duplicate_key_is_refused_on_the_fast_path_too(raw: bytes) -> None:
     with pytest.raises(BadRequest, match="appears twice"):
         parse_json(raw)
+
+
+FAST = [
+    b'{"key":"LM-x","product":"viewer","machine":"m-01","nonce":"AAAAAAAAAAAAAAAAAAAAAA",'
+    b'"client_time":"2026-11-23T05:00:00Z","app_version":"4.2.1"}',
+    b'{"t":"2026-11-23T05:00:00Z","k":{"m:n":["a:b",{"c":"d:"}]}}',
+]
+
+
+@pytest.mark.parametrize("raw", FAST)
+def test_colons_inside_strings_stay_on_the_fast_path(
+    raw: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check-in with its ``client_time`` (a timestamp holds colons) is read by msgspec alone."""
+
+    def slow(_: bytes) -> object:
+        raise AssertionError("the strict parse ran")
+
+    monkeypatch.setattr(jsonio, "strict_parse", slow)
+    assert parse_json(raw) == json.loads(raw)
 
 
 def test_encoding_reads_back_as_the_standard_library_wrote_it() -> None:
