@@ -9,6 +9,9 @@ After the rename, a ``restore`` checkpoint records the restored log, so ``audit 
 reports the lost tail as a recorded gap rather than hiding it or failing for ever.
 """
 
+import asyncio
+import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -22,10 +25,14 @@ from licmon.coroutines import run_coroutine
 from licmon.domain.audit import AuditEntry
 from licmon.domain.checkpoints import RESTORE, Checkpoint
 from licmon.keys import STORE
+from licmon.periodic import Episode
 from licmon.store.audit_seal import AuditSeal
 from licmon.store.base import Store
 from licmon.store.sqlite import SqliteStore
 from licmon.store.sqlite.backup import BadBackup
+
+log = logging.getLogger(__name__)
+LEDGER_SHARE_SECONDS = 60.0  # how long another node's erasure may be missing from this ledger
 
 
 @dataclass
@@ -108,6 +115,25 @@ async def reapply_newer_erasures(store: Store) -> int:
 
 
 async def erasure_ledger_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Before the server answers anything: nothing erased may be back."""
-    await reapply_newer_erasures(app[STORE])
+    """Before the server answers anything: nothing erased may be back, whichever node erased
+    it; then the other nodes' erasure lines are copied in every ``LEDGER_SHARE_SECONDS``."""
+    store = app[STORE]
+    await store.share_erasure_ledger()
+    await reapply_newer_erasures(store)
+    sharing = asyncio.create_task(_share_ledger(store))
     yield
+    sharing.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sharing
+
+
+async def _share_ledger(store: Store) -> None:
+    episode = Episode(log, "erasure ledger not shared; retrying", "erasure ledger shared again")
+    while True:
+        await asyncio.sleep(LEDGER_SHARE_SECONDS)
+        try:
+            await store.share_erasure_ledger()
+        except Exception as exc:
+            episode.failed(exc)
+        else:
+            episode.succeeded()

@@ -285,6 +285,11 @@ class Store(
     @abc.abstractmethod
     async def reapply_erasures(self, since: int) -> int: ...
 
+    async def share_erasure_ledger(self) -> int:
+        """Copy into this node's erasure ledger the lines other nodes wrote (several nodes on
+        one database); how many it gained. One node: nothing to copy."""
+        return 0
+
     @abc.abstractmethod
     async def audit_head(self) -> tuple[int, str]: ...
 

@@ -1,16 +1,23 @@
 """The erasure ledger: what was erased on request, kept beside the database, outside it.
 
 One line per erasure: the subject's kind, a keyed hash of the subject (never an address,
-a fingerprint or a name), the organization the request was scoped to, and the cut-off (when
-it was erased). ``licmon restore`` re-applies every erasure newer than the backup, so an
-erased subject never comes back from an older copy. Lines are appended under a lock and
-synced before the erasure commits: an erasure is never in the database without its line.
+a fingerprint or a name), the organization the request was scoped to, the cut-off (when
+it was erased) and which key made the hash. ``licmon restore`` re-applies every erasure newer
+than the backup, so an erased subject never comes back from an older copy. Lines are
+appended under a lock and synced before the erasure commits: an erasure is never in the
+database without its line.
+
+The key: one node (SQLite) hashes with ``erasure-ledger.key``, its own. Several nodes
+(PostgreSQL) hash with a key derived from the pepper, which every node of a database holds
+(it is checked at start), so a line one node wrote means the same on every other: the nodes
+copy each other's lines (``merge``), and any node re-applies every node's erasures.
 """
 
 import contextlib
 import hashlib
 import hmac
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -21,6 +28,11 @@ from licmon.secretfile import append_synced, secret_bytes
 LEDGER_NAME = "erasure-ledger.jsonl"
 KEY_NAME = "erasure-ledger.key"
 KEY_BYTES = 32
+PEPPER_NAME = "pepper"  # the data directory's (licmon.datadir)
+PEPPER_BYTES = 32
+LOCAL = "local"  # hashed with erasure-ledger.key
+SHARED = "shared"  # hashed with the key every node derives from the pepper
+SHARED_LABEL = b"licmon erasure ledger"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,11 +41,13 @@ class Erasure:
     subject: str  # HMAC-SHA256(ledger key, "kind:value"), hex
     org_id: int | None
     cut_off: int
+    key: str = LOCAL  # which key made ``subject``: LOCAL (lines from before it was said) or SHARED
 
 
 @dataclass(frozen=True)
 class ErasureLedger:
     directory: Path
+    shared: bool = False  # several nodes: new lines are hashed with the SHARED key
 
     @classmethod
     def beside(cls, database: Path) -> "ErasureLedger":
@@ -43,16 +57,48 @@ class ErasureLedger:
     def path(self) -> Path:
         return self.directory / LEDGER_NAME
 
-    def subject_hash(self, kind: str, value: str) -> str:
-        # made on first use, never in place of a lost key: the ledger's hashes need it
-        key = secret_bytes(self.directory / KEY_NAME, KEY_BYTES, create=not self.path.exists())
+    def subject_hash(self, kind: str, value: str, key: str = LOCAL) -> str:
         text = f"{kind}:{normalized(kind, value)}".encode()
-        return hmac.new(key, text, hashlib.sha256).hexdigest()
+        return hmac.new(self._key(key), text, hashlib.sha256).hexdigest()
 
-    def record(self, subject: Subject, org_id: int | None, cut_off: int) -> None:
-        erasure = Erasure(
-            subject.kind.value, self.subject_hash(subject.kind, subject.value), org_id, cut_off
-        )
+    def _key(self, key: str) -> bytes:
+        if key == SHARED:
+            pepper = secret_bytes(self.directory / PEPPER_NAME, PEPPER_BYTES, create=False)
+            return hmac.new(pepper, SHARED_LABEL, hashlib.sha256).digest()
+        # made on first use, never in place of a lost key: the ledger's hashes need it
+        return secret_bytes(self.directory / KEY_NAME, KEY_BYTES, create=not self.path.exists())
+
+    def record(self, subject: Subject, org_id: int | None, cut_off: int) -> Erasure:
+        key = SHARED if self.shared else LOCAL
+        hashed = self.subject_hash(subject.kind, subject.value, key)
+        erasure = Erasure(subject.kind.value, hashed, org_id, cut_off, key)
+        self._append(erasure)
+        return erasure
+
+    def merge(self, erasures: Iterable[Erasure]) -> int:
+        """Append the lines this ledger lacks (other nodes' erasures); how many."""
+        known = set(self.entries())
+        added = 0
+        for erasure in erasures:
+            if erasure not in known:
+                self._append(erasure)
+                known.add(erasure)
+                added += 1
+        return added
+
+    def matches(
+        self, kind: SubjectKind, candidates: Iterable[str], erasures: Iterable[Erasure]
+    ) -> list[tuple[Erasure, str]]:
+        """The erasures of ``kind`` whose subject is among ``candidates``, with its value."""
+        wanted = [e for e in erasures if e.kind == kind]
+        values = list(candidates)
+        found = []
+        for key in {e.key for e in wanted}:
+            known = {self.subject_hash(kind, value, key): value for value in values}
+            found += [(e, known[e.subject]) for e in wanted if e.key == key and e.subject in known]
+        return found
+
+    def _append(self, erasure: Erasure) -> None:
         append_synced(self.path, (json.dumps(asdict(erasure), sort_keys=True) + "\n").encode())
 
     def entries(self, since: int = 0) -> list[Erasure]:
@@ -67,6 +113,22 @@ class ErasureLedger:
                     if erasure.cut_off >= since:
                         found.append(erasure)
         return found
+
+
+def reapply(
+    ledger: ErasureLedger,
+    erasures: list[Erasure],
+    candidates: Callable[[SubjectKind], Iterable[str]],
+    erase: Callable[[Subject, int | None], None],
+) -> int:
+    """Erase again (``erase``, a backend's erasure path) every subject of ``erasures`` still
+    among the database's ``candidates`` of its kind; how many matched."""
+    done = 0
+    for kind in sorted({SubjectKind(e.kind) for e in erasures}):
+        for erasure, value in ledger.matches(kind, candidates(kind), erasures):
+            erase(Subject(kind, value), erasure.org_id)
+            done += 1
+    return done
 
 
 def normalized(kind: str, value: str) -> str:

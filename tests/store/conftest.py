@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from licmon.datadir import DataDir
 from licmon.store.base import Store
 from licmon.store.postgres.store import PostgresStore
 from licmon.store.sqlite import SqliteStore
@@ -33,6 +34,7 @@ def _sqlite_factory(tmp_path: Path, clock: FakeClock) -> Callable[[], Store]:
 def _postgres_factory(request: pytest.FixtureRequest, clock: FakeClock) -> Callable[[], Store]:
     url = request.getfixturevalue("pg_cluster").fresh_database()
     data = request.getfixturevalue("tmp_path")  # the node's data directory: erasure ledger
+    DataDir(data).ensure().pepper()  # the shared ledger key is derived from it, as in serve
     return lambda: PostgresStore(url, clock=clock, pool_size=4, data_dir=data)
 
 

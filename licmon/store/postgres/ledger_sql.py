@@ -6,11 +6,13 @@ functions, the same scope, legal holds respected), as the system acting on the l
 """
 
 from collections.abc import Iterator
+from functools import partial
 
 from licmon.domain.access import ReadContext, Role
 from licmon.domain.network import parse_ip
 from licmon.domain.purposes import DSR
 from licmon.domain.subjects import Subject, SubjectKind
+from licmon.store import erasure_ledger
 from licmon.store.erasure_ledger import Erasure, ErasureLedger
 from licmon.store.postgres import dsr_sql, org_data
 from licmon.store.postgres.audit_sql import Conn
@@ -29,16 +31,11 @@ CANDIDATES = {
 
 def reapply(conn: Conn, ledger: ErasureLedger, erasures: list[Erasure], now: int) -> int:
     """Erase again every subject of ``erasures`` still in the database; how many matched."""
-    done = 0
-    for kind in {SubjectKind(e.kind) for e in erasures}:
-        known = {ledger.subject_hash(kind, value): value for value in _candidates(conn, kind)}
-        for erasure in (e for e in erasures if e.kind == kind and e.subject in known):
-            _erase(conn, Subject(kind, known[erasure.subject]), erasure.org_id, now)
-            done += 1
-    return done
+    erase = partial(_erase, conn, now=now)
+    return erasure_ledger.reapply(ledger, erasures, partial(_candidates, conn), erase)
 
 
-def _erase(conn: Conn, subject: Subject, org_id: int | None, now: int) -> None:
+def _erase(conn: Conn, subject: Subject, org_id: int | None, *, now: int) -> None:
     ctx = ReadContext(LEDGER_ACTOR, Role.OPERATOR, DSR, JUSTIFICATION, org_id)
     if subject.kind is SubjectKind.ORG:
         org_data.erase(conn, ctx, subject.value, now)

@@ -11,6 +11,7 @@ import psycopg
 
 from licmon.store.postgres import (
     admin_sql,
+    erasure_lines,
     learned_sql,
     schema_core,
     schema_issue13,
@@ -25,7 +26,7 @@ Migration = Callable[[psycopg.Connection[Any]], None]
 MIGRATIONS: list[tuple[str, Migration]] = []
 # Migrations with no SQLite counterpart (what only several nodes need); every other id is
 # SQLite's, in SQLite's order.
-POSTGRES_ONLY = frozenset({"m019_detector_records"})
+POSTGRES_ONLY = frozenset({"m019_detector_records", "m022_erasure_lines"})
 
 
 def migration(func: Migration) -> Migration:
@@ -128,6 +129,11 @@ def m020_seat_counts(conn: psycopg.Connection[Any]) -> None:
 @migration
 def m021_usage_per_batch(conn: psycopg.Connection[Any]) -> None:
     run(conn, schema_issue13.USAGE_PER_BATCH)
+
+
+@migration
+def m022_erasure_lines(conn: psycopg.Connection[Any]) -> None:
+    run(conn, erasure_lines.SCHEMA)
 
 
 def applied(conn: psycopg.Connection[Any]) -> set[str]:

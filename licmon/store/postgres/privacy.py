@@ -22,6 +22,7 @@ from licmon.store.postgres import (
     catalog,
     dsr_correct,
     dsr_sql,
+    erasure_lines,
     ledger_sql,
     machine_retention_sql,
     org_data,
@@ -110,7 +111,7 @@ class PostgresPrivacy(PostgresPlumbing):
     def _ledger(self) -> ErasureLedger:
         if self.data_dir is None:
             raise ConfigError("erasures need this node's data directory (the erasure ledger)")
-        return ErasureLedger(self.data_dir)
+        return ErasureLedger(self.data_dir, shared=True)
 
     def _ledgered(
         self, erase: Callable[[Conn], T], subject: Subject, ctx: ReadContext, now: int
@@ -119,10 +120,18 @@ class PostgresPrivacy(PostgresPlumbing):
 
         def run(conn: Conn) -> T:
             result = erase(conn)
-            self._ledger().record(subject, ctx.org_id, now)
+            erasure_lines.share(conn, self._ledger().record(subject, ctx.org_id, now))
             return result
 
         return run
+
+    async def share_erasure_ledger(self) -> int:
+        """Copy the other nodes' erasure lines into this node's ledger (and put back in the
+        database the lines it lost); how many lines this node's ledger gained."""
+        ledger = self._ledger()
+        mine = await asyncio.to_thread(ledger.entries)
+        lines = await self._write(partial(erasure_lines.exchange, mine=mine), bulk=True)
+        return await asyncio.to_thread(ledger.merge, lines)
 
     async def reapply_erasures(self, since: int) -> int:
         """Erase again what the erasure ledger says was erased at or after ``since``."""
