@@ -102,7 +102,8 @@ class ErasureLedger:
         append_synced(self.path, (json.dumps(asdict(erasure), sort_keys=True) + "\n").encode())
 
     def entries(self, since: int = 0) -> list[Erasure]:
-        """Erasures whose cut-off is at or after ``since``."""
+        """Erasures whose cut-off is at or after ``since``, each once (an erasure whose
+        transaction was run again wrote its line again)."""
         if not self.path.exists():
             return []
         found = []
@@ -112,7 +113,7 @@ class ErasureLedger:
                     erasure = Erasure(**json.loads(raw))
                     if erasure.cut_off >= since:
                         found.append(erasure)
-        return found
+        return list(dict.fromkeys(found))
 
 
 def reapply(

@@ -43,7 +43,7 @@ from licmon.store.postgres.shared import CatalogListener, JobLocks
 from licmon.store.postgres.shared_abuse import PgSharedDetectors
 from licmon.store.postgres.staff import PostgresStaff
 from licmon.store.postgres.webhooks import PostgresWebhooks
-from licmon.store.postgres.writer import PostgresWriter, SeatCommand
+from licmon.store.postgres.writer import RETRIES, PostgresWriter, SeatCommand, rolled_back
 from licmon.store.usage_tally import Counted
 from licmon.store.writer import WriterClosed
 
@@ -60,6 +60,15 @@ class DatabaseUnavailable(Unavailable):
 
     def __init__(self) -> None:
         super().__init__(UNAVAILABLE)
+
+
+class DatabaseBusy(Unavailable):
+    """PostgreSQL rolled the transaction back (deadlock, serialization) at every attempt."""
+
+    retry_after = 1
+
+    def __init__(self) -> None:
+        super().__init__("The database is busy; retry in a moment.")
 
 
 def database_faults() -> FaultEpisodes:
@@ -99,6 +108,7 @@ class PostgresStore(
         if usage_min_orgs < 1:
             raise ConfigError("usage_min_orgs must be at least 1")
         self.faults = database_faults()
+        self.transaction_retries = 0  # gateway and read transactions run again (deadlocks)
         self.usage_min_orgs = usage_min_orgs
         self.url = url
         self._clock = clock
@@ -199,19 +209,34 @@ class PostgresStore(
     async def _gateway(self, op: Callable[[Conn], T]) -> T:
         return await asyncio.to_thread(self._in_pool, self._gateways, op, self.roles.gateway)
 
+    def _unreachable(self, exc: BaseException) -> None:
+        """DatabaseUnavailable (and a fault episode) when the database could not be reached."""
+        if isinstance(exc, psycopg.OperationalError | PoolTimeout):
+            self.faults.failed(fault_cause(exc))
+            raise DatabaseUnavailable() from None
+
     def _in_pool(
         self, pool: ConnectionPool[Any] | None, op: Callable[[Conn], T], role: str | None
     ) -> T:
+        """``op`` in a transaction of its own; run again, a few times, when PostgreSQL rolled
+        it back for a deadlock or a serialization failure (as the writer runs its batches)."""
         if pool is None:
             raise Unavailable("The store is not open.")
-        try:
-            with pool.connection() as conn, conn.transaction():
-                if role is not None:
-                    set_role(conn, role)
-                return op(conn)
-        except (psycopg.OperationalError, PoolTimeout) as exc:
-            self.faults.failed(fault_cause(exc))
-            raise DatabaseUnavailable() from None
+        for attempt in range(RETRIES):
+            try:
+                with pool.connection() as conn, conn.transaction():
+                    if role is not None:
+                        set_role(conn, role)
+                    return op(conn)
+            except (psycopg.Error, PoolTimeout) as exc:
+                if not rolled_back(exc):
+                    self._unreachable(exc)
+                    raise
+                if attempt == RETRIES - 1:
+                    raise DatabaseBusy() from None
+                self.transaction_retries += 1
+                time.sleep(0.001 * 2**attempt)
+        raise AssertionError("unreachable")
 
     # -- the hot path
     async def checkin(self, cmd: CheckinCommand) -> SeatResult:
