@@ -11,7 +11,8 @@ better, ``licmon.store.postgres.rowdicts.dicts(conn, sql, params)`` runs the sta
   ``bulk`` commits in a batch alone (retention, erasures).
 - ``_read(op)``: one read-only transaction as the normal role.
 - ``_gateway(op)``: one read-write transaction as the gateway role, which may SELECT the
-  personal columns; the op writes its own audit entry in that same transaction.
+  personal columns; the op writes its own audit entry in that same transaction (``bulk``
+  says nothing more here: it is a transaction of its own anyway).
 """
 
 import abc
@@ -40,7 +41,9 @@ class PostgresPlumbing(abc.ABC):
     async def _read(self, op: Callable[[psycopg.Connection[Any]], T]) -> T: ...
 
     @abc.abstractmethod
-    async def _gateway(self, op: Callable[[psycopg.Connection[Any]], T]) -> T: ...
+    async def _gateway(
+        self, op: Callable[[psycopg.Connection[Any]], T], *, bulk: bool = False
+    ) -> T: ...
 
     def _count_read(self, ctx: ReadContext) -> None:
         """Tell the metrics that the gateway served a read for this purpose."""

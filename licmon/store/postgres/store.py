@@ -206,7 +206,7 @@ class PostgresStore(
     async def _read(self, op: Callable[[Conn], T]) -> T:
         return await asyncio.to_thread(self._in_pool, self._readers, op, None)
 
-    async def _gateway(self, op: Callable[[Conn], T]) -> T:
+    async def _gateway(self, op: Callable[[Conn], T], *, bulk: bool = False) -> T:
         return await asyncio.to_thread(self._in_pool, self._gateways, op, self.roles.gateway)
 
     def _unreachable(self, exc: BaseException) -> None:

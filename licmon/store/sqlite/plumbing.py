@@ -26,6 +26,13 @@ class SqlitePlumbing(abc.ABC):
     @abc.abstractmethod
     async def _read(self, operation: Callable[[sqlite3.Connection], T]) -> T: ...
 
+    async def _gateway(
+        self, operation: Callable[[sqlite3.Connection], T], *, bulk: bool = False
+    ) -> T:
+        """A transaction that names the personal columns: a command of the writer (``bulk``:
+        in a batch alone), whose audit entry commits with it."""
+        return await self._write(operation, bulk=bulk)
+
     def _count_read(self, ctx: ReadContext) -> None:
         """Tell the metrics that the gateway served a read for this purpose."""
         if self.on_personal_read is not None:
