@@ -2,7 +2,6 @@
 function (``admin_sql``, the backend's ``admin_sql`` module, whose functions have the same
 names and parameters) through the backend's writer or readers."""
 
-import abc
 from collections.abc import Callable
 from functools import partial
 from types import ModuleType
@@ -13,22 +12,14 @@ from licmon.domain.idempotency import Claim, StoredAnswer
 from licmon.domain.models import License, LicenseTerms
 from licmon.store import lock_moves
 from licmon.store.admin_base import AdminStore, FlagQuery, LicenseQuery, MachineRow
+from licmon.store.methods_base import BackendMethods
 
 T = TypeVar("T")
 
 
-class AdminMethods(AdminStore):
+class AdminMethods(BackendMethods, AdminStore):
     admin_sql: ModuleType
     node_locks: ModuleType  # the backend's SQL of activations and lock moves
-
-    @abc.abstractmethod
-    def _now(self) -> int: ...
-
-    @abc.abstractmethod
-    async def _write(self, operation: Callable[[Any], T], *, bulk: bool = False) -> T: ...
-
-    @abc.abstractmethod
-    async def _read(self, operation: Callable[[Any], T]) -> T: ...
 
     async def _write_seats(self, operation: Callable[[Any], T], license_id: int) -> T:
         """A write that changes the license's seats (PostgreSQL locks its counter first)."""

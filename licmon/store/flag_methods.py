@@ -4,7 +4,6 @@ function (the backend's ``flags_sql``, ``learned_sql``, ``places_sql`` and ``vau
 modules, whose functions have the same names and parameters). Raising and the reads name
 the personal columns: they run through the backend's ``_gateway``."""
 
-import abc
 from collections.abc import Callable, Sequence
 from functools import partial
 from types import ModuleType
@@ -16,24 +15,16 @@ from licmon.domain.detectors.learned import Learned
 from licmon.domain.flags import FlagRaise, FlagStatus
 from licmon.store.flags_base import FlagStore
 from licmon.store.learned_base import LearnedStore
+from licmon.store.methods_base import BackendMethods
 
 T = TypeVar("T")
 
 
-class FlagMethods(FlagStore, LearnedStore):
+class FlagMethods(BackendMethods, FlagStore, LearnedStore):
     flags_sql: ModuleType
     learned_sql: ModuleType
     places_sql: ModuleType
     vault: ModuleType
-
-    @abc.abstractmethod
-    def _now(self) -> int: ...
-
-    @abc.abstractmethod
-    async def _write(self, operation: Callable[[Any], T], *, bulk: bool = False) -> T: ...
-
-    @abc.abstractmethod
-    async def _read(self, operation: Callable[[Any], T]) -> T: ...
 
     if TYPE_CHECKING:  # the backend's plumbing has them
 

@@ -3,9 +3,7 @@ aggregates. Each call runs its backend's SQL function (the backend's ``console_s
 ``login_sql``, ``report_sql``, ``staff_sql`` and ``totp_sql`` modules, whose functions have
 the same names and parameters) through the backend's writer or readers."""
 
-import abc
 import time
-from collections.abc import Callable
 from functools import partial
 from types import ModuleType
 from typing import Any, TypeVar
@@ -15,26 +13,18 @@ from licmon.domain.logins import LoginAttempt, LoginOutcome, LoginStart, SecondF
 from licmon.domain.purposes import DAY
 from licmon.domain.sessions import NewSession, SessionRecord
 from licmon.domain.staff import StaffUser
+from licmon.store.methods_base import BackendMethods
 from licmon.store.staff_base import StaffStore
 
 T = TypeVar("T")
 
 
-class StaffMethods(StaffStore):
+class StaffMethods(BackendMethods, StaffStore):
     console_sql: ModuleType
     login_sql: ModuleType
     report_sql: ModuleType
     staff_sql: ModuleType
     totp_sql: ModuleType
-
-    @abc.abstractmethod
-    def _now(self) -> int: ...
-
-    @abc.abstractmethod
-    async def _write(self, operation: Callable[[Any], T], *, bulk: bool = False) -> T: ...
-
-    @abc.abstractmethod
-    async def _read(self, operation: Callable[[Any], T]) -> T: ...
 
     # -- accounts
     async def add_user(

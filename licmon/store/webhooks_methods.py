@@ -2,11 +2,10 @@
 function (``webhook_sql``, the backend's ``webhooks_sql`` module, whose functions have the
 same names and parameters) through the backend's writer or readers."""
 
-import abc
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from licmon.domain.webhooks import (
     Attempt,
@@ -15,22 +14,14 @@ from licmon.domain.webhooks import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from licmon.store.methods_base import BackendMethods
 from licmon.store.webhooks_base import WebhookStore
 
 T = TypeVar("T")
 
 
-class WebhookMethods(WebhookStore):
+class WebhookMethods(BackendMethods, WebhookStore):
     webhook_sql: ModuleType
-
-    @abc.abstractmethod
-    def _now(self) -> int: ...
-
-    @abc.abstractmethod
-    async def _write(self, operation: Callable[[Any], T], *, bulk: bool = False) -> T: ...
-
-    @abc.abstractmethod
-    async def _read(self, operation: Callable[[Any], T]) -> T: ...
 
     async def add_webhook(
         self, url: str, events: Sequence[str], sealed_secret: bytes, *, actor: str
