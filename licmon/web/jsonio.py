@@ -3,12 +3,12 @@
 Parsing has two paths with one result. The fast one is msgspec; its value is taken only
 when the body provably holds no key twice (msgspec keeps the last of a duplicated key, and
 a proxy and licmon must never read different bodies): every object member needs a ``:``
-outside a string, so when the body's ``:`` count equals the members found plus the ``:``
-inside its strings, none was dropped. The ``:`` inside strings are counted on the decoded
-strings, which is exact only in a body without a backslash (no escape can make a ``:``), so
-a timestamp such as ``client_time`` stays on the fast path. Anything else (a duplicate, an
-escape beside a ``:`` in a string, any error) goes through the strict standard-library
-parse, which gives today's answers and messages unchanged.
+outside a string. In a body without a backslash every string reads as it is written, so the
+value encoded again holds as many ``:`` as the body exactly when no member was dropped: a
+timestamp such as ``client_time`` stays on the fast path. With a backslash (an escape could
+make a ``:``) the body's ``:`` count must equal the members found. Anything else (a
+duplicate, an escape beside a ``:`` in a string, any error) goes through the strict
+standard-library parse, which gives today's answers and messages unchanged.
 """
 
 import json
@@ -60,27 +60,23 @@ def strict_parse(raw: bytes) -> Any:
 
 
 def _none_dropped(value: Any, raw: bytes) -> bool:
-    members, colons_in_strings = _shape(value)
     colons = raw.count(b":")
-    return members == colons or (b"\\" not in raw and members + colons_in_strings == colons)
+    if b"\\" not in raw:  # every string as written: the value encoded again keeps its ``:``
+        return _ENCODER.encode(value).count(b":") == colons
+    return _members(value) == colons
 
 
-def _shape(value: Any) -> tuple[int, int]:
-    """How many object members ``value`` holds and how many ``:`` its strings (object keys
-    included) hold, nested ones too."""
-    members = colons = 0
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            colons += item.count(":")
-        elif isinstance(item, dict):
-            members += len(item)
-            colons += sum(key.count(":") for key in item)
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return members, colons
+def _members(value: Any) -> int:
+    """How many object members ``value`` holds, nested ones included."""
+    if isinstance(value, dict):
+        return len(value) + sum(_members(item) for item in value.values() if _nested(item))
+    if isinstance(value, list):
+        return sum(_members(item) for item in value if _nested(item))
+    return 0
+
+
+def _nested(value: Any) -> bool:
+    return isinstance(value, dict | list)
 
 
 def json_response(data: Any, status: int = 200, **headers: str) -> web.Response:
