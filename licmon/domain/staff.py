@@ -113,6 +113,22 @@ def check_flag_scope(user: StaffUser, org_id: int | None) -> None:
         check_scope(user, org_id)
 
 
+def sees_org(user: StaffUser, org_id: int) -> bool:
+    """A customer sees its own organization's rows only; staff see every organization's."""
+    return user.org_id in (None, org_id)
+
+
+def may_declare_places(user: StaffUser) -> bool:
+    """Known places (networks the detectors do not count) are declared by staff who decide
+    flags, never by a customer: it would whitelist its own networks."""
+    return user.may(Permission.FLAG_ACTIONS) and user.org_id is None
+
+
+def check_declares_places(user: StaffUser) -> None:
+    if not may_declare_places(user):
+        raise NotFound("There is nothing at this address.")
+
+
 def org_scope(user: StaffUser) -> int | None:
     """The organization a query is limited to (None: every organization)."""
     return user.org_id

@@ -37,6 +37,18 @@ def require_object(body: object, required: set[str], optional: set[str]) -> Mapp
     return body
 
 
+def place_fields(body: object) -> dict[str, str]:
+    """A known place to declare: ``org`` and ``network`` (strings, not blank), optional
+    ``kind`` (default ``office``) and ``label``."""
+    fields = require_object(body, {"org", "network"}, {"kind", "label"})
+    place = {name: text_field(fields, name, lambda v: bool(v.strip()), "a string, not blank")
+             for name in ("org", "network")}  # fmt: skip
+    for name in ("kind", "label"):
+        place[name] = text_field(fields, name, lambda v: True, "a string") if name in fields else ""
+    place["kind"] = place["kind"] or "office"
+    return place
+
+
 def text_field(body: Mapping[str, Any], name: str, check: Callable[[str], bool], rule: str) -> str:
     value = body[name]
     if not isinstance(value, str):

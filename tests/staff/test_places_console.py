@@ -75,7 +75,9 @@ async def test_the_token_api(sworld: StaffWorld) -> None:
     listed = await client.get("/staff/api/places?org=acme", headers=auth)
     assert await listed.json() == [body]
     for wrong, message in (
-        ({"org": "acme"}, "'network' is required"),
+        ({"org": "acme"}, "Missing field(s): network"),
+        ({"org": "acme", "network": "  "}, "not blank"),
+        ({"org": "acme", "network": VPN, "label": 7}, "'label' must be a string"),
         ({"org": "acme", "network": VPN, "colour": "red"}, "Unknown field"),
         ({"org": "acme", "network": "nonsense"}, "CIDR"),
         ([1, 2], "JSON object"),

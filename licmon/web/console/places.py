@@ -10,7 +10,14 @@ from aiohttp import web
 from licmon.domain.detectors.known import PLACE_KINDS, KnownPlace
 from licmon.domain.ids import NOT_HERE
 from licmon.domain.scopes import LICENSES_WRITE
-from licmon.domain.staff import Permission, StaffUser
+from licmon.domain.staff import (
+    Permission,
+    StaffUser,
+    check_declares_places,
+    may_declare_places,
+    sees_org,
+)
+from licmon.domain.validation import place_fields
 from licmon.errors import BadRequest, LicmonError, NotFound
 from licmon.keys import ABUSE, STORE
 from licmon.web.console.api import api_route, private_json
@@ -30,7 +37,7 @@ async def _visible(request: web.Request, org: str | None) -> list[dict[str, Any]
     if org and org not in slugs.values():
         raise NotFound(NOT_HERE)
     places = await store.list_places(org or None)
-    return [_row(p, slugs) for p in places if user.org_id in (None, p.org_id)]
+    return [_row(p, slugs) for p in places if sees_org(user, p.org_id)]
 
 
 def _row(place: KnownPlace, slugs: dict[int, str]) -> dict[str, Any]:
@@ -40,15 +47,6 @@ def _row(place: KnownPlace, slugs: dict[int, str]) -> dict[str, Any]:
         "kind": place.kind,
         "label": place.label,
     }
-
-
-def _may_edit(user: StaffUser) -> bool:
-    return user.may(Permission.FLAG_ACTIONS) and user.org_id is None
-
-
-def _staff_only(user: StaffUser) -> None:
-    if user.org_id is not None:  # a customer may not whitelist its own networks
-        raise NotFound(NOT_HERE)
 
 
 async def _changed(request: web.Request) -> None:
@@ -72,7 +70,7 @@ async def _page(request: web.Request, message: str, status: int) -> web.Response
         "org_filter": org,
         "orgs": [] if user.org_id is not None else await request.config_dict[STORE].list_orgs(),
         "kinds": PLACE_KINDS,
-        "may_edit": _may_edit(user),
+        "may_edit": may_declare_places(user),
         "message": message,
     }
     return render(request, "places.html", context, status)
@@ -82,7 +80,7 @@ async def _page(request: web.Request, message: str, status: int) -> web.Response
 @staff_page(Permission.FLAG_ACTIONS)
 async def places_add(request: web.Request) -> web.StreamResponse:
     user: StaffUser = request[USER]
-    _staff_only(user)
+    check_declares_places(user)
     form = await request.post()
     org, network = str(form.get("org", "")), str(form.get("network", ""))
     kind, label = str(form.get("kind") or "office"), str(form.get("label", ""))
@@ -98,7 +96,7 @@ async def places_add(request: web.Request) -> web.StreamResponse:
 @staff_page(Permission.FLAG_ACTIONS)
 async def places_remove(request: web.Request) -> web.StreamResponse:
     user: StaffUser = request[USER]
-    _staff_only(user)
+    check_declares_places(user)
     form = await request.post()
     org, network = str(form.get("org", "")), str(form.get("network", ""))
     try:
@@ -120,15 +118,11 @@ async def places_list(request: web.Request) -> web.StreamResponse:
 @api_route(Permission.FLAG_ACTIONS, LICENSES_WRITE)
 async def places_api_add(request: web.Request) -> web.StreamResponse:
     user: StaffUser = request[USER]
-    _staff_only(user)
-    body = _fields(await read_json(request), ("org", "network"), ("kind", "label"))
+    check_declares_places(user)
+    body = place_fields(await read_json(request))
     store = request.config_dict[STORE]
     added = await store.add_place(
-        body["org"],
-        body["network"],
-        body.get("kind") or "office",
-        body.get("label", ""),
-        actor=user.actor,
+        body["org"], body["network"], body["kind"], body["label"], actor=user.actor
     )
     await _changed(request)
     slugs = {o.id: o.slug for o in await store.list_orgs()}
@@ -141,26 +135,10 @@ async def places_api_add(request: web.Request) -> web.StreamResponse:
 @api_route(Permission.FLAG_ACTIONS, LICENSES_WRITE)
 async def places_api_remove(request: web.Request) -> web.StreamResponse:
     user: StaffUser = request[USER]
-    _staff_only(user)
+    check_declares_places(user)
     org, network = request.query.get("org", ""), request.query.get("network", "")
     if not org or not network:
         raise BadRequest("Name the place: ?org=<slug>&network=<CIDR>.")
     await request.config_dict[STORE].remove_place(org, network, actor=user.actor)
     await _changed(request)
     return web.Response(status=204)
-
-
-def _fields(body: Any, required: tuple[str, ...], optional: tuple[str, ...]) -> dict[str, str]:
-    """A JSON object of strings with the required fields and no others; else a clear 400."""
-    if not isinstance(body, dict):
-        raise BadRequest("The body must be a JSON object.")
-    unknown = sorted(set(body) - set(required) - set(optional))
-    if unknown:
-        raise BadRequest(f"Unknown field {unknown[0][:40]!r}.")
-    for name in required:
-        if not isinstance(body.get(name), str) or not body[name].strip():
-            raise BadRequest(f"{name!r} is required (a string).")
-    for name in optional:
-        if name in body and not isinstance(body[name], str):
-            raise BadRequest(f"{name!r} must be a string.")
-    return {k: str(v) for k, v in body.items()}
