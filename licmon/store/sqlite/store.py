@@ -12,18 +12,14 @@ from typing import Any, TypeVar
 from licmon.domain.audit import SYSTEM_ACTOR
 from licmon.domain.models import (
     CheckinCommand,
-    IpPrecision,
     License,
-    LicenseStatus,
-    LicenseTerms,
-    Org,
-    Product,
     SeatKind,
     SeatResult,
 )
 from licmon.domain.offline import ActivationGrant, ActivationRequest
 from licmon.errors import ConfigError, Unavailable
-from licmon.store.base import CatalogSnapshot, LicenseUsage, Store, StoreGauges, WriterHealth
+from licmon.store.base import LicenseUsage, Store, StoreGauges, WriterHealth
+from licmon.store.catalog_methods import CatalogMethods
 from licmon.store.sqlite import activations, catalog, migrations, node_locks, seats
 from licmon.store.sqlite import gauges as sqlite_gauges
 from licmon.store.sqlite.admin import SqliteAdmin
@@ -95,8 +91,11 @@ class SqliteStore(
     SqliteSharedDetectors,
     SqliteAdmin,
     SqliteWebhooks,
+    CatalogMethods,
     Store,
 ):
+    catalog = catalog
+
     def __init__(
         self,
         path: Path,
@@ -212,13 +211,6 @@ class SqliteStore(
             )
         )
 
-    async def load_catalog(self) -> CatalogSnapshot:
-        version, licenses = await self._read(catalog.load_catalog)
-        return CatalogSnapshot(version, licenses)
-
-    async def catalog_version(self) -> int:
-        return await self._read(catalog.catalog_version)
-
     async def newest_row_at(self) -> int | None:
         return await self._read(_newest_row_at)
 
@@ -232,85 +224,7 @@ class SqliteStore(
     async def gauges(self, now: int) -> StoreGauges:
         return await self._read(partial(sqlite_gauges.read_gauges, path=self.path, now=now))
 
-    # -- administration
-    async def add_org(
-        self,
-        slug: str,
-        name: str,
-        precision: IpPrecision,
-        retention_days: int,
-        *,
-        actor: str = SYSTEM_ACTOR,
-    ) -> Org:
-        return await self._write(
-            partial(
-                catalog.insert_org,
-                slug=slug,
-                name=name,
-                precision=precision,
-                retention=retention_days,
-                actor=actor,
-                now=self._now(),
-            )
-        )
-
-    async def list_orgs(self) -> list[Org]:
-        return await self._read(catalog.list_orgs)
-
-    async def add_product(self, code: str, name: str, *, actor: str = SYSTEM_ACTOR) -> Product:
-        return await self._write(
-            partial(catalog.insert_product, code=code, name=name, now=self._now(), actor=actor)
-        )
-
-    async def list_products(self) -> list[Product]:
-        return await self._read(catalog.list_products)
-
-    async def add_license(
-        self,
-        org: str,
-        product: str,
-        terms: LicenseTerms,
-        key_hash: bytes,
-        *,
-        actor: str = SYSTEM_ACTOR,
-    ) -> License:
-        return await self._write(
-            partial(
-                catalog.insert_license,
-                org=org,
-                product=product,
-                terms=terms,
-                key=key_hash,
-                actor=actor,
-                now=self._now(),
-            )
-        )
-
-    async def get_license(self, license_id: int) -> License:
-        return await self._read(partial(catalog.license_by_id, license_id=license_id))
-
-    async def list_licenses(self, org: str | None = None) -> list[License]:
-        return await self._read(partial(catalog.list_licenses, org=org))
-
-    async def set_license_status(
-        self,
-        license_id: int,
-        status: LicenseStatus,
-        *,
-        actor: str = SYSTEM_ACTOR,
-        reason: str = "",
-    ) -> License:
-        return await self._write(
-            partial(
-                catalog.set_license_status,
-                license_id=license_id,
-                status=status,
-                now=self._now(),
-                actor=actor,
-                reason=reason,
-            )
-        )
-
+    # -- administration (the catalog: CatalogMethods)
     async def license_usage(self, license_id: int) -> LicenseUsage:
         return await self._read(partial(_usage, license_id=license_id, now=self._now()))
 
