@@ -14,8 +14,9 @@ from typing import Any
 
 import psycopg
 
-from licmon.domain.audit import GENESIS, AuditEntry, StoredEntry, entry_hash
+from licmon.domain.audit import GENESIS, AuditEntry, StoredEntry, entry_hash, first_broken
 from licmon.domain.redaction import redact_addresses
+from licmon.store.postgres.rowdicts import scalar
 
 AUDIT_LOCK = 0x6C69636D6F6E4175  # pg_advisory_xact_lock key of the audit chain's head
 COLUMNS = "id, at, actor, action, target, outcome, details, prev_hash, hash"
@@ -134,3 +135,8 @@ def hashes_at(conn: Conn, positions: frozenset[int]) -> dict[int, str]:
         (max(positions), sorted(positions)),
     )
     return {int(n): digest for n, digest in cursor}
+
+
+def verify(conn: Conn) -> tuple[int, StoredEntry | None]:
+    """How many entries there are, and the first broken one (None: the chain holds)."""
+    return int(scalar(conn, "SELECT count(*) FROM audit")), first_broken(entries(conn))

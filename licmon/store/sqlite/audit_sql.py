@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
-from licmon.domain.audit import GENESIS, AuditEntry, StoredEntry, entry_hash
+from licmon.domain.audit import GENESIS, AuditEntry, StoredEntry, entry_hash, first_broken
 from licmon.domain.redaction import redact_addresses
 
 
@@ -134,3 +134,10 @@ def hashes_at(conn: sqlite3.Connection, positions: frozenset[int]) -> dict[int, 
         if position >= last:
             break
     return found
+
+
+def verify(conn: sqlite3.Connection) -> tuple[int, StoredEntry | None]:
+    """How many entries there are, and the first broken one (None: the chain holds)."""
+    return int(conn.execute("SELECT count(*) FROM audit").fetchone()[0]), first_broken(
+        entries(conn)
+    )
