@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from licmon.domain.access import ROLE_PURPOSES, Role
+from licmon.domain.ids import NOT_HERE
 from licmon.errors import BadRequest, Forbidden, NotFound
 
 USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")
@@ -102,13 +103,13 @@ def require(user: StaffUser, permission: Permission) -> None:
 def check_scope(user: StaffUser, org_id: int) -> None:
     """A customer sees its own organization only; anything else looks like nothing at all."""
     if user.org_id is not None and user.org_id != org_id:
-        raise NotFound("There is nothing at this address.")
+        raise NotFound(NOT_HERE)
 
 
 def check_flag_scope(user: StaffUser, org_id: int | None) -> None:
     """A flag without a license belongs to no organization: never a customer's."""
     if user.org_id is not None and org_id is None:
-        raise NotFound("There is nothing at this address.")
+        raise NotFound(NOT_HERE)
     if org_id is not None:
         check_scope(user, org_id)
 
@@ -126,7 +127,7 @@ def may_declare_places(user: StaffUser) -> bool:
 
 def check_declares_places(user: StaffUser) -> None:
     if not may_declare_places(user):
-        raise NotFound("There is nothing at this address.")
+        raise NotFound(NOT_HERE)
 
 
 def org_scope(user: StaffUser) -> int | None:

@@ -21,6 +21,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from licmon.datadir import PEPPER_BYTES, DataDir
 from licmon.domain.network import parse_ip
 from licmon.domain.subjects import Subject, SubjectKind
 from licmon.secretfile import append_synced, secret_bytes
@@ -28,11 +32,10 @@ from licmon.secretfile import append_synced, secret_bytes
 LEDGER_NAME = "erasure-ledger.jsonl"
 KEY_NAME = "erasure-ledger.key"
 KEY_BYTES = 32
-PEPPER_NAME = "pepper"  # the data directory's (licmon.datadir)
-PEPPER_BYTES = 32
 LOCAL = "local"  # hashed with erasure-ledger.key
 SHARED = "shared"  # hashed with the key every node derives from the pepper
-SHARED_LABEL = b"licmon erasure ledger"
+SHARED_INFO = b"licmon erasure ledger v1"  # HKDF info: this key and no other
+FIELDS = ("kind", "subject", "org_id", "cut_off", "key")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +61,13 @@ class ErasureLedger:
         return self.directory / LEDGER_NAME
 
     def subject_hash(self, kind: str, value: str, key: str = LOCAL) -> str:
-        text = f"{kind}:{normalized(kind, value)}".encode()
-        return hmac.new(self._key(key), text, hashlib.sha256).hexdigest()
+        return _hash(self._key(key), kind, value)
 
     def _key(self, key: str) -> bytes:
         if key == SHARED:
-            pepper = secret_bytes(self.directory / PEPPER_NAME, PEPPER_BYTES, create=False)
-            return hmac.new(pepper, SHARED_LABEL, hashlib.sha256).digest()
+            pepper_path = DataDir(self.directory).pepper_path
+            pepper = secret_bytes(pepper_path, PEPPER_BYTES, create=False)
+            return HKDF(hashes.SHA256(), 32, salt=None, info=SHARED_INFO).derive(pepper)
         # made on first use, never in place of a lost key: the ledger's hashes need it
         return secret_bytes(self.directory / KEY_NAME, KEY_BYTES, create=not self.path.exists())
 
@@ -94,12 +97,16 @@ class ErasureLedger:
         values = list(candidates)
         found = []
         for key in {e.key for e in wanted}:
-            known = {self.subject_hash(kind, value, key): value for value in values}
+            secret = self._key(key)
+            known = {_hash(secret, kind, value): value for value in values}
             found += [(e, known[e.subject]) for e in wanted if e.key == key and e.subject in known]
         return found
 
     def _append(self, erasure: Erasure) -> None:
-        append_synced(self.path, (json.dumps(asdict(erasure), sort_keys=True) + "\n").encode())
+        line = asdict(erasure)
+        if erasure.key == LOCAL:  # a local line as written before the key was named
+            del line["key"]
+        append_synced(self.path, (json.dumps(line, sort_keys=True) + "\n").encode())
 
     def entries(self, since: int = 0) -> list[Erasure]:
         """Erasures whose cut-off is at or after ``since``, each once (an erasure whose
@@ -109,8 +116,9 @@ class ErasureLedger:
         found = []
         with self.path.open("rb") as handle:
             for raw in handle:
-                with contextlib.suppress(ValueError, TypeError, KeyError):
-                    erasure = Erasure(**json.loads(raw))
+                with contextlib.suppress(ValueError, TypeError, KeyError, AttributeError):
+                    line = json.loads(raw)  # fields a later version adds are left aside
+                    erasure = Erasure(**{k: line[k] for k in FIELDS if k in line})
                     if erasure.cut_off >= since:
                         found.append(erasure)
         return list(dict.fromkeys(found))
@@ -130,6 +138,11 @@ def reapply(
             erase(Subject(kind, value), erasure.org_id)
             done += 1
     return done
+
+
+def _hash(secret: bytes, kind: str, value: str) -> str:
+    text = f"{kind}:{normalized(kind, value)}".encode()
+    return hmac.new(secret, text, hashlib.sha256).hexdigest()
 
 
 def normalized(kind: str, value: str) -> str:

@@ -2,6 +2,7 @@
 from a dump taken before an erasure loses it again on whichever node starts, even when the
 node that ran the erasure (and wrote its own ledger) is gone."""
 
+import json
 import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -9,6 +10,7 @@ from urllib.parse import urlsplit
 import psycopg
 
 from licmon.datadir import DataDir
+from licmon.domain.audit import AuditEntry
 from licmon.domain.models import License
 from licmon.domain.subjects import Subject, SubjectKind
 from licmon.restoring import reapply_newer_erasures
@@ -36,9 +38,10 @@ async def opened(url: str, data_dir: Path, clock: FakeClock) -> PostgresStore:
     return node
 
 
-def copy_database(cluster: PgCluster, url: str, name: str) -> str:
+def copy_database(cluster: PgCluster, url: str) -> str:
     """What a dump restored later brings back: the database as it is now (no one connected)."""
     source = urlsplit(url).path.lstrip("/")
+    name = f"{source}_backup"
     cluster.admin(f"CREATE DATABASE {name} TEMPLATE {source} OWNER licmon_test")
     return cluster.url(name)
 
@@ -74,7 +77,7 @@ async def test_a_restored_database_loses_again_what_a_node_now_gone_erased(
     url = pg_cluster.fresh_database()
     dir_a, dir_b = node_dirs(tmp_path)
     lic = await seeded(url, dir_a, clock)
-    backup = copy_database(pg_cluster, url, "before_the_erasure")
+    backup = copy_database(pg_cluster, url)
 
     clock.advance(3600)
     a, b = await opened(url, dir_a, clock), await opened(url, dir_b, clock)
@@ -93,6 +96,32 @@ async def test_a_restored_database_loses_again_what_a_node_now_gone_erased(
         assert await addresses(restored, lic.id) == [KEPT]
         assert await restored.share_erasure_ledger() == 0
         assert lines_in(pg_cluster, backup) == 1  # the restored database has its line back
+    finally:
+        await restored.close()
+
+
+async def test_a_node_running_across_the_restore_erases_again_at_its_next_exchange(
+    pg_cluster: PgCluster, tmp_path: Path, clock: FakeClock
+) -> None:
+    """No restart and a newer audit entry (the start-up re-application would skip the
+    erasure): the node sees that the database lost a line of its ledger, and acts on it."""
+    url = pg_cluster.fresh_database()
+    dir_a, _ = node_dirs(tmp_path)
+    lic = await seeded(url, dir_a, clock)
+    backup = copy_database(pg_cluster, url)
+    clock.advance(3600)
+    a = await opened(url, dir_a, clock)
+    await a.dsr_erase(DSR_CTX, Subject.parse("address", ERASED))
+    await a.close()
+    clock.advance(60)
+    restored = await opened(backup, dir_a, clock)  # the same node, now on the older copy
+    try:
+        await restored.audit_record(AuditEntry(int(clock()), "user:1", "test", "x", "ok", {}))
+        assert await reapply_newer_erasures(restored) == 0  # newer than the erasure: skipped
+        assert await addresses(restored, lic.id) == [KEPT, ERASED]
+        assert await restored.share_erasure_ledger() == 0
+        assert await addresses(restored, lic.id) == [KEPT]
+        assert lines_in(pg_cluster, backup) == 1
     finally:
         await restored.close()
 
@@ -130,3 +159,13 @@ def test_a_ledger_with_lines_of_both_keys_matches_each_with_its_own(tmp_path: Pa
     found = ledger.matches(SubjectKind.MACHINE, ["m-new", "m-old", "m-other"], ledger.entries())
     assert sorted(value for _, value in found) == ["m-new", "m-old"]
     assert [e.cut_off for e in ledger.entries(since=15)] == [20]
+    first, second = ledger.path.read_text().splitlines()
+    assert '"key"' not in first  # a local line reads as before the key was named
+    assert json.loads(second)["key"] == SHARED
+
+
+def test_a_line_with_fields_of_a_later_version_still_reads(tmp_path: Path) -> None:
+    ledger = ErasureLedger(tmp_path)
+    line = {"kind": "org", "subject": "ab" * 32, "org_id": 1, "cut_off": 5, "key": SHARED}
+    ledger.path.write_text(json.dumps({**line, "node": "n-1"}) + "\n" + "not json\n")
+    assert ledger.entries() == [Erasure(**line)]  # type: ignore[arg-type]

@@ -8,10 +8,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
+import pytest
 
 from licmon.datadir import DataDir
 from licmon.domain.subjects import Subject
-from licmon.store.postgres.store import PostgresStore
+from licmon.store.postgres.store import DatabaseBusy, PostgresStore
 from tests.conftest import FakeClock
 from tests.pg import PgCluster
 from tests.store.world import DSR_CTX, check_in, licensed
@@ -72,3 +73,32 @@ async def test_an_erasure_caught_in_a_deadlock_runs_again_and_erases(
     assert receipt["tables"]["connections"]["erased"] == [row]
     assert node.transaction_retries >= 1
     assert node.faults.refused == 0  # not told as the database being away
+
+
+def failing_with(code: str) -> Any:
+    def op(conn: psycopg.Connection[Any]) -> None:
+        conn.execute(f"DO $$ BEGIN RAISE EXCEPTION 'raised' USING ERRCODE = '{code}'; END $$")
+
+    return op
+
+
+async def test_a_transaction_rolled_back_at_every_attempt_is_a_busy_503(
+    pg_url: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    """A serialization failure every time: tried 5 times on the writer and on the gateway,
+    then 503 with Retry-After 1, not told as the database being away; a deferred
+    constraint's 40002 is no contention and is not tried again."""
+    node = PostgresStore(pg_url, clock=clock, pool_size=2, data_dir=tmp_path)
+    await node.open()
+    try:
+        for run in (node._write, node._gateway):
+            with pytest.raises(DatabaseBusy) as busy:
+                await run(failing_with("40001"))
+            assert busy.value.status == 503 and busy.value.retry_after == 1
+        assert node._writer.retries == 4 and node.transaction_retries == 4
+        with pytest.raises(psycopg.errors.TransactionIntegrityConstraintViolation):
+            await node._gateway(failing_with("40002"))
+        assert node.transaction_retries == 4
+        assert node.faults.refused == 0
+    finally:
+        await node.close()

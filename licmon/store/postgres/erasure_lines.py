@@ -3,9 +3,9 @@
 Each node keeps the ledger in its own data directory (outside the database, so a restored
 dump cannot take an erasure back). An erasure's line also goes into ``erasure_lines``, in
 the erasure's transaction; every node copies the lines it lacks into its own ledger
-(``licmon.store.erasure_ledger``), so after a restore any node re-applies every node's
-erasures, and puts back the lines a restored database lost. A line holds a keyed hash,
-never the subject.
+(``licmon.store.erasure_ledger``). A line of a node's ledger that the database lacks means
+the database lost it (restored from an older dump): the node erases the subject again and
+puts the line back. A line holds a keyed hash, never the subject.
 """
 
 from collections.abc import Iterable
@@ -51,12 +51,8 @@ def add(conn: Conn, erasures: Iterable[Erasure]) -> None:
             cursor.executemany(ADD, rows)
 
 
-def exchange(conn: Conn, mine: list[Erasure]) -> list[Erasure]:
-    """Put back what this node holds and the database lost; every line the database holds."""
-    add(conn, mine)
-    rows = conn.execute(
-        "SELECT kind, subject, org_id, cut_off FROM erasure_lines ORDER BY id"
-    ).fetchall()
+def every_line(conn: Conn) -> list[Erasure]:
+    rows = conn.execute("SELECT kind, subject, org_id, cut_off FROM erasure_lines ORDER BY id")
     return [
         Erasure(kind, subject, org_id, cut_off, SHARED) for kind, subject, org_id, cut_off in rows
     ]

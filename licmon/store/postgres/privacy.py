@@ -7,11 +7,12 @@ directory, and its lines go to the other nodes through ``erasure_lines``.
 """
 
 import asyncio
+import logging
 from functools import partial
 from pathlib import Path
 
 from licmon.errors import ConfigError
-from licmon.store.erasure_ledger import Erasure, ErasureLedger
+from licmon.store.erasure_ledger import SHARED, Erasure, ErasureLedger
 from licmon.store.postgres import (
     audit_sql,
     catalog,
@@ -27,6 +28,8 @@ from licmon.store.postgres import (
 from licmon.store.postgres.audit_sql import Conn
 from licmon.store.postgres.plumbing import PostgresPlumbing
 from licmon.store.privacy_methods import PrivacyMethods
+
+log = logging.getLogger(__name__)
 
 
 class PostgresPrivacy(PrivacyMethods, PostgresPlumbing):
@@ -50,9 +53,26 @@ class PostgresPrivacy(PrivacyMethods, PostgresPlumbing):
         erasure_lines.share(conn, erasure)
 
     async def share_erasure_ledger(self) -> int:
-        """Copy the other nodes' erasure lines into this node's ledger (and put back in the
-        database the lines it lost); how many lines this node's ledger gained."""
+        """Copy the other nodes' erasure lines into this node's ledger; erase again, and put
+        back, what this node's ledger holds and the database lost. How many lines this
+        node's ledger gained."""
         ledger = self._ledger()
         mine = await asyncio.to_thread(ledger.entries)
-        lines = await self._write(partial(erasure_lines.exchange, mine=mine), bulk=True)
-        return await asyncio.to_thread(ledger.merge, lines)
+        theirs = await self._read(erasure_lines.every_line)
+        known = set(theirs)
+        lost = [e for e in mine if e.key == SHARED and e not in known]
+        if lost:
+            restore = partial(_restore_lines, ledger=ledger, lost=lost, now=self._now())
+            erased = await self._gateway(restore)
+            log.warning(
+                "erasures the database had lost were applied again",
+                extra={"lines": len(lost), "subjects_erased": erased},
+            )
+        return await asyncio.to_thread(ledger.merge, theirs)
+
+
+def _restore_lines(conn: Conn, ledger: ErasureLedger, lost: list[Erasure], now: int) -> int:
+    """The database lost these lines (an older dump restored, or an erasure whose commit
+    failed after its line was written): erase their subjects again, put the lines back."""
+    erasure_lines.add(conn, lost)
+    return ledger_sql.reapply(conn, ledger, lost, now)

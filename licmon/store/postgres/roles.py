@@ -23,7 +23,7 @@ from psycopg import sql
 from licmon.store.personal_columns import PERSONAL_COLUMNS
 
 READ_ONLY_TABLES = frozenset({"licmon_setup", "migrations"})
-APPEND_ONLY_TABLES = frozenset({"audit"})
+APPEND_ONLY_TABLES = frozenset({"audit", "erasure_lines"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -196,7 +196,12 @@ class PostgresStore(
             result = await self._writer.submit(op, bulk=bulk)
         except WriterClosed:
             raise Unavailable("The store is not accepting writes (shutting down).") from None
-        except (psycopg.OperationalError, ConfigError) as exc:
+        except psycopg.Error as exc:
+            if rolled_back(exc):  # at every attempt: contention, not an unreachable database
+                raise DatabaseBusy() from None
+            self._unreachable(exc)
+            raise
+        except ConfigError as exc:
             self.faults.failed(fault_cause(exc))
             raise DatabaseUnavailable() from None
         self.faults.succeeded()
@@ -209,8 +214,10 @@ class PostgresStore(
         return await asyncio.to_thread(self._in_pool, self._gateways, op, self.roles.gateway)
 
     def _unreachable(self, exc: BaseException) -> None:
-        """DatabaseUnavailable (and a fault episode) when the database could not be reached."""
-        if isinstance(exc, psycopg.OperationalError | PoolTimeout):
+        """DatabaseUnavailable (and a fault episode) when the database could not be reached
+        (not for a transaction rollback, SQLSTATE class 40, which psycopg files there too)."""
+        rollback = isinstance(exc, psycopg.Error) and (exc.sqlstate or "").startswith("40")
+        if isinstance(exc, psycopg.OperationalError | PoolTimeout) and not rollback:
             self.faults.failed(fault_cause(exc))
             raise DatabaseUnavailable() from None
 

@@ -176,7 +176,11 @@ def _in_own_savepoint(conn: Conn, operation: Operation) -> tuple[Any, BaseExcept
         return None, exc
 
 
+RETRYABLE = frozenset({"40001", "40P01"})  # serialization failure, deadlock detected
+
+
 def rolled_back(exc: BaseException) -> bool:
-    """PostgreSQL rolled the transaction back (SQLSTATE class 40: deadlock, serialization
-    failure): running it again may well succeed."""
-    return isinstance(exc, psycopg.Error) and (exc.sqlstate or "").startswith("40")
+    """PostgreSQL rolled the transaction back for a serialization failure or a deadlock:
+    running it again may well succeed. (Not the rest of class 40: after 40003 the commit
+    may have happened, and a deferred constraint's 40002 fails the same way again.)"""
+    return isinstance(exc, psycopg.Error) and exc.sqlstate in RETRYABLE
