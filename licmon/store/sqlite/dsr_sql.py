@@ -9,6 +9,7 @@ from licmon.domain.licenses import check_hold_expiry
 from licmon.domain.purposes import DSR
 from licmon.domain.subjects import Subject, SubjectKind
 from licmon.errors import BadRequest, Conflict, NotFound
+from licmon.store.dsr_receipts import erasure_receipt, hold_rows
 from licmon.store.sqlite import audit_sql, dependants, dsr_export, dsr_find, restriction_sql, vault
 from licmon.store.sqlite.sqlrows import dicts
 
@@ -28,7 +29,7 @@ def export(
     check_request(ctx, DSR)
     found = dsr_find.find(conn, ctx, subject, now)
     document = dsr_export.document(conn, ctx, subject, found, now)
-    return {**document, "holds": active_holds_for(conn, _hold_rows(found), now)}
+    return {**document, "holds": active_holds_for(conn, hold_rows(found), now)}
 
 
 def erase(conn: sqlite3.Connection, ctx: ReadContext, subject: Subject, now: int) -> dict[str, Any]:
@@ -90,11 +91,6 @@ def _has_log(conn: sqlite3.Connection, machine_id: int) -> bool:
     return row.fetchone() is not None
 
 
-def _hold_rows(found: dsr_find.Found) -> list[dict[str, Any]]:
-    machines = [{**m, "machine": m["fingerprint"]} for m in found.machines]
-    return [*found.connections, *found.flags, *machines]
-
-
 def _erase_receipt(
     conn: sqlite3.Connection,
     ctx: ReadContext,
@@ -103,47 +99,12 @@ def _erase_receipt(
     found: dsr_find.Found,
     tables: dict[str, dict[str, list[Any]]],
 ) -> dict[str, Any]:
-    """What was erased and restricted, table by table, by row id (never an address)."""
-    held = [row for row in _hold_rows(found) if row.get("held")]
-    holds = active_holds_for(conn, held, now)
-    counts = {
-        verb: sum(len(t.get(verb, [])) for t in tables.values())
-        for verb in ("erased", "restricted")
-    }
-    audit_sql.append(
-        conn,
-        AuditEntry(
-            now,
-            ctx.actor,
-            "dsr.erase",
-            subject.audit_target(),
-            "ok",
-            {
-                **counts,
-                "tables": {name: {k: len(v) for k, v in t.items()} for name, t in tables.items()},
-                "ambiguous": {name: len(ids) for name, ids in found.ambiguous.items()},
-                "holds": [h["id"] for h in holds],
-                "org_scope": ctx.org_id,
-                "justification": audit_sql.redact(ctx.justification),
-            },
-        ),
+    held = [row for row in hold_rows(found) if row.get("held")]
+    entry, receipt = erasure_receipt(
+        ctx, subject, now, found, tables, active_holds_for(conn, held, now)
     )
-    note = (
-        "rows under a legal hold are restricted (readable only for legal.hold) and will be "
-        "erased when the hold ends"
-        if counts["restricted"] and holds
-        else ""
-    )
-    return {
-        "action": "dsr.erase",
-        "subject": subject.kind.value,
-        "at": now,
-        **counts,
-        "tables": tables,
-        "ambiguous": found.ambiguous,
-        "holds": holds,
-        "note": note,
-    }
+    audit_sql.append(conn, entry)
+    return receipt
 
 
 def restrict(
