@@ -82,10 +82,12 @@ async def places_add(request: web.Request) -> web.StreamResponse:
     user: StaffUser = request[USER]
     check_declares_places(user)
     form = await request.post()
-    org, network = str(form.get("org", "")), str(form.get("network", ""))
-    kind, label = str(form.get("kind") or "office"), str(form.get("label", ""))
+    named = {name: str(form[name]) for name in ("org", "network", "kind", "label") if name in form}
     try:
-        await request.config_dict[STORE].add_place(org, network, kind, label, actor=user.actor)
+        place = place_fields(named)
+        await request.config_dict[STORE].add_place(
+            place["org"], place["network"], place["kind"], place["label"], actor=user.actor
+        )
     except LicmonError as exc:
         return await _page(request, exc.message, exc.status)
     await _changed(request)
