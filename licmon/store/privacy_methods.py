@@ -18,6 +18,7 @@ from licmon.domain.access import ReadContext
 from licmon.domain.audit import SYSTEM_ACTOR, AuditEntry, StoredEntry
 from licmon.domain.models import IpPrecision, Org
 from licmon.domain.subjects import Subject, SubjectKind
+from licmon.store import corrections
 from licmon.store.erasure_ledger import Erasure, ErasureLedger
 from licmon.store.methods_base import BackendMethods
 
@@ -30,7 +31,7 @@ class PrivacyMethods(BackendMethods):
     usage_min_orgs = 3  # usage_daily publishes no cell fed by fewer organizations
     audit_sql: ModuleType
     catalog: ModuleType
-    dsr_correct: ModuleType
+    dsr_correct: corrections.CorrectSql
     dsr_sql: ModuleType
     ledger_sql: ModuleType
     machine_retention_sql: ModuleType
@@ -102,7 +103,8 @@ class PrivacyMethods(BackendMethods):
         self, ctx: ReadContext, fingerprint: str, from_license: int, to_license: int
     ) -> dict[str, Any]:
         move = partial(
-            self.dsr_correct.move_machine,
+            corrections.move_machine,
+            self.dsr_correct,
             ctx=ctx,
             fingerprint=fingerprint,
             from_license=from_license,
@@ -113,7 +115,7 @@ class PrivacyMethods(BackendMethods):
 
     async def dsr_correct_org(self, ctx: ReadContext, slug: str, name: str) -> dict[str, Any]:
         rename = partial(
-            self.dsr_correct.rename_org, ctx=ctx, slug=slug, name=name, now=self._now()
+            corrections.rename_org, self.dsr_correct, ctx=ctx, slug=slug, name=name, now=self._now()
         )
         return await self._write(rename, bulk=True)
 
