@@ -32,8 +32,8 @@ sys.path.insert(0, str(HERE))
 import load  # noqa: E402
 
 SEATS = 5
-LAYERS = ("echo", "web", "no store", "licmon", "two processes")
 TWO = "two processes"
+LAYERS = ("echo", "web", "no store", "licmon", TWO)
 
 
 def serve_layer(layer: str, serve_args: list[str]) -> None:
@@ -84,9 +84,10 @@ def target(layer: str, data_dir: Path, keys: Path) -> load.Target:
     if layer == "echo":
         command = [sys.executable, str(HERE / "echo_server.py"), str(port), "--uvloop"]
     else:
-        command = load.licmon_command(data_dir, port, 2 if layer == TWO else 1)
+        args = load.serve_args(data_dir, port, 2 if layer == TWO else 1)
+        command = load.licmon_command(data_dir, port)
         if layer != "licmon":
-            command = [sys.executable, __file__, "--serve", layer, *command[4:]]
+            command = [sys.executable, __file__, "--serve", layer, *args]
     env = load.licmon_env(event_loop="uvloop")
     workers = 2 if layer == TWO else 0
     return load.Target(layer, keys, port, lambda: load.start(command, env), workers=workers)

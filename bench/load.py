@@ -258,8 +258,13 @@ class Target:
 
 
 def licmon_command(data_dir: Path, port: int, workers: int = 1) -> list[str]:
-    command = [sys.executable, "-m", "licmon", "serve", "--data-dir", str(data_dir)]
-    return [*command, "--port", str(port), *(["--workers", str(workers)] if workers > 1 else [])]
+    return [sys.executable, "-m", "licmon", "serve", *serve_args(data_dir, port, workers)]
+
+
+def serve_args(data_dir: Path, port: int, workers: int = 1) -> list[str]:
+    """What follows ``licmon serve``."""
+    args = ["--data-dir", str(data_dir), "--port", str(port)]
+    return [*args, *(["--workers", str(workers)] if workers > 1 else [])]
 
 
 def licmon_env(**settings: str) -> dict[str, str]:

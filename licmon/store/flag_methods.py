@@ -4,10 +4,10 @@ function (the backend's ``flags_sql``, ``learned_sql``, ``places_sql`` and ``vau
 modules, whose functions have the same names and parameters). Raising and the reads name
 the personal columns: they run through the backend's ``_gateway``."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from licmon.domain.access import ReadContext
 from licmon.domain.detectors.known import KnownPlace
@@ -15,22 +15,16 @@ from licmon.domain.detectors.learned import Learned
 from licmon.domain.flags import FlagRaise, FlagStatus
 from licmon.store.flags_base import FlagStore
 from licmon.store.learned_base import LearnedStore
-from licmon.store.methods_base import BackendMethods
+from licmon.store.methods_base import PersonalDataMethods
 
 T = TypeVar("T")
 
 
-class FlagMethods(BackendMethods, FlagStore, LearnedStore):
+class FlagMethods(PersonalDataMethods, FlagStore, LearnedStore):
     flags_sql: ModuleType
     learned_sql: ModuleType
     places_sql: ModuleType
     vault: ModuleType
-
-    if TYPE_CHECKING:  # the backend's plumbing has them
-
-        async def _gateway(self, operation: Callable[[Any], T], *, bulk: bool = False) -> T: ...
-
-        def _count_read(self, ctx: ReadContext) -> None: ...
 
     async def raise_flags(self, raises: Sequence[FlagRaise]) -> list[int]:
         return await self._gateway(partial(self.flags_sql.raise_flags, raises=list(raises)))

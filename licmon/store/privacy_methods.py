@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Callable
 from functools import partial
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from licmon.domain.access import ReadContext
 from licmon.domain.audit import SYSTEM_ACTOR, AuditEntry, StoredEntry
@@ -20,14 +20,14 @@ from licmon.domain.models import IpPrecision, Org
 from licmon.domain.subjects import Subject, SubjectKind
 from licmon.store import corrections
 from licmon.store.erasure_ledger import Erasure, ErasureLedger
-from licmon.store.methods_base import BackendMethods
+from licmon.store.methods_base import PersonalDataMethods
 
 T = TypeVar("T")
 
 POLICY_MARGIN = 3600
 
 
-class PrivacyMethods(BackendMethods):
+class PrivacyMethods(PersonalDataMethods):
     usage_min_orgs = 3  # usage_daily publishes no cell fed by fewer organizations
     audit_sql: ModuleType
     catalog: ModuleType
@@ -38,12 +38,6 @@ class PrivacyMethods(BackendMethods):
     org_data: ModuleType
     retention_sql: ModuleType
     vault: ModuleType
-
-    if TYPE_CHECKING:  # the backend's plumbing has them
-
-        async def _gateway(self, operation: Callable[[Any], T], *, bulk: bool = False) -> T: ...
-
-        def _count_read(self, ctx: ReadContext) -> None: ...
 
     @abc.abstractmethod
     def _ledger(self) -> ErasureLedger:

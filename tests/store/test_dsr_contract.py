@@ -111,3 +111,19 @@ async def test_the_erasure_ledger_erases_a_subject_that_came_back(
     rows = await store.read_connections(DSR_CTX, Subject.parse("license", str(lic.id)))
     assert [r["machine"] for r in rows] == ["machine-0002"]
     assert await store.reapply_erasures(now + 3600) == 0
+
+
+async def test_sharing_the_erasure_ledger_keeps_an_erasure_and_gains_nothing_alone(
+    store: Store, clock: FakeClock
+) -> None:
+    """Every backend answers ``share_erasure_ledger``: one SQLite node has nothing to share;
+    a PostgreSQL node alone finds its own line in the database already (nothing gained,
+    nothing erased again)."""
+    lic = await licensed(store)
+    now = int(clock())
+    await check_in(store, lic, "machine-0001", "203.0.113.77", now)
+    await store.dsr_erase(DSR_CTX, Subject.parse("machine", "machine-0001"))
+    assert await store.share_erasure_ledger() == 0
+    assert await store.share_erasure_ledger() == 0
+    assert await store.read_connections(DSR_CTX, Subject.parse("license", str(lic.id))) == []
+    assert await store.reapply_erasures(now - 1) == 0  # nothing of it came back

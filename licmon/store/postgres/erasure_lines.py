@@ -34,12 +34,8 @@ WHERE NOT EXISTS (
 )"""
 
 
-def share(conn: Conn, erasure: Erasure) -> None:
-    """The line, for the other nodes (in the erasure's transaction)."""
-    add(conn, [erasure])
-
-
 def add(conn: Conn, erasures: Iterable[Erasure]) -> None:
+    """The lines, for the other nodes (those not there already)."""
     rows = [
         {"kind": e.kind, "subject": e.subject, "org_id": e.org_id, "cut_off": e.cut_off,
          "purpose": DSR}

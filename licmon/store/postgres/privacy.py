@@ -50,7 +50,7 @@ class PostgresPrivacy(PrivacyMethods, PostgresPlumbing):
         return ErasureLedger(self.data_dir, shared=True)
 
     def _share_line(self, conn: Conn, erasure: Erasure) -> None:
-        erasure_lines.share(conn, erasure)
+        erasure_lines.add(conn, [erasure])
 
     async def share_erasure_ledger(self) -> int:
         """Copy the other nodes' erasure lines into this node's ledger; erase again, and put

@@ -39,7 +39,7 @@ from licmon.store.postgres.shared import CatalogListener, JobLocks
 from licmon.store.postgres.shared_abuse import PgSharedDetectors
 from licmon.store.postgres.staff import PostgresStaff
 from licmon.store.postgres.webhooks import PostgresWebhooks
-from licmon.store.postgres.writer import RETRIES, PostgresWriter, SeatCommand, rolled_back
+from licmon.store.postgres.writer import PostgresWriter, SeatCommand, rolled_back, with_retries
 from licmon.store.usage_tally import Counted
 from licmon.store.writer import WriterClosed
 
@@ -228,21 +228,23 @@ class PostgresStore(
         it back for a deadlock or a serialization failure (as the writer runs its batches)."""
         if pool is None:
             raise Unavailable("The store is not open.")
-        for attempt in range(RETRIES):
-            try:
-                with pool.connection() as conn, conn.transaction():
-                    if role is not None:
-                        set_role(conn, role)
-                    return op(conn)
-            except (psycopg.Error, PoolTimeout) as exc:
-                if not rolled_back(exc):
-                    self._unreachable(exc)
-                    raise
-                if attempt == RETRIES - 1:
-                    raise DatabaseBusy() from None
-                self.transaction_retries += 1
-                time.sleep(0.001 * 2**attempt)
-        raise AssertionError("unreachable")
+
+        def attempt() -> T:
+            with pool.connection() as conn, conn.transaction():
+                if role is not None:
+                    set_role(conn, role)
+                return op(conn)
+
+        try:
+            return with_retries(attempt, self._count_retry)
+        except (psycopg.Error, PoolTimeout) as exc:
+            if rolled_back(exc):
+                raise DatabaseBusy() from None
+            self._unreachable(exc)
+            raise
+
+    def _count_retry(self) -> None:
+        self.transaction_retries += 1
 
     # -- the hot path
     async def checkin(self, cmd: CheckinCommand) -> SeatResult:

@@ -103,22 +103,22 @@ class PostgresWriter(GroupCommit):
 
     def _run_batch(self, batch: list[Pending]) -> list[tuple[Any, Any, Any]]:
         licenses = sorted({lic for op, _, _ in batch for lic in getattr(op, "licenses", ())})
-        for attempt in range(RETRIES):
+
+        def attempt() -> list[tuple[Any, Any, Any]]:
             conn = self._connection()
-            try:
-                with conn.transaction():
-                    if licenses:
-                        conn.execute(LOCK_SEATS, (licenses,))
-                    outcomes = self._run_commands(conn, batch)
-                return [(f, r, e) for (_, f, _), (r, e) in zip(batch, outcomes, strict=True)]
-            except Exception as exc:
-                if not (isinstance(exc, Retry) or rolled_back(exc)):
-                    raise
-                if attempt == RETRIES - 1:
-                    raise (exc.__cause__ or exc) if isinstance(exc, Retry) else exc from None
-                self.retries += 1
-                time.sleep(0.001 * 2**attempt)
-        raise AssertionError("unreachable")
+            with conn.transaction():
+                if licenses:
+                    conn.execute(LOCK_SEATS, (licenses,))
+                outcomes = self._run_commands(conn, batch)
+            return [(f, r, e) for (_, f, _), (r, e) in zip(batch, outcomes, strict=True)]
+
+        try:
+            return with_retries(attempt, self._count_retry)
+        except Retry as exc:
+            raise (exc.__cause__ or exc) from None
+
+    def _count_retry(self) -> None:
+        self.retries += 1
 
     def _run_commands(self, conn: Conn, batch: list[Pending]) -> list[tuple[Any, Any]]:
         self._tally.clear()
@@ -183,4 +183,21 @@ def rolled_back(exc: BaseException) -> bool:
     """PostgreSQL rolled the transaction back for a serialization failure or a deadlock:
     running it again may well succeed. (Not the rest of class 40: after 40003 the commit
     may have happened, and a deferred constraint's 40002 fails the same way again.)"""
+    if isinstance(exc, Retry):
+        return True
     return isinstance(exc, psycopg.Error) and exc.sqlstate in RETRYABLE
+
+
+def with_retries(attempt: Callable[[], T], retried: Callable[[], None]) -> T:
+    """``attempt()`` (one whole transaction), again while PostgreSQL rolls it back
+    (``rolled_back``), ``RETRIES`` times in all, a little longer apart each time; the last
+    attempt's error is raised as it is. ``retried`` counts each new attempt."""
+    for number in range(RETRIES):
+        try:
+            return attempt()
+        except Exception as exc:
+            if not rolled_back(exc) or number == RETRIES - 1:
+                raise
+            retried()
+            time.sleep(0.001 * 2**number)
+    raise AssertionError("unreachable")

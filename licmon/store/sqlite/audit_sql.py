@@ -138,6 +138,5 @@ def hashes_at(conn: sqlite3.Connection, positions: frozenset[int]) -> dict[int, 
 
 def verify(conn: sqlite3.Connection) -> tuple[int, StoredEntry | None]:
     """How many entries there are, and the first broken one (None: the chain holds)."""
-    return int(conn.execute("SELECT count(*) FROM audit").fetchone()[0]), first_broken(
-        entries(conn)
-    )
+    (count,) = conn.execute("SELECT count(*) FROM audit").fetchone()
+    return int(count), first_broken(entries(conn))
