@@ -3,12 +3,14 @@
 The one place licmon turns epoch seconds into text and text into epoch seconds.
 """
 
+import functools
 import time
 from datetime import UTC, datetime
 
 from licmon.errors import BadRequest
 
 
+@functools.lru_cache(maxsize=256)  # a grant writes two times, the same in a second
 def iso(epoch: int) -> str:
     """UTC ISO 8601 with a Z, as the protocol writes every time."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))

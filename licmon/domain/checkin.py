@@ -21,7 +21,7 @@ from licmon.domain.models import (
     SeatResult,
     SeatState,
 )
-from licmon.domain.network import IPAddress, apply_precision
+from licmon.domain.network import IPAddress, address_text, apply_precision
 from licmon.domain.offline import borrow_allowed, held_until
 from licmon.domain.precision import reduce_geo
 from licmon.domain.purposes import CHECKIN, DAY, retention_deadline
@@ -155,7 +155,7 @@ def checkin_command(
         denial=license_denial(lic, req.product, now, geo.country)
         or machine_denial(lic, req.machine)
         or borrow_denial(lic, req),
-        client_address=str(address),
+        client_address=address_text(address),
         kind=SeatKind.BORROWED if borrowing else SeatKind.ONLINE,
         process=req.process if lic.terms.max_processes else None,
         chain=chain.step(req.installation, req.previous, lease_id)

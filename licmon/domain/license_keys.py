@@ -13,8 +13,6 @@ PREFIX = "LM"
 BODY_CHARS = 29
 GROUP = 5
 _VALUES = {char: value for value, char in enumerate(ALPHABET)}
-_CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1"})
-_SEPARATORS = str.maketrans("", "", "- \t")
 
 
 def generate() -> str:
@@ -38,10 +36,10 @@ def canonical(key: str) -> str | None:
 
 
 def _normalized(key: str) -> str:
-    text = key.upper().translate(_SEPARATORS)
+    text = key.upper().replace("-", "").replace(" ", "").replace("\t", "")
     if text.startswith(PREFIX):
         text = text[len(PREFIX) :]
-    return text.translate(_CONFUSABLE)
+    return text.replace("O", "0").replace("I", "1").replace("L", "1")  # look-alikes
 
 
 def is_well_formed(key: str) -> bool:

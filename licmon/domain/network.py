@@ -1,6 +1,7 @@
 """Client addresses: trusted-proxy resolution, networks (/24, /48) and ingest precision."""
 
 import ipaddress
+import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -14,6 +15,10 @@ V6_PREFIX = 48
 
 def parse_ip(text: str) -> IPAddress | None:
     """An address from text (with an optional port or brackets); IPv4-mapped IPv6 becomes IPv4."""
+    try:  # a plain dotted quad (every IPv4 peer): the C parser, as strict as ipaddress's
+        return ipaddress.IPv4Address(socket.inet_pton(socket.AF_INET, text))
+    except (OSError, ValueError):
+        pass
     try:
         address = ipaddress.ip_address(_strip_port(text.strip().strip('"')))
     except ValueError:
@@ -21,6 +26,11 @@ def parse_ip(text: str) -> IPAddress | None:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return address.ipv4_mapped
     return address
+
+
+def address_text(address: IPAddress) -> str:
+    """``str(address)``, faster for IPv4."""
+    return socket.inet_ntoa(address.packed) if address.version == 4 else str(address)
 
 
 def network_of(address: IPAddress) -> IPNetwork:
@@ -31,10 +41,18 @@ def network_of(address: IPAddress) -> IPNetwork:
 def apply_precision(address: IPAddress, precision: IpPrecision) -> str | None:
     """What the connection log may keep of an address under the organization's precision."""
     if precision is IpPrecision.FULL:
-        return str(address)
+        return address_text(address)
     if precision is IpPrecision.NETWORK:
-        return str(network_of(address))
+        return network_text(address)
     return None
+
+
+def network_text(address: IPAddress) -> str:
+    """``str(network_of(address))``, faster for IPv4."""
+    if address.version != 4:
+        return str(network_of(address))
+    mask = ~((1 << (32 - V4_PREFIX)) - 1) & 0xFFFFFFFF
+    return f"{socket.inet_ntoa((int(address) & mask).to_bytes(4, 'big'))}/{V4_PREFIX}"
 
 
 FORWARDED_HEADERS = ("X-Forwarded-For", "Forwarded")

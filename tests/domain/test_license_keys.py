@@ -1,3 +1,6 @@
+import hmac
+import random
+
 import pytest
 
 from licmon.domain import license_keys as lk
@@ -62,3 +65,18 @@ def test_hash_depends_on_the_pepper() -> None:
     key = lk.generate()
     assert lk.key_hash(b"a" * 32, key) != lk.key_hash(b"b" * 32, key)
     assert len(lk.key_hash(b"a" * 32, key)) == 32
+
+
+def test_the_lookup_hash_ignores_exactly_case_separators_prefix_and_lookalikes() -> None:
+    """Against the rule written out: upper case, no ``-``, space or tab, no leading ``LM``,
+    O as 0, I and L as 1; whatever else is typed (any Unicode) is hashed as it stands."""
+    rng = random.Random(7)
+    alphabet = "abilmoILMO01-\t \u0130\u00df\u0131xyz\u212a"  # dotted I, sharp s, dotless i, Kelvin
+    pepper = b"p" * 32
+    for _ in range(3_000):
+        typed = "".join(rng.choice(alphabet) for _ in range(rng.randrange(12)))
+        text = "".join(c for c in typed.upper() if c not in "- \t")
+        text = text[2:] if text.startswith("LM") else text
+        text = "".join({"O": "0", "I": "1", "L": "1"}.get(c, c) for c in text)
+        expected = hmac.digest(pepper, text.encode("utf-8", "replace"), "sha256")
+        assert lk.key_hash(pepper, typed) == expected, typed

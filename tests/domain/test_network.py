@@ -1,12 +1,15 @@
 import ipaddress
+import random
 
 import pytest
 
 from licmon.domain.models import IpPrecision
 from licmon.domain.network import (
     TrustedProxies,
+    address_text,
     apply_precision,
     network_of,
+    network_text,
     parse_ip,
     resolve_client,
 )
@@ -87,3 +90,33 @@ def test_a_malformed_hop_falls_back_to_the_peer() -> None:
 
 def test_only_proxies_in_the_chain_gives_the_leftmost() -> None:
     assert str(resolve_client("10.0.0.5", ["10.9.9.9, 10.8.8.8"], PROXY)) == "10.9.9.9"
+
+
+def _dotted_like(rng: random.Random) -> str:
+    """Text near a dotted quad: octets out of range, leading zeros, signs, spaces, too few or
+    too many parts, non-ASCII digits."""
+    odd = ["00", "01", "256", "999", "1e1", "+1", "-1", " 1", "0x1", "\u0661"]
+    parts = [
+        rng.choice(odd) if rng.random() < 0.05 else str(rng.randrange(256))
+        for _ in range(rng.choice([3, 4, 4, 4, 4, 5]))
+    ]
+    return ("." if rng.random() < 0.95 else rng.choice([",", ".."])).join(parts)
+
+
+def test_the_fast_dotted_quad_parse_agrees_with_ipaddress() -> None:
+    rng = random.Random(13)
+    for text in [_dotted_like(rng) for _ in range(5_000)] + ["1.2.3.4", "0.0.0.0"]:
+        try:
+            expected: object = ipaddress.ip_address(text.strip().strip('"'))
+        except ValueError:
+            expected = None
+        assert parse_ip(text) == expected, text
+
+
+@pytest.mark.parametrize(
+    "text", ["0.0.0.0", "192.0.2.255", "255.255.255.255", "2001:db8::1", "::ffff:1.2.3.4"]
+)
+def test_address_and_network_text_as_ipaddress_writes_them(text: str) -> None:
+    address = ipaddress.ip_address(text)
+    assert address_text(address) == str(address)
+    assert network_text(address) == str(network_of(address))
