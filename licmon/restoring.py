@@ -32,6 +32,7 @@ from licmon.store.sqlite import SqliteStore
 from licmon.store.sqlite.backup import BadBackup
 
 log = logging.getLogger(__name__)
+LEDGER_SHARE_TASK = "licmon-erasure-ledger-share"
 LEDGER_SHARE_SECONDS = 60.0  # how long another node's erasure may be missing from this ledger
 
 
@@ -116,11 +117,15 @@ async def reapply_newer_erasures(store: Store) -> int:
 
 async def erasure_ledger_ctx(app: web.Application) -> AsyncIterator[None]:
     """Before the server answers anything: nothing erased may be back, whichever node erased
-    it; then the other nodes' erasure lines are copied in every ``LEDGER_SHARE_SECONDS``."""
+    it; then, where several nodes share the database, the other nodes' erasure lines are
+    copied in every ``LEDGER_SHARE_SECONDS``."""
     store = app[STORE]
     await store.share_erasure_ledger()
     await reapply_newer_erasures(store)
-    sharing = asyncio.create_task(_share_ledger(store))
+    if not store.shared_by_nodes():  # one node: no other node's line to copy, ever
+        yield
+        return
+    sharing = asyncio.create_task(_share_ledger(store), name=LEDGER_SHARE_TASK)
     yield
     sharing.cancel()
     with contextlib.suppress(asyncio.CancelledError):

@@ -113,7 +113,7 @@ async def _share_if_several_nodes(app: web.Application, monitor: AbuseMonitor) -
     """On a database other nodes write, share detector events with them (the throttle's
     host keys become pseudonyms every node computes alike)."""
     store = app[STORE]
-    if not store.shares_detectors():
+    if not store.shared_by_nodes():
         return
     monitor.share = DetectorShare(store, RecordSeal(app[PEPPER]))
     monitor.host_of = host_pseudonym(app[PEPPER])

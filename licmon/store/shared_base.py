@@ -13,8 +13,9 @@ DETECTOR_FLAGS_JOB = "detector-flags"
 
 class SharedDetectorStore(abc.ABC):
     @abc.abstractmethod
-    def shares_detectors(self) -> bool:
-        """True where other nodes may write the same database (detector records flow)."""
+    def shared_by_nodes(self) -> bool:
+        """True where other nodes may write the same database: detector records and erasure
+        lines flow between them."""
 
     @abc.abstractmethod
     async def publish_detector_records(self, node: str, records: Sequence[tuple[int, str]]) -> None:

@@ -1,11 +1,17 @@
 """Data-subject requests: export, erase, restrict and correct, and the legal holds that
 keep rows from an erasure until they end."""
 
+import asyncio
+import contextlib
+
 import pytest
+from aiohttp import web
 
 from licmon.domain.models import LicenseTerms
 from licmon.domain.subjects import Subject
 from licmon.errors import Conflict
+from licmon.keys import STORE
+from licmon.restoring import LEDGER_SHARE_TASK, erasure_ledger_ctx
 from licmon.store.base import Store
 from tests.conftest import FakeClock
 from tests.store.world import DSR_CTX, actions, check_in, ctx, licensed
@@ -127,3 +133,21 @@ async def test_sharing_the_erasure_ledger_keeps_an_erasure_and_gains_nothing_alo
     assert await store.share_erasure_ledger() == 0
     assert await store.read_connections(DSR_CTX, Subject.parse("license", str(lic.id))) == []
     assert await store.reapply_erasures(now - 1) == 0  # nothing of it came back
+
+
+async def test_the_ledger_is_shared_on_a_timer_only_where_nodes_share_the_database(
+    store: Store, backend: str
+) -> None:
+    """A PostgreSQL node copies the other nodes' erasure lines every minute; one SQLite node
+    has no other node, so no task wakes to find nothing."""
+    app = web.Application()
+    app[STORE] = store
+    serving = erasure_ledger_ctx(app)
+    await anext(serving)
+    try:
+        names = {task.get_name() for task in asyncio.all_tasks()}
+        assert (LEDGER_SHARE_TASK in names) == (backend == "postgres")
+    finally:
+        with contextlib.suppress(StopAsyncIteration):
+            await anext(serving)
+    assert LEDGER_SHARE_TASK not in {task.get_name() for task in asyncio.all_tasks()}

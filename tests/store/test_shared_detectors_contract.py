@@ -25,7 +25,7 @@ async def test_records_go_to_the_other_nodes_not_back_to_their_writer(reopen: Re
     await b.publish_detector_records("b", [(4, "three")])
     seen_by_b = await read_all(b, "b", from_b)
     seen_by_a = await read_all(a, "a", from_a)
-    if a.shares_detectors():
+    if a.shared_by_nodes():
         assert seen_by_b == ["one", "two"]  # in order; not what came before its start
         assert seen_by_a == ["three"]
     else:
@@ -39,7 +39,7 @@ async def test_a_cursor_moves_on_and_nothing_is_read_twice(reopen: Reopen) -> No
     first, cursor = await b.detector_records_after("b", cursor, 3)
     second, cursor = await b.detector_records_after("b", cursor, 3)
     third, _ = await b.detector_records_after("b", cursor, 3)
-    if a.shares_detectors():
+    if a.shared_by_nodes():
         assert (first, second, third) == (["r0", "r1", "r2"], ["r3", "r4"], [])
     else:
         assert first == second == third == []
@@ -65,7 +65,7 @@ async def test_no_record_is_lost_when_nodes_publish_concurrently(reopen: Reopen)
     await asyncio.gather(publish(a, "a"), publish(b, "b"), read_while_they_write())
     records, _ = await reader.detector_records_after("r", cursor, 1000)
     seen.extend(records)
-    if a.shares_detectors():
+    if a.shared_by_nodes():
         expected = {f"{n}-{i}-{j}" for n in "ab" for i in range(30) for j in range(3)}
         assert len(seen) == len(expected) and set(seen) == expected
         for node in "ab":  # each node's records in the order it wrote them
@@ -81,7 +81,7 @@ async def test_old_records_are_pruned(reopen: Reopen) -> None:
     await a.publish_detector_records("a", [(100, "old"), (200, "new")])
     pruned = await a.prune_detector_records(150)
     left = await read_all(b, "b", cursor)
-    if a.shares_detectors():
+    if a.shared_by_nodes():
         assert (pruned, left) == (1, ["new"])
     else:
         assert (pruned, left) == (0, [])

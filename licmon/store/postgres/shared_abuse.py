@@ -115,7 +115,7 @@ class PgSharedDetectors(SharedDetectorStore):
         if records is not None:
             await records.close()
 
-    def shares_detectors(self) -> bool:
+    def shared_by_nodes(self) -> bool:
         return True
 
     async def publish_detector_records(self, node: str, records: Sequence[tuple[int, str]]) -> None:

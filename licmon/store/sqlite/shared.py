@@ -6,7 +6,7 @@ from licmon.store.shared_base import START, DetectorCursor, SharedDetectorStore
 
 
 class SqliteSharedDetectors(SharedDetectorStore):
-    def shares_detectors(self) -> bool:
+    def shared_by_nodes(self) -> bool:
         return False
 
     async def publish_detector_records(self, node: str, records: Sequence[tuple[int, str]]) -> None:
