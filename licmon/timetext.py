@@ -5,15 +5,19 @@ The one place licmon turns epoch seconds into text and text into epoch seconds.
 
 import functools
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from licmon.errors import BadRequest
 
 
-@functools.lru_cache(maxsize=256)  # a grant writes two times, the same in a second
-def iso(epoch: int) -> str:
-    """UTC ISO 8601 with a Z, as the protocol writes every time."""
+def _iso(epoch: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+# Cached: every grant of one second writes the same pair of times (issued, expires).
+iso: Callable[[int], str] = functools.lru_cache(maxsize=256)(_iso)
+"""UTC ISO 8601 with a Z, as the protocol writes every time."""
 
 
 def iso_or_none(epoch: int | None) -> str | None:

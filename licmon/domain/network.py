@@ -11,11 +11,14 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 V4_PREFIX = 24
 V6_PREFIX = 48
+V4_NETWORK_MASK = ~((1 << (32 - V4_PREFIX)) - 1) & 0xFFFFFFFF
 
 
 def parse_ip(text: str) -> IPAddress | None:
     """An address from text (with an optional port or brackets); IPv4-mapped IPv6 becomes IPv4."""
-    try:  # a plain dotted quad (every IPv4 peer): the C parser, as strict as ipaddress's
+    # A plain dotted quad (every IPv4 peer): the C library's parser, which accepts exactly
+    # what ipaddress does (checked against it in tests/domain/test_network.py).
+    try:
         return ipaddress.IPv4Address(socket.inet_pton(socket.AF_INET, text))
     except (OSError, ValueError):
         pass
@@ -51,8 +54,8 @@ def network_text(address: IPAddress) -> str:
     """``str(network_of(address))``, faster for IPv4."""
     if address.version != 4:
         return str(network_of(address))
-    mask = ~((1 << (32 - V4_PREFIX)) - 1) & 0xFFFFFFFF
-    return f"{socket.inet_ntoa((int(address) & mask).to_bytes(4, 'big'))}/{V4_PREFIX}"
+    network = (int(address) & V4_NETWORK_MASK).to_bytes(4, "big")
+    return f"{socket.inet_ntoa(network)}/{V4_PREFIX}"
 
 
 FORWARDED_HEADERS = ("X-Forwarded-For", "Forwarded")
