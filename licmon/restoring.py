@@ -122,14 +122,16 @@ async def erasure_ledger_ctx(app: web.Application) -> AsyncIterator[None]:
     store = app[STORE]
     await store.share_erasure_ledger()
     await reapply_newer_erasures(store)
-    if not store.shared_by_nodes():  # one node: no other node's line to copy, ever
-        yield
-        return
-    sharing = asyncio.create_task(_share_ledger(store), name=LEDGER_SHARE_TASK)
+    sharing = (  # one node alone has no other node's line to copy, ever
+        asyncio.create_task(_share_ledger(store), name=LEDGER_SHARE_TASK)
+        if store.shared_by_nodes()
+        else None
+    )
     yield
-    sharing.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await sharing
+    if sharing is not None:
+        sharing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sharing
 
 
 async def _share_ledger(store: Store) -> None:

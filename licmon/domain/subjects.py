@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from enum import StrEnum
 
-from licmon.domain.network import IPAddress, network_of, parse_ip
+from licmon.domain.network import IPAddress, address_text, network_text, parse_ip
 from licmon.errors import BadRequest
 
 
@@ -36,7 +36,7 @@ class Subject:
         (rows kept at network precision: they may be anyone's in it, so only ambiguous)."""
         address: IPAddress | None = parse_ip(self.value)
         assert address is not None
-        return str(address), str(network_of(address))
+        return address_text(address), network_text(address)  # as apply_precision keeps them
 
     def audit_target(self) -> str:
         """How the audit log names this subject: never the address itself."""

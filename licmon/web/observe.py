@@ -18,7 +18,7 @@ from prometheus_client import Counter, Histogram
 
 from licmon.config import Settings
 from licmon.domain.models import IpPrecision
-from licmon.domain.network import network_of
+from licmon.domain.network import network_text
 from licmon.errors import LicmonError
 from licmon.keys import METRICS
 from licmon.logs import REQUEST_ID as REQUEST_ID_VAR
@@ -106,6 +106,6 @@ def _access_logger(settings: Settings) -> Callable[[web.Request, int, float], No
 
 def _client_network(request: web.Request) -> str | None:
     try:
-        return str(network_of(client_address(request)))
+        return network_text(client_address(request))
     except LicmonError:
         return None

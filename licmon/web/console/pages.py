@@ -8,7 +8,7 @@ from aiohttp import web
 from licmon.domain.access import ReadContext
 from licmon.domain.ids import NOT_HERE, parse_id
 from licmon.domain.models import License, LicenseStatus
-from licmon.domain.network import network_of, parse_ip
+from licmon.domain.network import network_text, parse_ip
 from licmon.domain.node_locks import is_node_locked
 from licmon.domain.paging import search_text
 from licmon.domain.staff import Permission, StaffUser, check_scope
@@ -226,7 +226,7 @@ def networks(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _network(address: str) -> str:
     found = parse_ip(address.split("/", 1)[0]) if address else None
-    return str(network_of(found)) if found else "(none kept)"
+    return network_text(found) if found else "(none kept)"
 
 
 @routes.get("/staff/org")
