@@ -6,9 +6,13 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from licmon.domain.models import IpPrecision, License, LicenseTerms, SeatKind
 from licmon.store.sqlite import SqliteStore, seats
-from licmon.store.sqlite.store import connect
+from licmon.store.sqlite.migrations import PLAIN_CHECKS
+from licmon.store.sqlite.personal import privileged
+from licmon.store.sqlite.store import connect, prepare_database
 from tests.store.test_seat_counter_contract import LEASE, command
 
 NOW = 1_800_000_000
@@ -43,17 +47,21 @@ async def take(store: SqliteStore, lic: License, prefix: str, kind: SeatKind) ->
         await asyncio.gather(*(store.checkin(command(lic, m, NOW, kind)) for m in machines))
 
 
-async def test_a_renewal_costs_the_same_beside_thousands_of_seats(tmp_path: Path) -> None:
-    path = tmp_path / "licmon.db"
+async def open_with_license(path: Path, terms: LicenseTerms) -> tuple[SqliteStore, License]:
     store = SqliteStore(path, synchronous="NORMAL")
     await store.open()
+    await store.add_org("acme", "Acme", IpPrecision.FULL, 30)
+    await store.add_product("viewer", "Viewer")
+    return store, await store.add_license("acme", "viewer", terms, b"k" * 32)
+
+
+async def test_a_renewal_costs_the_same_beside_thousands_of_seats(tmp_path: Path) -> None:
+    path = tmp_path / "licmon.db"
+    terms = LicenseTerms(
+        seats=10 * OTHERS, max_machines=10 * OTHERS, lease_seconds=LEASE, max_borrow_days=7
+    )
+    store, lic = await open_with_license(path, terms)
     try:
-        await store.add_org("acme", "Acme", IpPrecision.FULL, 30)
-        await store.add_product("viewer", "Viewer")
-        terms = LicenseTerms(
-            seats=10 * OTHERS, max_machines=10 * OTHERS, lease_seconds=LEASE, max_borrow_days=7
-        )
-        lic = await store.add_license("acme", "viewer", terms, b"k" * 32)
         await store.checkin(command(lic, "renewing", NOW))
         alone = renewal_steps(path, lic, NOW + 60)
         await take(store, lic, "online", SeatKind.ONLINE)
@@ -65,3 +73,100 @@ async def test_a_renewal_costs_the_same_beside_thousands_of_seats(tmp_path: Path
         (live,) = check.execute("SELECT count(*) FROM seats WHERE license_id = ?", (lic.id,))
     assert live[0] == 2 * OTHERS + 1
     assert beside < 1.2 * alone + 50, (alone, beside)  # not linear: 2,000 more seats each
+
+
+def renewal_programs(path: Path, lic: License, now: int) -> list[tuple[str, list[str]]]:
+    """Each statement a renewal runs (not those of triggers) with its program's opcodes."""
+    conn = connect(path, "NORMAL")
+    traced: list[str] = []
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.set_trace_callback(traced.append)
+        seats.apply_checkin(conn, command(lic, "renewing", now))
+        conn.set_trace_callback(None)
+        conn.execute("ROLLBACK")
+        with privileged(conn):
+            return [
+                (sql, [row[1] for row in conn.execute(f"EXPLAIN {sql}")])
+                for sql in traced
+                if not sql.startswith(("--", "SAVEPOINT", "RELEASE"))
+            ]
+    finally:
+        conn.close()
+
+
+async def test_a_renewal_builds_no_temporary_table(tmp_path: Path) -> None:
+    """RETURNING and CHECK (x IN (three or more)) make SQLite build a temporary b-tree on
+    every run: a fifth of a renewal's instructions (bench/, README)."""
+    path = tmp_path / "licmon.db"
+    store, lic = await open_with_license(path, LicenseTerms(seats=5, max_machines=10))
+    try:
+        await store.checkin(command(lic, "renewing", NOW))
+    finally:
+        await store.close()
+    programs = renewal_programs(path, lic, NOW + 60)  # a later second: the counter is swept
+    assert any("license_seats" in sql for sql, _ in programs)
+    assert any("INTO connections" in sql for sql, _ in programs)
+    ephemeral = [sql.split("(")[0] for sql, ops in programs if "OpenEphemeral" in ops]
+    assert ephemeral == []
+
+
+def test_an_upgraded_database_keeps_its_rows_and_its_checks(tmp_path: Path) -> None:
+    path = tmp_path / "licmon.db"
+    prepare_database(path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA writable_schema = ON")
+        for table, before, after in PLAIN_CHECKS:  # the schema as it was before m023
+            conn.execute(
+                "UPDATE sqlite_master SET sql = replace(sql, ?, ?) WHERE name = ?",
+                (after, before, table),
+            )
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm023_plain_checks'")
+        (version,) = conn.execute("PRAGMA schema_version").fetchone()
+        conn.execute(f"PRAGMA schema_version = {version + 1}")
+        conn.execute("PRAGMA writable_schema = OFF")
+        conn.execute("INSERT INTO orgs (slug, name, created_at) VALUES ('a', 'A', 0)")
+        conn.execute("INSERT INTO products (code, name, created_at) VALUES ('p', 'P', 0)")
+        conn.execute(
+            "INSERT INTO licenses (org_id, product_id, key_hash, seats, max_machines, "
+            "lease_seconds, grace_seconds, created_at, updated_at) "
+            "VALUES (1, 1, x'00', 1, 1, 60, 0, 0, 0)"
+        )
+        conn.execute(
+            "INSERT INTO machines (license_id, fingerprint, first_seen, last_seen) "
+            "VALUES (1, 'm', 0, 0)"
+        )
+        conn.execute(
+            "INSERT INTO seats (license_id, machine_id, granted_at, expires_at, kind) "
+            "VALUES (1, 1, 0, 60, 'borrowed')"
+        )
+        assert "IN ('online'" in schema_of(conn, "seats")
+    finally:
+        conn.close()
+
+    prepare_database(path)
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        for table, before, after in PLAIN_CHECKS:
+            assert before not in schema_of(conn, table)
+            assert after in schema_of(conn, table)
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert conn.execute("SELECT kind FROM seats").fetchall() == [("borrowed",)]
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+            conn.execute("UPDATE seats SET kind = 'stolen'")
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+            conn.execute(
+                "INSERT INTO connections (license_id, machine_id, day, address, precision, "
+                "first_seen, last_seen, purpose, retain_until) "
+                "VALUES (1, 1, '2026-12-03', '', 'exact', 0, 0, 'x', 0)"
+            )
+        assert conn.execute("SELECT kind FROM seats").fetchall() == [("borrowed",)]
+    finally:
+        conn.close()
+
+
+def schema_of(conn: sqlite3.Connection, table: str) -> str:
+    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+    return str(sql)

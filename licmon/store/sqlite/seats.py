@@ -1,9 +1,11 @@
 """Check-in and release as SQL, run by the single writer inside its batch transaction.
 
 Seat decisions are O(1): the license's counter row (``license_seats``, kept by triggers, see
-``seat_counts_schema``) is swept to the check-in's ``now`` and read; whether the machine
-holds a live seat is a primary-key lookup. The hourly counts are the writer's, per batch
-(``licmon.store.usage_tally``).
+``seat_counts_schema``) is swept to the check-in's ``now`` and read in the statement that
+also finds whether the machine holds a live seat (a primary-key lookup); the mark is
+written only when it moves. No statement of a check-in builds a temporary b-tree
+(RETURNING or CHECK (x IN (a, b, c)) would, on every run: migration m023). The hourly counts
+are the writer's, per batch (``licmon.store.usage_tally``).
 """
 
 import sqlite3
@@ -31,29 +33,29 @@ UPSERT_MACHINE = """
 INSERT INTO machines (license_id, fingerprint, first_seen, last_seen, retain_until)
 VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (license_id, fingerprint) DO UPDATE SET last_seen = excluded.last_seen,
-    retain_until = max(coalesce(retain_until, 0), excluded.retain_until)
-RETURNING id"""
+    retain_until = max(coalesce(retain_until, 0), excluded.retain_until)"""
+# Not RETURNING: SQLite builds a temporary table for it on every run, dearer than a lookup.
+MACHINE_ID = "SELECT id FROM machines WHERE license_id = ? AND fingerprint = ?"
 
-# The live count at ``now``: the mark moves from swept_at to now, in either direction
-# (the clock may go back), counting only the seats whose expiry lies in between. Nothing is
-# written when the mark is at ``now`` already (the batch's other check-ins of that second).
-SWEEP = """
-UPDATE license_seats SET
-    in_use = in_use
+# A seat decision in one read: the license's live count at ``now`` and whether the machine
+# holds a live seat. The counter's mark moves from swept_at to now, in either direction (the
+# clock may go back), counting only the seats whose expiry lies in between; MOVE_MARK writes
+# it only when the mark is not at ``now`` already (the batch's other check-ins of that second).
+SEAT_STATE = """
+SELECT swept_at,
+    in_use
         - (SELECT count(*) FROM seats s WHERE s.license_id = :license
            AND s.expires_at > license_seats.swept_at AND s.expires_at <= :now)
         + (SELECT count(*) FROM seats s WHERE s.license_id = :license
            AND s.expires_at > :now AND s.expires_at <= license_seats.swept_at),
-    swept_at = :now
-WHERE license_id = :license AND swept_at != :now
-RETURNING in_use"""
-IN_USE = "SELECT in_use FROM license_seats WHERE license_id = ?"
-SWEPT_AT = "SELECT swept_at FROM license_seats WHERE license_id = ?"
+    EXISTS (SELECT 1 FROM seats WHERE license_id = :license
+        AND machine_id = :machine AND expires_at > :now)
+FROM license_seats WHERE license_id = :license"""
+MOVE_MARK = "UPDATE license_seats SET in_use = :in_use, swept_at = :now WHERE license_id = :license"
+# Never fail open: a license without its counter row gets one, counted from its seats.
 COUNTER_FROM_ROWS = """
 INSERT INTO license_seats (license_id, in_use, swept_at)
-SELECT ?, count(*), ? FROM seats WHERE license_id = ? AND expires_at > ?
-RETURNING in_use"""
-HOLDS = "SELECT 1 FROM seats WHERE license_id = ? AND machine_id = ? AND expires_at > ?"
+SELECT :license, count(*), :now FROM seats WHERE license_id = :license AND expires_at > :now"""
 
 # A borrowed or offline seat is never shortened by a heartbeat of the same machine.
 UPSERT_SEAT = """
@@ -107,8 +109,7 @@ def apply_checkin(conn: sqlite3.Connection, cmd: CheckinCommand) -> SeatResult:
     if admission.denial is not None:
         result = SeatResult(Outcome.DENIED, 0, admission.denial, forked=admission.forked)
     else:
-        _cap_seats(conn, cmd)
-        result = take_seat(conn, cmd.license, machine_id, cmd.now, cmd.lease_expires, cmd.kind)
+        result = _take_checkin_seat(conn, cmd, machine_id)
         if result.outcome is not Outcome.DENIED:
             machine_admission.commit(machine_rules, conn, cmd, machine_id, admission)
         result = replace(result, forked=admission.forked)
@@ -133,44 +134,70 @@ def write_usage(conn: sqlite3.Connection, tally: UsageTally) -> None:
         conn.executemany(WRITE_USAGE, rows)
 
 
+def _take_checkin_seat(
+    conn: sqlite3.Connection, cmd: CheckinCommand, machine_id: int
+) -> SeatResult:
+    lic, now = cmd.license, cmd.now
+    swept_at, state = seat_state(conn, lic.id, machine_id, now)
+    if swept_at is None or swept_at > now:  # no counter yet, or the clock went back for it
+        _cap_seats(conn, cmd)
+        _, state = seat_state(conn, lic.id, machine_id, now)
+    return _claim_seat(conn, lic, machine_id, state, now, cmd.lease_expires, cmd.kind)
+
+
 def _cap_seats(conn: sqlite3.Connection, cmd: CheckinCommand) -> None:
     """A seat never outlives ``now + lease`` as seen now: seats taken while the clock ran
     ahead end one lease from now, not at their future expiry. Only after the clock went back
-    for this license (its counter was swept at a later second): otherwise no online seat lies
-    beyond the cap, and the borrowed and offline seats that do are not walked every time."""
-    swept = conn.execute(SWEPT_AT, (cmd.license.id,)).fetchone()
-    if swept is None or swept[0] > cmd.now:
-        cap = cmd.now + cmd.license.terms.lease_seconds
-        conn.execute(CAP_SEATS, (cap, cmd.license.id, cap))
+    for this license (its counter was swept at a later second) or before it has a counter:
+    otherwise no online seat lies beyond the cap, and the borrowed and offline seats that do
+    are not walked every time."""
+    cap = cmd.now + cmd.license.terms.lease_seconds
+    conn.execute(CAP_SEATS, (cap, cmd.license.id, cap))
 
 
 def upsert_machine(
     conn: sqlite3.Connection, license_id: int, machine: str, now: int, deadline: int
 ) -> int:
     """The machine's row id; ``deadline``: when retention may erase it."""
-    (machine_id,) = conn.execute(
-        UPSERT_MACHINE, (license_id, machine, now, now, deadline)
-    ).fetchone()
+    conn.execute(UPSERT_MACHINE, (license_id, machine, now, now, deadline))
+    (machine_id,) = conn.execute(MACHINE_ID, (license_id, machine)).fetchone()
     return int(machine_id)
 
 
-def live_seats(conn: sqlite3.Connection, license_id: int, now: int) -> int:
-    """The license's seats live at ``now``, from its counter (swept to ``now``)."""
-    row = conn.execute(SWEEP, {"license": license_id, "now": now}).fetchone()
+def seat_state(
+    conn: sqlite3.Connection, license_id: int, machine_id: int, now: int
+) -> tuple[int | None, SeatState]:
+    """The seat decision's inputs at ``now``, the counter swept to it; and where its mark
+    was before (None: the license had no counter)."""
+    params = {"license": license_id, "machine": machine_id, "now": now}
+    row = conn.execute(SEAT_STATE, params).fetchone()
     if row is None:
-        row = conn.execute(IN_USE, (license_id,)).fetchone()
-    if row is None:  # never fail open: a license without its counter row gets one
-        row = conn.execute(COUNTER_FROM_ROWS, (license_id, now, license_id, now)).fetchone()
-    return int(row[0])
+        conn.execute(COUNTER_FROM_ROWS, params)
+        return None, seat_state(conn, license_id, machine_id, now)[1]
+    swept_at, in_use, holds = row
+    if swept_at != now:
+        conn.execute(MOVE_MARK, {**params, "in_use": in_use})
+    return int(swept_at), SeatState(bool(holds), int(in_use))
 
 
 def take_seat(
     conn: sqlite3.Connection, lic: License, machine_id: int, now: int, expires: int, kind: SeatKind
 ) -> SeatResult:
     """Renew the machine's seat or take a free one until ``expires``; refused when full."""
-    in_use = live_seats(conn, lic.id, now)
-    holds = conn.execute(HOLDS, (lic.id, machine_id, now)).fetchone() is not None
-    result = decide_seat(lic, SeatState(holds, in_use))
+    _, state = seat_state(conn, lic.id, machine_id, now)
+    return _claim_seat(conn, lic, machine_id, state, now, expires, kind)
+
+
+def _claim_seat(
+    conn: sqlite3.Connection,
+    lic: License,
+    machine_id: int,
+    state: SeatState,
+    now: int,
+    expires: int,
+    kind: SeatKind,
+) -> SeatResult:
+    result = decide_seat(lic, state)
     if result.outcome is not Outcome.DENIED:
         conn.execute(UPSERT_SEAT, (lic.id, machine_id, now, expires, kind.value))
     return result
