@@ -38,11 +38,21 @@ class HourRow:
 
 class Counted(Generic[T]):
     """A command that is one check-in of ``license_id`` at ``now`` (a machine upsert);
-    ``license_id`` None: the license its result names (an activation finds it by key)."""
+    ``license_id`` None: the license its result names (an activation finds it by key).
+    ``replayable``: a function of the database alone, which a writer may run again after
+    rolling it back (its first result is never seen)."""
 
-    def __init__(self, operation: Callable[[Any], T], license_id: int | None, now: int) -> None:
+    def __init__(
+        self,
+        operation: Callable[[Any], T],
+        license_id: int | None,
+        now: int,
+        *,
+        replayable: bool = False,
+    ) -> None:
         self.operation = operation
         self.usage = (license_id, now)
+        self.replayable = replayable
 
     def __call__(self, conn: Any) -> T:
         return self.operation(conn)

@@ -164,7 +164,7 @@ class SqliteStore(
     # -- the hot path
     async def checkin(self, cmd: CheckinCommand) -> SeatResult:
         op = partial(seats.apply_checkin, cmd=cmd)
-        return await self._write(Counted(op, cmd.license.id, cmd.now))
+        return await self._write(Counted(op, cmd.license.id, cmd.now, replayable=True))
 
     async def release(self, license_id: int, machine: str, process: str | None = None) -> bool:
         return await self._write(

@@ -7,25 +7,31 @@ The calls that can wait — BEGIN IMMEDIATE (on another process's lock) and COMM
 disk) — run on the writer's own thread. The commands themselves are short in-memory
 statements under the lock already held; they run on the event loop between those two calls,
 because handing every statement to a thread costs more in GIL hand-offs than it saves
-(measured in bench/, see README). Each command runs in its own savepoint: a failing command
-is rolled back alone and its caller gets the exception. What the batch's check-ins count
-per license and hour (``UsageTally``) is written by ``write_usage`` just before COMMIT.
+(measured in bench/, see README). A failing command is rolled back alone and its caller
+gets the exception: each command runs in its own savepoint, except a run of check-ins
+(``Counted``, ``replayable``: functions of the database alone), which share one; should one
+of them fail, the run is rolled back and each runs again in its own. What the batch's
+check-ins count per license and hour (``UsageTally``) is written by ``write_usage`` just
+before COMMIT.
 """
 
 import asyncio
 import contextlib
+import itertools
 import sqlite3
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from licmon.store.usage_tally import UsageTally
+from licmon.store.usage_tally import Counted, UsageTally
 from licmon.store.writer import BatchStats, GroupCommit, Operation, Pending, WriterClosed, settle
 
 T = TypeVar("T")
 
 __all__ = ["BatchStats", "Writer", "WriterClosed"]
+
+Settled = tuple["asyncio.Future[Any]", Any, Any]  # the future, its result, its exception
 
 
 class Writer(GroupCommit):
@@ -65,7 +71,7 @@ class Writer(GroupCommit):
         try:
             await self._in_thread(conn.execute, "BEGIN IMMEDIATE")
             self._tally.clear()
-            results = [(future, *await self._apply(conn, op, bulk)) for op, future, bulk in batch]
+            results = await self._apply_all(conn, batch)
             if self._write_usage is not None:
                 self._write_usage(conn, self._tally)
             await self._in_thread(conn.execute, "COMMIT")
@@ -79,17 +85,52 @@ class Writer(GroupCommit):
         self.stats.record(len(batch), time.perf_counter() - started)
         settle(results)
 
+    async def _apply_all(self, conn: sqlite3.Connection, batch: list[Pending]) -> list[Settled]:
+        results: list[Settled] = []
+        for together, run in itertools.groupby(batch, key=_replayable):
+            commands = list(run)
+            if together and len(commands) > 1:
+                results += self._apply_together(conn, commands)
+            else:
+                results += [(f, *await self._apply(conn, op, bulk)) for op, f, bulk in commands]
+        return results
+
+    def _apply_together(self, conn: sqlite3.Connection, commands: list[Pending]) -> list[Settled]:
+        """Check-ins under one savepoint (two statements, not two each); should one fail,
+        each again in its own."""
+        conn.execute("SAVEPOINT checkins")
+        try:
+            results = [(future, op(conn), None) for op, future, _ in commands]
+        except Exception:
+            conn.execute("ROLLBACK TO checkins")
+            conn.execute("RELEASE checkins")
+            return [(future, *self._apply_alone(conn, op)) for op, future, _ in commands]
+        conn.execute("RELEASE checkins")
+        for (op, _, _), (_, result, _) in zip(commands, results, strict=True):
+            self._tally.count(op, result)
+        return results
+
     async def _apply(self, conn: sqlite3.Connection, op: Operation, bulk: bool) -> tuple[Any, Any]:
         if bulk:
-            result, error = await self._in_thread(_run_in_savepoint, conn, op)
-        else:
-            result, error = _run_in_savepoint(conn, op)
+            return self._tallied(op, await self._in_thread(_run_in_savepoint, conn, op))
+        return self._apply_alone(conn, op)
+
+    def _apply_alone(self, conn: sqlite3.Connection, op: Operation) -> tuple[Any, Any]:
+        return self._tallied(op, _run_in_savepoint(conn, op))
+
+    def _tallied(self, op: Operation, outcome: tuple[Any, Any]) -> tuple[Any, Any]:
+        result, error = outcome
         if error is None:
             self._tally.count(op, result)
-        return result, error
+        return outcome
 
     async def _in_thread(self, func: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._thread, func, *args)
+
+
+def _replayable(pending: Pending) -> bool:
+    operation, _, bulk = pending
+    return isinstance(operation, Counted) and operation.replayable and not bulk
 
 
 def _run_in_savepoint(conn: sqlite3.Connection, operation: Operation) -> tuple[Any, Any]:
