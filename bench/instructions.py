@@ -3,7 +3,7 @@ deterministic where time is not (a shared machine's steal time moves wrk's figur
 third from one run to the next). This tree and (``--baseline``) another checkout.
 
     python bench/instructions.py [--checkins 2000] [--licenses 200] [--baseline DIR]
-    python bench/instructions.py --server [--checkins 640]
+    python bench/instructions.py --server --checkins 640
 
 Each tree runs in a process of its own under ``valgrind --tool=callgrind``: a store on a
 temporary SQLite file (``synchronous=NORMAL``), ``--licenses`` 5-seat licenses, 16

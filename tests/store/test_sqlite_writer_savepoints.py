@@ -10,6 +10,7 @@ import pytest
 
 from licmon.domain.models import License, Outcome, SeatResult
 from licmon.store.sqlite import SqliteStore
+from licmon.store.sqlite.faults import StorageFull
 from licmon.store.usage_tally import Counted
 from tests.conftest import FakeClock
 from tests.store import peek
@@ -77,3 +78,29 @@ async def test_a_failing_checkin_among_others_is_rolled_back_alone(store: Sqlite
     assert peek.counters(store) == [(lic.id, len(MACHINES), len(MACHINES))]
     (checkins,) = peek.rows(store, "SELECT sum(checkins) FROM usage_hourly")
     assert checkins == (len(MACHINES),)  # neither the failed one nor a replay counted twice
+
+
+def ends_the_transaction(lic: License, now: int) -> Counted[None]:
+    """As SQLite does itself after a disk-full or I/O error: the whole transaction is gone."""
+
+    def operation(conn: sqlite3.Connection) -> None:
+        conn.execute("ROLLBACK")
+        raise sqlite3.OperationalError("database or disk is full")
+
+    return Counted(operation, lic.id, now, replayable=True)
+
+
+@pytest.mark.parametrize("alone", [True, False], ids=["alone", "among check-ins"])
+async def test_callers_hear_the_error_that_ended_the_transaction(
+    store: SqliteStore, alone: bool
+) -> None:
+    lic = await a_license(store, seats=len(MACHINES))
+    now = int(store._clock())
+    others = [] if alone else [store.checkin(checkin(lic, m, now)) for m in MACHINES]
+    results = await one_batch(store, store._write(ends_the_transaction(lic, now)), *others)
+    assert results, results
+    for result in results:  # the batch is lost as a whole: not "no such savepoint"
+        assert isinstance(result, sqlite3.OperationalError | StorageFull), result
+        assert "savepoint" not in str(result)
+    again = await store.checkin(checkin(lic, MACHINES[0], now))  # the writer goes on
+    assert again.outcome is Outcome.GRANTED

@@ -139,7 +139,8 @@ def m022_erasure_lines(conn: psycopg.Connection[Any]) -> None:
 @migration
 def m023_plain_checks(conn: psycopg.Connection[Any]) -> None:
     """SQLite's m023 rewrites CHECK (x IN (...)) that cost a temporary index per row there;
-    PostgreSQL's cost nothing alike: recorded so that both keep one history."""
+    PostgreSQL's cost nothing alike: recorded so that the ids both backends have keep one
+    order."""
 
 
 def applied(conn: psycopg.Connection[Any]) -> set[str]:

@@ -1,5 +1,8 @@
 """Schema migrations, each applied in the transaction that records it (sqlite-utils 4)."""
 
+import logging
+import sqlite3
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -12,6 +15,7 @@ from licmon.store.sqlite.security_schema import SECURITY_SCHEMA
 from licmon.store.sqlite.staff_schema import STAFF_SCHEMA
 from licmon.store.sqlite.webhooks_schema import WEBHOOKS_SCHEMA
 
+log = logging.getLogger(__name__)
 migrations = Migrations("licmon")
 
 CATALOG_TABLES = ("orgs", "products", "licenses")
@@ -397,17 +401,20 @@ PLAIN_CHECKS = (
 @migrations()
 def m023_plain_checks(db: Database) -> None:
     """The enumerations a check-in writes (seat kind, connection precision) are checked
-    without a temporary index per row (issue 13)."""
+    without a temporary index per row (issue 13). Only a speed-up: a build of SQLite that
+    refuses to write its schema (defensive mode) keeps the old text, and says so."""
     (version,) = db.execute("PRAGMA schema_version").fetchone()
     db.execute("PRAGMA writable_schema = ON")
     try:
         for table, before, after in PLAIN_CHECKS:
             db.execute(
                 "UPDATE sqlite_master SET sql = replace(sql, ?, ?) "
-                "WHERE type = 'table' AND name = ?",
-                [before, after, table],
+                "WHERE type = 'table' AND name = ? AND instr(sql, ?) > 0",
+                [before, after, table, before],
             )
         db.execute(f"PRAGMA schema_version = {int(version) + 1}")
+    except sqlite3.OperationalError as exc:  # e.g. "table sqlite_master may not be modified"
+        log.warning("the CHECKs of seats and connections stay as they were: %s", exc)
     finally:
         db.execute("PRAGMA writable_schema = OFF")
 

@@ -3,7 +3,7 @@
 Seat decisions are O(1): the license's counter row (``license_seats``, kept by triggers, see
 ``seat_counts_schema``) is swept to the check-in's ``now`` and read in the statement that
 also finds whether the machine holds a live seat (a primary-key lookup); the mark is
-written only when it moves. No statement of a check-in builds a temporary b-tree
+written only when it moves. No statement of a renewal builds a temporary b-tree
 (RETURNING or CHECK (x IN (a, b, c)) would, on every run: migration m023). The hourly counts
 are the writer's, per batch (``licmon.store.usage_tally``).
 """
@@ -140,8 +140,7 @@ def _take_checkin_seat(
     lic, now = cmd.license, cmd.now
     swept_at, state = seat_state(conn, lic.id, machine_id, now)
     if swept_at is None or swept_at > now:  # no counter yet, or the clock went back for it
-        _cap_seats(conn, cmd)
-        _, state = seat_state(conn, lic.id, machine_id, now)
+        _cap_seats(conn, cmd)  # to now + lease, above the mark (now): the state holds
     return _claim_seat(conn, lic, machine_id, state, now, cmd.lease_expires, cmd.kind)
 
 

@@ -9,10 +9,11 @@ statements under the lock already held; they run on the event loop between those
 because handing every statement to a thread costs more in GIL hand-offs than it saves
 (measured in bench/, see README). A failing command is rolled back alone and its caller
 gets the exception: each command runs in its own savepoint, except a run of check-ins
-(``Counted``, ``replayable``: functions of the database alone), which share one; should one
-of them fail, the run is rolled back and each runs again in its own. What the batch's
-check-ins count per license and hour (``UsageTally``) is written by ``write_usage`` just
-before COMMIT.
+(``Counted``, ``replayable``: no effect outside the transaction), which share one; should
+one of them fail, the run is rolled back and each runs again in its own. After an error
+that made SQLite roll the whole transaction back (disk full, I/O), the batch is lost and
+every caller hears that error. What the batch's check-ins count per license and hour
+(``UsageTally``) is written by ``write_usage`` just before COMMIT.
 """
 
 import asyncio
@@ -102,6 +103,8 @@ class Writer(GroupCommit):
         try:
             results = [(future, op(conn), None) for op, future, _ in commands]
         except Exception:
+            if not conn.in_transaction:  # SQLite rolled it all back: the batch is lost
+                raise
             conn.execute("ROLLBACK TO checkins")
             conn.execute("RELEASE checkins")
             return [(future, *self._apply_alone(conn, op)) for op, future, _ in commands]
@@ -138,6 +141,8 @@ def _run_in_savepoint(conn: sqlite3.Connection, operation: Operation) -> tuple[A
     try:
         result = operation(conn)
     except Exception as exc:
+        if not conn.in_transaction:  # SQLite rolled it all back: the batch is lost
+            raise
         conn.execute("ROLLBACK TO command")
         conn.execute("RELEASE command")
         return None, exc
