@@ -19,7 +19,6 @@ Needs valgrind (``apt-get install valgrind``); a run takes a minute or two.
 import argparse
 import asyncio
 import glob
-import json
 import os
 import shutil
 import subprocess
@@ -28,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import aiohttp
 
 HERE = Path(__file__).resolve().parents[1]
 IN_FLIGHT = 16
@@ -135,30 +136,25 @@ def loop_instructions(args: list[str], keys: list[str], checkins: int, load: Any
 
 
 async def post_checkins(port: int, keys: list[str], start: int, count: int) -> None:
+    url = f"http://127.0.0.1:{port}/v1/checkin"
     numbers = iter(range(start, start + count))
 
-    async def connection() -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    async def connection(session: aiohttp.ClientSession) -> None:
         for n in numbers:
-            body = json.dumps(
-                {"key": keys[n % len(keys)], "product": "viewer", "nonce": f"{n:022d}",
-                 "machine": f"bench-machine-{n % len(keys):04d}-{n % 3}"}
-            ).encode()  # fmt: skip
-            writer.write(REQUEST % len(body) + body)
-            head = await reader.readuntil(b"\r\n\r\n")
-            if not head.startswith(b"HTTP/1.1 200"):
-                raise SystemExit(f"a check-in was answered {head.split(b' ')[1].decode()}")
-            length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-            await reader.readexactly(length)
-        writer.close()
+            body = {
+                "key": keys[n % len(keys)],
+                "product": "viewer",
+                "machine": f"bench-machine-{n % len(keys):04d}-{n % 3}",
+                "nonce": f"{n:022d}",
+            }
+            async with session.post(url, json=body) as response:
+                if response.status != 200:
+                    raise SystemExit(f"a check-in was answered {response.status}")
+                await response.read()
 
-    await asyncio.gather(*(connection() for _ in range(IN_FLIGHT)))
-
-
-REQUEST = (
-    b"POST /v1/checkin HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-    b"Content-Length: %d\r\n\r\n"
-)
+    connector = aiohttp.TCPConnector(limit=IN_FLIGHT)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        await asyncio.gather(*(connection(session) for _ in range(IN_FLIGHT)))
 
 
 def total_instructions(dump: Path) -> int:

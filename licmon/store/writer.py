@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 Operation = Callable[[Any], Any]
 Pending = tuple[Operation, "asyncio.Future[Any]", bool]
+Settled = tuple["asyncio.Future[Any]", Any, BaseException | None]  # future, result, error
 
 
 @dataclass(slots=True)
@@ -85,7 +86,7 @@ class GroupCommit(abc.ABC):
         """Run the batch in one transaction and settle every future in it."""
 
 
-def settle(results: list[tuple["asyncio.Future[Any]", Any, BaseException | None]]) -> None:
+def settle(results: list[Settled]) -> None:
     for future, result, error in results:
         if future.done():
             continue

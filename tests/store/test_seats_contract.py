@@ -2,6 +2,7 @@
 
 import asyncio
 import ipaddress
+from dataclasses import replace
 
 from licmon.domain.checkin import connection_record
 from licmon.domain.models import (
@@ -15,6 +16,7 @@ from licmon.domain.models import (
 )
 from licmon.store.base import Store
 from tests.conftest import FakeClock
+from tests.store import peek
 from tests.store.conftest import Reopen
 
 LEASE = 3600
@@ -112,3 +114,26 @@ async def test_seats_freed_by_release_and_expiry_are_counted_after_a_restart(
     results = [await again.checkin(checkin(lic, f"n{i}", later)) for i in range(4)]
     assert [r.outcome for r in results] == [Outcome.GRANTED] * 3 + [Outcome.DENIED]
     assert (await again.license_usage(lic.id)).seats_in_use == 3
+
+
+async def test_a_failing_checkin_is_rolled_back_alone_and_the_others_counted_once(
+    store: Store, clock: FakeClock
+) -> None:
+    lic = await a_license(store, seats=10)
+    now = int(clock())
+    unknown = replace(lic, id=lic.id + 1000)  # its machine row breaks a foreign key
+    machines = [f"m{i}" for i in range(8)]
+    before = store.writer.stats.batches
+    results = await asyncio.gather(
+        *(store.checkin(checkin(lic, m, now)) for m in machines[:4]),
+        store.checkin(checkin(unknown, "stray", now)),
+        *(store.checkin(checkin(lic, m, now)) for m in machines[4:]),
+        return_exceptions=True,
+    )
+    assert store.writer.stats.batches == before + 1  # one batch: the run shares its fate
+    failed = results.pop(4)
+    assert isinstance(failed, Exception) and not isinstance(failed, AssertionError)
+    assert [getattr(r, "outcome", r) for r in results] == [Outcome.GRANTED] * len(machines)
+    assert (await store.license_usage(lic.id)).seats_in_use == len(machines)
+    assert peek.rows(store, "SELECT sum(checkins) FROM usage_hourly") == [(len(machines),)]
+    assert peek.rows(store, "SELECT count(*) FROM machines WHERE fingerprint = 'stray'") == [(0,)]

@@ -26,13 +26,19 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from licmon.store.usage_tally import Counted, UsageTally
-from licmon.store.writer import BatchStats, GroupCommit, Operation, Pending, WriterClosed, settle
+from licmon.store.writer import (
+    BatchStats,
+    GroupCommit,
+    Operation,
+    Pending,
+    Settled,
+    WriterClosed,
+    settle,
+)
 
 T = TypeVar("T")
 
 __all__ = ["BatchStats", "Writer", "WriterClosed"]
-
-Settled = tuple["asyncio.Future[Any]", Any, Any]  # the future, its result, its exception
 
 
 class Writer(GroupCommit):
@@ -101,7 +107,7 @@ class Writer(GroupCommit):
         each again in its own."""
         conn.execute("SAVEPOINT checkins")
         try:
-            results = [(future, op(conn), None) for op, future, _ in commands]
+            results: list[Settled] = [(future, op(conn), None) for op, future, _ in commands]
         except Exception:
             if not conn.in_transaction:  # SQLite rolled it all back: the batch is lost
                 raise
