@@ -73,7 +73,10 @@ class UsageTally:
         license_id, now = usage
         if license_id is None:
             license_id = int(result.license_id)
-        counts = self._hours.setdefault((license_id, now - now % HOUR), HourCounts())
+        key = (license_id, now - now % HOUR)
+        counts = self._hours.get(key)
+        if counts is None:
+            counts = self._hours[key] = HourCounts()
         counts.checkins += 1
         if not isinstance(result, SeatResult):
             return

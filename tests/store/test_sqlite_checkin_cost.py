@@ -96,20 +96,78 @@ def renewal_programs(path: Path, lic: License, now: int) -> list[tuple[str, list
         conn.close()
 
 
-async def test_a_renewal_builds_no_temporary_table(tmp_path: Path) -> None:
-    """RETURNING and CHECK (x IN (three or more)) make SQLite build a temporary b-tree on
-    every run: a fifth of a renewal's instructions (bench/, README)."""
-    path = tmp_path / "licmon.db"
+async def renewing_once(path: Path) -> License:
+    """A 5-seat license whose machine ``renewing`` has checked in once, the store closed."""
     store, lic = await open_with_license(path, LicenseTerms(seats=5, max_machines=10))
     try:
         await store.checkin(command(lic, "renewing", NOW))
     finally:
         await store.close()
+    return lic
+
+
+async def test_a_renewal_builds_no_temporary_table(tmp_path: Path) -> None:
+    """RETURNING and CHECK (x IN (three or more)) make SQLite build a temporary b-tree on
+    every run: a fifth of a renewal's instructions (bench/, README)."""
+    path = tmp_path / "licmon.db"
+    lic = await renewing_once(path)
     programs = renewal_programs(path, lic, NOW + 60)  # a later second: the counter is swept
     assert any("license_seats" in sql for sql, _ in programs)
     assert any("INTO connections" in sql for sql, _ in programs)
     ephemeral = [sql.split("(")[0] for sql, ops in programs if "OpenEphemeral" in ops]
     assert ephemeral == []
+
+
+async def test_a_machine_seen_before_is_updated_by_its_id_not_inserted_again(
+    tmp_path: Path,
+) -> None:
+    """An upsert tries the insert first (foreign key, unique index) on every renewal."""
+    path = tmp_path / "licmon.db"
+    lic = await renewing_once(path)
+    statements = [sql for sql, _ in renewal_programs(path, lic, NOW + 60)]
+    assert [sql for sql in statements if "INTO machines" in sql] == []
+    assert any("UPDATE machines SET last_seen" in sql for sql in statements)
+    conn = connect(path, "NORMAL")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        seats.apply_checkin(conn, command(lic, "renewing", NOW + 120))
+        seats.apply_checkin(conn, command(lic, "new-machine", NOW + 120))
+        rows = conn.execute(
+            "SELECT fingerprint, first_seen, last_seen, retain_until > last_seen FROM machines "
+            "WHERE license_id = ? ORDER BY id",
+            (lic.id,),
+        ).fetchall()
+        conn.execute("ROLLBACK")
+    finally:
+        conn.close()
+    assert rows == [("renewing", NOW, NOW + 120, 1), ("new-machine", NOW + 120, NOW + 120, 1)]
+
+
+def test_none_binds_as_null_without_the_adapter_protocol(tmp_path: Path) -> None:
+    """licmon registers an adapter for None (CPython's sqlite3 otherwise walks the adapter
+    protocol for every NULL parameter); the value bound is still NULL."""
+    assert (type(None), sqlite3.PrepareProtocol) in sqlite3.adapters
+    conn = connect(tmp_path / "x.db")
+    try:
+        row = conn.execute("SELECT ? IS NULL, typeof(?), coalesce(?, 'x')", (None,) * 3)
+        assert row.fetchone() == (1, "null", "x")
+    finally:
+        conn.close()
+
+
+def test_privileged_ends_with_its_block_even_on_error(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "x.db")
+    try:
+        with pytest.raises(RuntimeError), privileged(conn) as inside:
+            assert inside is conn and conn.privileged
+            raise RuntimeError("boom")
+        assert conn.privileged is False
+    finally:
+        conn.close()
+    plain = sqlite3.connect(":memory:")
+    with pytest.raises(TypeError), privileged(plain):
+        pass
+    plain.close()
 
 
 def test_an_upgraded_database_keeps_its_rows_and_its_checks(tmp_path: Path) -> None:

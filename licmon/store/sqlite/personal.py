@@ -6,9 +6,7 @@ SQLITE_IGNORE), except while the purpose gateway (``vault``) or the retention jo
 under the privilege is never reused by other code.
 """
 
-import contextlib
 import sqlite3
-from collections.abc import Iterator
 
 from licmon.store.personal_columns import PERSONAL_COLUMNS
 
@@ -35,12 +33,20 @@ def install_authorizer(conn: LicmonConnection) -> None:
     conn.set_authorizer(authorize)
 
 
-@contextlib.contextmanager
-def privileged(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    if not isinstance(conn, LicmonConnection):
-        raise TypeError("privileged access needs a licmon connection")
-    conn.privileged = True
-    try:
-        yield conn
-    finally:
-        conn.privileged = False
+class privileged:
+    """``with privileged(conn):`` the personal columns read as stored (a class, not a
+    generator: it runs twice per check-in)."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        if not isinstance(conn, LicmonConnection):
+            raise TypeError("privileged access needs a licmon connection")
+        self._conn = conn
+
+    def __enter__(self) -> LicmonConnection:
+        self._conn.privileged = True
+        return self._conn
+
+    def __exit__(self, *_: object) -> None:
+        self._conn.privileged = False

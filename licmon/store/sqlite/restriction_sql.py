@@ -12,8 +12,9 @@ from licmon.domain.subjects import Subject, SubjectKind
 from licmon.store.sqlite.personal import privileged
 
 _SCOPE = "(r.org_id IS NULL OR r.org_id = :org)"
-COVERS_CHECKIN = f"""SELECT 1 FROM restrictions r WHERE {_SCOPE} AND (
-    r.license_id = :license OR r.machine = :machine OR r.address = :address) LIMIT 1"""
+# Positional: a check-in runs it, and named parameters cost a lookup each.
+COVERS_CHECKIN = """SELECT 1 FROM restrictions r WHERE (r.org_id IS NULL OR r.org_id = ?) AND (
+    r.license_id = ? OR r.machine = ? OR r.address = ?) LIMIT 1"""
 COVERS_LICENSE = f"""SELECT 1 FROM restrictions r WHERE r.license_id = :license AND {_SCOPE}
     LIMIT 1"""
 RESTRICT_LICENSE_FLAGS = """UPDATE flags SET restricted = 1 WHERE restricted = 0
@@ -40,8 +41,8 @@ def add_marker(
 def covers_checkin(
     conn: sqlite3.Connection, license_id: int, org_id: int, machine: str, address: str
 ) -> bool:
-    params = {"license": license_id, "org": org_id, "machine": machine, "address": address}
     with privileged(conn):
+        params = (org_id, license_id, machine, address)
         return conn.execute(COVERS_CHECKIN, params).fetchone() is not None
 
 

@@ -10,6 +10,7 @@ are the writer's, per batch (``licmon.store.usage_tally``).
 
 import sqlite3
 from dataclasses import replace
+from typing import cast
 
 from licmon.domain.checkin import decide_seat
 from licmon.domain.models import (
@@ -29,13 +30,14 @@ from licmon.store.sqlite import machine_rules, outbox, restriction_sql
 from licmon.store.sqlite.personal import privileged
 from licmon.store.usage_tally import UsageTally
 
-UPSERT_MACHINE = """
+INSERT_MACHINE = """
 INSERT INTO machines (license_id, fingerprint, first_seen, last_seen, retain_until)
-VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (license_id, fingerprint) DO UPDATE SET last_seen = excluded.last_seen,
-    retain_until = max(coalesce(retain_until, 0), excluded.retain_until)"""
+VALUES (?, ?, ?, ?, ?)"""
 # Not RETURNING: SQLite builds a temporary table for it on every run, dearer than a lookup.
 MACHINE_ID = "SELECT id FROM machines WHERE license_id = ? AND fingerprint = ?"
+# A machine seen before is updated by its id: no insert tried (no foreign-key probe).
+SEEN_AGAIN = """
+UPDATE machines SET last_seen = ?, retain_until = max(coalesce(retain_until, 0), ?) WHERE id = ?"""
 
 # A seat decision in one read: the license's live count at ``now`` and whether the machine
 # holds a live seat. The counter's mark moves from swept_at to now, in either direction (the
@@ -44,18 +46,17 @@ MACHINE_ID = "SELECT id FROM machines WHERE license_id = ? AND fingerprint = ?"
 SEAT_STATE = """
 SELECT swept_at,
     in_use
-        - (SELECT count(*) FROM seats s WHERE s.license_id = :license
-           AND s.expires_at > license_seats.swept_at AND s.expires_at <= :now)
-        + (SELECT count(*) FROM seats s WHERE s.license_id = :license
-           AND s.expires_at > :now AND s.expires_at <= license_seats.swept_at),
-    EXISTS (SELECT 1 FROM seats WHERE license_id = :license
-        AND machine_id = :machine AND expires_at > :now)
-FROM license_seats WHERE license_id = :license"""
-MOVE_MARK = "UPDATE license_seats SET in_use = :in_use, swept_at = :now WHERE license_id = :license"
+        - (SELECT count(*) FROM seats s WHERE s.license_id = ?1
+           AND s.expires_at > license_seats.swept_at AND s.expires_at <= ?3)
+        + (SELECT count(*) FROM seats s WHERE s.license_id = ?1
+           AND s.expires_at > ?3 AND s.expires_at <= license_seats.swept_at),
+    EXISTS (SELECT 1 FROM seats WHERE license_id = ?1 AND machine_id = ?2 AND expires_at > ?3)
+FROM license_seats WHERE license_id = ?1"""
+MOVE_MARK = "UPDATE license_seats SET in_use = ?, swept_at = ? WHERE license_id = ?"
 # Never fail open: a license without its counter row gets one, counted from its seats.
 COUNTER_FROM_ROWS = """
 INSERT INTO license_seats (license_id, in_use, swept_at)
-SELECT :license, count(*), :now FROM seats WHERE license_id = :license AND expires_at > :now"""
+SELECT ?1, count(*), ?3 FROM seats WHERE license_id = ?1 AND expires_at > ?3"""
 
 # A borrowed or offline seat is never shortened by a heartbeat of the same machine.
 UPSERT_SEAT = """
@@ -112,7 +113,8 @@ def apply_checkin(conn: sqlite3.Connection, cmd: CheckinCommand) -> SeatResult:
         result = _take_checkin_seat(conn, cmd, machine_id)
         if result.outcome is not Outcome.DENIED:
             machine_admission.commit(machine_rules, conn, cmd, machine_id, admission)
-        result = replace(result, forked=admission.forked)
+        if admission.forked:  # replace() is dear: not on every renewal
+            result = replace(result, forked=True)
     if result.reason is DenyReason.SEATS_EXHAUSTED:
         outbox_events.seat_limit_reached(outbox, conn, cmd.license, result.seats_in_use, cmd.now)
     _log_connection(
@@ -158,9 +160,12 @@ def upsert_machine(
     conn: sqlite3.Connection, license_id: int, machine: str, now: int, deadline: int
 ) -> int:
     """The machine's row id; ``deadline``: when retention may erase it."""
-    conn.execute(UPSERT_MACHINE, (license_id, machine, now, now, deadline))
-    (machine_id,) = conn.execute(MACHINE_ID, (license_id, machine)).fetchone()
-    return int(machine_id)
+    row = conn.execute(MACHINE_ID, (license_id, machine)).fetchone()
+    if row is not None:
+        conn.execute(SEEN_AGAIN, (now, deadline, row[0]))
+        return int(row[0])
+    inserted = conn.execute(INSERT_MACHINE, (license_id, machine, now, now, deadline))
+    return cast(int, inserted.lastrowid)
 
 
 def seat_state(
@@ -168,14 +173,14 @@ def seat_state(
 ) -> tuple[int | None, SeatState]:
     """The seat decision's inputs at ``now``, the counter swept to it; and where its mark
     was before (None: the license had no counter)."""
-    params = {"license": license_id, "machine": machine_id, "now": now}
+    params = (license_id, machine_id, now)  # ?1, ?2, ?3
     row = conn.execute(SEAT_STATE, params).fetchone()
     if row is None:
         conn.execute(COUNTER_FROM_ROWS, params)
         return None, seat_state(conn, license_id, machine_id, now)[1]
     swept_at, in_use, holds = row
     if swept_at != now:
-        conn.execute(MOVE_MARK, {**params, "in_use": in_use})
+        conn.execute(MOVE_MARK, (in_use, now, license_id))
     return int(swept_at), SeatState(bool(holds), int(in_use))
 
 

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from licmon.domain.audit import SYSTEM_ACTOR
 from licmon.domain.models import (
@@ -38,6 +38,13 @@ from licmon.store.usage_tally import Counted
 T = TypeVar("T")
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 JOURNAL_SIZE_LIMIT = 16 << 20  # the WAL file is cut back to this after a full checkpoint
+
+
+# CPython's sqlite3 binds int, float and str directly but asks every other parameter, None
+# too, for an adapter: a registry miss, then two attribute lookups along the type's MRO.
+# A registered adapter for None (a C method returning None, bound as NULL) is one lookup:
+# a check-in's connection row binds up to seven NULLs (the GeoIP fields it has none of).
+sqlite3.register_adapter(type(None), cast("Callable[[None], None]", {}.get))
 
 
 def connect(path: Path, synchronous: str = "FULL") -> LicmonConnection:
