@@ -2,11 +2,11 @@
 transaction: ``admit`` before the seat is taken (may refuse), ``commit`` once it is granted.
 Each backend supplies the SQL (a module with the functions of ``RulesSql``)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from licmon.domain import chain
-from licmon.domain.models import CheckinCommand, DenyReason, License, LicenseTerms
+from licmon.domain.models import CheckinCommand, DenyReason, License, LicenseTerms, SeatResult
 
 
 class RulesSql(Protocol):
@@ -63,3 +63,9 @@ def commit(
         sql.record_process(conn, cmd, machine_id, admission.new_process)
     if cmd.chain is not None and admission.chain_pending:
         sql.advance_chain(conn, machine_id, chain.advanced(cmd.chain), cmd.now)
+
+
+def marked(result: SeatResult, admission: Admission) -> SeatResult:
+    """The seat's result, marked when the installation's chain forked (``replace`` only
+    then: it is dear, and a check-in's chain seldom forks)."""
+    return replace(result, forked=True) if admission.forked else result

@@ -53,6 +53,29 @@ async def test_seats_are_granted_up_to_the_limit_then_refused(
     assert (await store.license_usage(lic.id)).seats_in_use == 2
 
 
+async def test_a_machine_keeps_its_first_sighting_and_its_latest_deadline(
+    store: Store, clock: FakeClock
+) -> None:
+    """A renewal moves last_seen, never first_seen, and never shortens the retention deadline
+    (a long lease then a short one); a new machine gets a row of its own."""
+    lic = await a_license(store, seats=5)
+    now = int(clock())
+    await store.checkin(replace(checkin(lic, "renewing", now), lease_expires=now + 10 * LEASE))
+    await store.checkin(checkin(lic, "renewing", now + 120))
+    await store.checkin(checkin(lic, "new-machine", now + 120))
+    rows = peek.rows(
+        store,
+        "SELECT fingerprint, first_seen, last_seen, retain_until - last_seen FROM machines "
+        "WHERE license_id = ? ORDER BY id",
+        lic.id,
+    )
+    retention = 30 * 86400
+    assert rows == [
+        ("renewing", now, now + 120, 10 * LEASE - 120 + retention),
+        ("new-machine", now + 120, now + 120, LEASE + retention),
+    ]
+
+
 async def test_a_released_seat_is_free_again_after_a_restart(
     store: Store, reopen: Reopen, clock: FakeClock
 ) -> None:

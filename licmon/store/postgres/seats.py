@@ -146,8 +146,7 @@ def apply_checkin(conn: Conn, cmd: CheckinCommand) -> SeatResult:
             seat = (lic_id, machine_id, cmd.now, cmd.lease_expires, cmd.kind.value)
             conn.execute(UPSERT_SEAT, seat)
             machine_admission.commit(machine_rules, conn, cmd, machine_id, admission)
-        if admission.forked:  # replace() is dear: not on every renewal
-            result = replace(result, forked=True)
+        result = machine_admission.marked(result, admission)
     if result.reason is DenyReason.SEATS_EXHAUSTED:
         outbox_events.seat_limit_reached(outbox, conn, cmd.license, result.seats_in_use, cmd.now)
     _log_connection(conn, cmd, machine_id, result.outcome is Outcome.DENIED, restricted)

@@ -11,11 +11,12 @@ from licmon.domain.network import parse_ip
 from licmon.domain.subjects import Subject, SubjectKind
 from licmon.store.sqlite.personal import privileged
 
-_SCOPE = "(r.org_id IS NULL OR r.org_id = :org)"
-# Positional: a check-in runs it, and named parameters cost a lookup each.
-COVERS_CHECKIN = """SELECT 1 FROM restrictions r WHERE (r.org_id IS NULL OR r.org_id = ?) AND (
-    r.license_id = ? OR r.machine = ? OR r.address = ?) LIMIT 1"""
-COVERS_LICENSE = f"""SELECT 1 FROM restrictions r WHERE r.license_id = :license AND {_SCOPE}
+# Positional (?1: the organization): a check-in runs COVERS_CHECKIN, and a named
+# parameter costs a lookup each.
+_SCOPE = "(r.org_id IS NULL OR r.org_id = ?1)"
+COVERS_CHECKIN = f"""SELECT 1 FROM restrictions r WHERE {_SCOPE} AND (
+    r.license_id = ?2 OR r.machine = ?3 OR r.address = ?4) LIMIT 1"""
+COVERS_LICENSE = f"""SELECT 1 FROM restrictions r WHERE r.license_id = ?2 AND {_SCOPE}
     LIMIT 1"""
 RESTRICT_LICENSE_FLAGS = """UPDATE flags SET restricted = 1 WHERE restricted = 0
     AND license_id IN (SELECT value FROM json_each(?))"""
@@ -47,8 +48,7 @@ def covers_checkin(
 
 
 def covers_license(conn: sqlite3.Connection, license_id: int, org_id: int) -> bool:
-    params = {"license": license_id, "org": org_id}
-    return conn.execute(COVERS_LICENSE, params).fetchone() is not None
+    return conn.execute(COVERS_LICENSE, (org_id, license_id)).fetchone() is not None
 
 
 def restrict_subject_flags(conn: sqlite3.Connection, subject: Subject, org_id: int | None) -> int:

@@ -113,8 +113,7 @@ def apply_checkin(conn: sqlite3.Connection, cmd: CheckinCommand) -> SeatResult:
         result = _take_checkin_seat(conn, cmd, machine_id)
         if result.outcome is not Outcome.DENIED:
             machine_admission.commit(machine_rules, conn, cmd, machine_id, admission)
-        if admission.forked:  # replace() is dear: not on every renewal
-            result = replace(result, forked=True)
+        result = machine_admission.marked(result, admission)
     if result.reason is DenyReason.SEATS_EXHAUSTED:
         outbox_events.seat_limit_reached(outbox, conn, cmd.license, result.seats_in_use, cmd.now)
     _log_connection(
