@@ -29,8 +29,14 @@ sys.path.insert(0, str(HERE))
 
 import load  # noqa: E402
 
-LAYERS = ("echo", "signed", "signed + committed", "signed on the loop",
-          "signed on the loop + committed", "licmon")
+LAYERS = (
+    "echo",
+    "signed",
+    "signed + committed",
+    "signed on the loop",
+    "signed on the loop + committed",
+    "licmon",
+)
 UPSERT = """INSERT INTO bench_floor (machine, seen) VALUES (?, ?)
 ON CONFLICT (machine) DO UPDATE SET seen = excluded.seen"""
 

@@ -1,7 +1,9 @@
-"""Leases are signed with `cryptography` directly: the tokens are byte for byte what PyJWT
-writes, PyJWT verifies them, and so does Node's `jose` (installed by npm in a temporary
-folder; the test fails, never skips, when npm or node cannot run)."""
+"""Leases are signed by libsodium (PyNaCl) with the key `cryptography` reads and writes:
+the tokens are byte for byte what PyJWT writes with `cryptography`, PyJWT verifies them,
+and so does Node's `jose` (installed by npm in a temporary folder; the test fails, never
+skips, when npm or node cannot run)."""
 
+import base64
 import json
 import shutil
 import subprocess
@@ -9,6 +11,7 @@ from pathlib import Path
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from licmon.signing import ALGORITHM, KeyRing, public_jwk
 
@@ -49,6 +52,25 @@ def test_a_lease_is_what_pyjwt_writes(ring: KeyRing) -> None:
     key = ring.current
     expected = jwt.encode(CLAIMS, key.private, algorithm=ALGORITHM, headers={"kid": key.kid})
     assert ring.sign(CLAIMS) == expected
+
+
+def test_a_key_read_back_from_its_file_signs_the_same_lease(ring: KeyRing, tmp_path: Path) -> None:
+    again = KeyRing.load(tmp_path / "signing")
+    assert again.current.kid == ring.current.kid
+    for n in range(20):
+        claims = {**CLAIMS, "seats_in_use": n, "machine": f"machine-{n:04d}" * (n + 1)}
+        token = again.sign(claims)
+        signing_input, _, signature = token.encode().rpartition(b".")
+        ring.current.public.verify(base64.urlsafe_b64decode(signature + b"=="), signing_input)
+        assert token == ring.sign(claims)
+
+
+def test_the_secret_key_is_not_in_the_keys_repr(ring: KeyRing) -> None:
+    key = ring.current
+    seed = key.private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    shown = repr(key)
+    assert key.kid in shown
+    assert seed.hex() not in shown and repr(seed) not in shown and "_sodium" not in shown
 
 
 def test_pyjwt_verifies_a_lease(ring: KeyRing) -> None:
