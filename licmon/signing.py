@@ -13,18 +13,20 @@ import json
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from nacl.bindings import crypto_sign, crypto_sign_seed_keypair
+from nacl.bindings import crypto_sign, crypto_sign_BYTES, crypto_sign_seed_keypair
 
 from licmon.errors import ConfigError
 
 ALGORITHM = "EdDSA"
-SIGNATURE_BYTES = 64  # libsodium's crypto_sign answers the signature, then the message
+# Leases handed to the signer's thread a few at a time: the first answers go out while
+# the rest of a committed batch is still being signed (the loop would otherwise wait).
+SIGN_CHUNK = 8
 
 
 @dataclass(frozen=True)
@@ -36,15 +38,17 @@ class SigningKey:
     kid: str
     private: Ed25519PrivateKey
     created: float
-    _sodium: bytes = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
+    @functools.cached_property
+    def _sodium(self) -> bytes:
+        """libsodium's secret key; not a field: no ``repr``, ``asdict`` or ``astuple`` of
+        the key shows it."""
         seed = self.private.private_bytes(
             serialization.Encoding.Raw,
             serialization.PrivateFormat.Raw,
             serialization.NoEncryption(),
         )
-        object.__setattr__(self, "_sodium", crypto_sign_seed_keypair(seed)[1])
+        return bytes(crypto_sign_seed_keypair(seed)[1])
 
     @property
     def public(self) -> Ed25519PublicKey:
@@ -54,7 +58,7 @@ class SigningKey:
         """A compact JWS, byte for byte what PyJWT's ``jwt.encode`` writes (Ed25519 is
         deterministic), without its per-call work: the header segment is made once."""
         signing_input = _jws_header(self.kid) + b"." + _b64_bytes(_claims_json(claims))
-        signature = _b64_bytes(crypto_sign(signing_input, self._sodium)[:SIGNATURE_BYTES])
+        signature = _b64_bytes(crypto_sign(signing_input, self._sodium)[:crypto_sign_BYTES])
         return (signing_input + b"." + signature).decode("ascii")
 
 
@@ -163,10 +167,11 @@ def _claims_json(claims: dict[str, Any]) -> bytes:
 
 
 class BatchSigner:
-    """Signs leases on a thread of its own, a batch at a time.
+    """Signs leases on a thread of its own, ``SIGN_CHUNK`` at a time.
 
-    libsodium's Ed25519 signing releases the GIL, so the batch is signed on the second core
-    while the event loop goes on parsing requests; one hand-off per batch, not per lease.
+    libsodium's Ed25519 signing releases the GIL, so the leases are signed on the second
+    core while the event loop goes on parsing requests and sending the answers of the
+    chunks already signed; one hand-off per chunk, not per lease.
     """
 
     def __init__(self, ring: KeyRing) -> None:
@@ -183,11 +188,14 @@ class BatchSigner:
         return future
 
     def _flush(self) -> None:
-        batch, self._waiting = self._waiting, []
-        done = asyncio.get_running_loop().run_in_executor(
-            self._thread, self._sign_all, [claims for claims, _ in batch]
-        )
-        done.add_done_callback(lambda result: _deliver(batch, result))
+        waiting, self._waiting = self._waiting, []
+        loop = asyncio.get_running_loop()
+        for start in range(0, len(waiting), SIGN_CHUNK):
+            batch = waiting[start : start + SIGN_CHUNK]
+            done = loop.run_in_executor(
+                self._thread, self._sign_all, [claims for claims, _ in batch]
+            )
+            done.add_done_callback(functools.partial(_deliver, batch))
 
     def _sign_all(self, batch: list[dict[str, Any]]) -> list[str]:
         return [self._ring.sign(claims) for claims in batch]
