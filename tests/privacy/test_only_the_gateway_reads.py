@@ -25,8 +25,9 @@ GATEWAY = {
     *(f"store/postgres/{name}.py" for name in ("org_data", "retention_sql", "ledger_sql")),
     "store/postgres/restriction_sql.py",
 }
+# Writers of personal columns: INSERT, and an UPDATE that matches its row by key (below).
 INGEST = {
-    "store/sqlite/seats.py",  # writes the connection log: INSERT only
+    "store/sqlite/seats.py",  # writes the connection log (and counts a day's row seen again)
     "store/sqlite/login_sql.py",  # writes the staff login-attempt log (security.authn): INSERT only
     # raises abuse flags: evidence and source_network are written by one upsert (INSERT ...
     # ON CONFLICT DO UPDATE; its conflict target names source_network, hence the privilege).
@@ -50,27 +51,36 @@ PERSONAL_TABLE = re.compile(r"\b(" + "|".join(PERSONAL_COLUMNS) + r")\b")
 MENTION = re.compile(r"\b(" + "|".join(PERSONAL) + r")\b")
 
 
-def sql_mentions(source: str) -> list[tuple[str, str]]:
-    """(statement kind, column) for every SQL string literal naming a personal column."""
+def sql_mentions(source: str) -> list[tuple[str, str, str]]:
+    """(statement kind, column, statement) for every SQL string literal naming a personal
+    column."""
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             kind = SQL.search(node.value)
             for column in MENTION.findall(node.value) if kind else []:
-                found.append((kind.group(1), column))  # type: ignore[union-attr]
+                found.append((kind.group(1), column, node.value))  # type: ignore[union-attr]
             if kind and STAR.search(node.value) and PERSONAL_TABLE.search(node.value):
-                found.append(("SELECT", "*"))
+                found.append(("SELECT", "*", node.value))
     return found
+
+
+def matched_by_key(sql: str) -> bool:
+    """An UPDATE that writes no personal column and names them only as ``column = ?`` in its
+    WHERE: it finds its row as an upsert's conflict target does and hands nothing back."""
+    head, _, where = sql.partition("WHERE")
+    keyless = re.sub(r"\b(" + "|".join(PERSONAL) + r") = \?", "", where)
+    return not (MENTION.search(head) or MENTION.search(keyless) or "SELECT" in sql)
 
 
 def offences(relative: str, source: str) -> list[str]:
     if relative in GATEWAY | SCHEMA:
         return []
-    allowed = {"INSERT"} if relative in INGEST else set()
+    ingest = relative in INGEST
     found = [
         f"{relative}: {kind} names {column}"
-        for kind, column in sql_mentions(source)
-        if kind not in allowed
+        for kind, column, sql in sql_mentions(source)
+        if not (ingest and (kind == "INSERT" or (kind == "UPDATE" and matched_by_key(sql))))
     ]
     if "privileged(" in source and relative not in PRIVILEGE_USERS:
         found.append(f"{relative}: takes the gateway's privilege")
@@ -92,6 +102,22 @@ def test_the_scanner_catches_a_stray_read() -> None:
     assert offences("store/sqlite/vault.py", stray) == []
     assert offences("web/x.py", "with privileged(conn): pass\n")
     assert offences("web/x.py", 'conn.execute("SELECT f.* FROM flags f")\n')
+
+
+def test_an_ingest_update_may_match_its_row_by_key_and_nothing_more() -> None:
+    keyed = (
+        'TOUCH = "UPDATE connections SET checkins = checkins + 1 WHERE id = ? AND address = ?"\n'
+    )
+    assert offences("store/sqlite/seats.py", keyed) == []
+    assert offences("web/console.py", keyed) == ["web/console.py: UPDATE names address"]
+    for stray in (
+        "UPDATE connections SET address = ? WHERE id = ?",  # writes it
+        "UPDATE connections SET checkins = 1 WHERE address LIKE ?",  # probes it
+        "UPDATE connections SET checkins = 1 WHERE address = ? OR address > ?",
+        "UPDATE connections SET day = (SELECT address FROM connections) WHERE address = ?",
+        "UPDATE flags SET evidence = evidence || ? WHERE id = ?",
+    ):
+        assert offences("store/sqlite/seats.py", f'S = "{stray}"\n'), stray
 
 
 def test_the_gateway_modules_exist() -> None:

@@ -76,6 +76,41 @@ async def test_a_machine_keeps_its_first_sighting_and_its_latest_deadline(
     ]
 
 
+async def test_a_days_connection_row_counts_every_renewal_from_its_address(
+    store: Store, clock: FakeClock
+) -> None:
+    """One row per machine, address and day: renewals and refusals from the same address on
+    the same day add to it (first_seen kept, last_seen moved); another address or the next
+    day starts a row of its own."""
+    lic = await a_license(store, seats=5)
+    day = 86400
+    now = int(clock()) // day * day + 3600
+    elsewhere = ipaddress.ip_address("198.51.100.7")
+    moved = connection_record(lic, elsewhere, GeoInfo(), now + 60)
+    await store.checkin(checkin(lic, "renewing", now))
+    await store.checkin(checkin(lic, "renewing", now + 60))
+    await store.checkin(replace(checkin(lic, "renewing", now + 90), denial=DenyReason.SUSPENDED))
+    await store.checkin(checkin(lic, "renewing", now + 120))
+    await store.checkin(replace(checkin(lic, "renewing", now + 60), connection=moved))
+    await store.checkin(checkin(lic, "renewing", now + day))
+    rows = peek.rows(
+        store,
+        "SELECT day, first_seen, last_seen, checkins, denials FROM connections "
+        "WHERE license_id = ? ORDER BY day, first_seen, id",
+        lic.id,
+    )
+    first, second = (
+        checkin(lic, "x", now).connection.day,
+        checkin(lic, "x", now + day).connection.day,
+    )
+    assert first != second
+    assert rows == [
+        (first, now, now + 120, 3, 1),
+        (first, now + 60, now + 60, 1, 0),
+        (second, now + day, now + day, 1, 0),
+    ]
+
+
 async def test_a_released_seat_is_free_again_after_a_restart(
     store: Store, reopen: Reopen, clock: FakeClock
 ) -> None:

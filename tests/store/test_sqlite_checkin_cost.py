@@ -113,7 +113,7 @@ async def test_a_renewal_builds_no_temporary_table(tmp_path: Path) -> None:
     lic = await renewing_once(path)
     programs = renewal_programs(path, lic, NOW + 60)  # a later second: the counter is swept
     assert any("license_seats" in sql for sql, _ in programs)
-    assert any("INTO connections" in sql for sql, _ in programs)
+    assert any("UPDATE connections" in sql for sql, _ in programs)
     ephemeral = [sql.split("(")[0] for sql, ops in programs if "OpenEphemeral" in ops]
     assert ephemeral == []
 
@@ -128,6 +128,28 @@ async def test_a_machine_seen_before_is_updated_by_its_id_not_inserted_again(
     assert [sql for sql in statements if "INTO machines" in sql] == []
     assert any("UPDATE machines SET last_seen" in sql for sql in statements)
     # what the rows keep: tests/store/test_seats_contract.py, on both backends
+
+
+async def test_the_days_connection_row_seen_again_is_updated_by_its_key(tmp_path: Path) -> None:
+    """A renewal from the address and day already logged binds four columns to an update by
+    the row's unique key (an index lookup), not a nineteen-column insert tried first; a new
+    day still gets its row (what the rows keep: tests/store/test_seats_contract.py)."""
+    path = tmp_path / "licmon.db"
+    lic = await renewing_once(path)
+    statements = [sql for sql, _ in renewal_programs(path, lic, NOW + 60)]
+    assert [sql for sql in statements if "INTO connections" in sql] == []
+    touched = [sql for sql in statements if "connections" in sql]
+    assert len(touched) == 1 and touched[0].lstrip().startswith("UPDATE connections SET")
+    next_day = [sql for sql, _ in renewal_programs(path, lic, NOW + 86_400)]
+    assert any("INTO connections" in sql for sql in next_day)
+    conn = connect(path, "NORMAL")
+    try:
+        with privileged(conn):
+            plan = conn.execute(f"EXPLAIN QUERY PLAN {seats.TOUCH_CONNECTION}", (0,) * 8)
+            details = " ".join(row[3] for row in plan)
+    finally:
+        conn.close()
+    assert "USING INDEX" in details and "day=? AND address=?" in details, details
 
 
 def test_none_binds_as_null_without_the_adapter_protocol(tmp_path: Path) -> None:

@@ -80,6 +80,13 @@ ON CONFLICT (license_id, machine_id, day, address) DO UPDATE SET
     checkins = checkins + excluded.checkins,
     denials = denials + excluded.denials"""
 
+# The day's row of this machine and address seen again (most renewals): the upsert's own
+# update by its key, four columns bound, not a 19-column insert tried first (5% of a renewal).
+TOUCH_CONNECTION = """
+UPDATE connections SET last_seen = ?, restricted = max(restricted, ?),
+    checkins = checkins + ?, denials = denials + ?
+WHERE license_id = ? AND machine_id = ? AND day = ? AND address = ?"""
+
 # A batch's hourly counts for the console and the abuse report (no machine, no address):
 # check-ins, the live peak when a new seat was granted, the refusals for seats_exhausted.
 # A license erased in the same batch gets no row back.
@@ -229,13 +236,15 @@ def _upsert_connection(
     denied: bool,
     restricted: bool,
 ) -> None:
+    checkins, denials = (0, 1) if denied else (1, 0)
+    address = record.address or ""
+    key = (cmd.license.id, machine_id, record.day, address)
+    if conn.execute(TOUCH_CONNECTION, (cmd.now, int(restricted), checkins, denials, *key)).rowcount:
+        return
     conn.execute(
         UPSERT_CONNECTION,
         (
-            cmd.license.id,
-            machine_id,
-            record.day,
-            record.address or "",
+            *key,
             record.precision.value,
             geo.country,
             geo.city,
@@ -246,8 +255,8 @@ def _upsert_connection(
             geo.anonymizer,
             cmd.now,
             cmd.now,
-            0 if denied else 1,
-            1 if denied else 0,
+            checkins,
+            denials,
             record.purpose,
             record.retain_until,
             int(restricted),
