@@ -65,12 +65,21 @@ def sql_mentions(source: str) -> list[tuple[str, str, str]]:
     return found
 
 
+ANY_MENTION = re.compile(MENTION.pattern, re.IGNORECASE)
+# Whatever could read, hide or return a column: no sub-select, RETURNING, literal or comment.
+NOT_PLAIN = re.compile(r"\b(SELECT|RETURNING)\b|'|\"|--|/\*", re.IGNORECASE)
+KEY_EQUALITY = re.compile(r"\w+ = \?")
+
+
 def matched_by_key(sql: str) -> bool:
-    """An UPDATE that writes no personal column and names them only as ``column = ?`` in its
-    WHERE: it finds its row as an upsert's conflict target does and hands nothing back."""
-    head, _, where = sql.partition("WHERE")
-    keyless = re.sub(r"\b(" + "|".join(PERSONAL) + r") = \?", "", where)
-    return not (MENTION.search(head) or MENTION.search(keyless) or "SELECT" in sql)
+    """An UPDATE that writes no personal column and whose WHERE is only ``column = ?``
+    equalities joined by AND: it finds its row as an upsert's conflict target does and hands
+    nothing back."""
+    parts = re.split(r"\bWHERE\b", sql, flags=re.IGNORECASE)
+    if NOT_PLAIN.search(sql) or len(parts) != 2 or ANY_MENTION.search(parts[0]):
+        return False
+    conjuncts = re.split(r"\s+AND\s+", parts[1].strip(), flags=re.IGNORECASE)
+    return all(KEY_EQUALITY.fullmatch(term) for term in conjuncts)
 
 
 def offences(relative: str, source: str) -> list[str]:
@@ -114,7 +123,15 @@ def test_an_ingest_update_may_match_its_row_by_key_and_nothing_more() -> None:
         "UPDATE connections SET address = ? WHERE id = ?",  # writes it
         "UPDATE connections SET checkins = 1 WHERE address LIKE ?",  # probes it
         "UPDATE connections SET checkins = 1 WHERE address = ? OR address > ?",
-        "UPDATE connections SET day = (SELECT address FROM connections) WHERE address = ?",
+        "UPDATE connections SET checkins = 1 WHERE address = ? OR 1",
+        "UPDATE connections SET checkins = 1 WHERE ? < address = ?",
+        "UPDATE connections SET checkins = 1 WHERE address = ? COLLATE NOCASE",
+        "UPDATE connections SET checkins = 1 WHERE address = ?1 OR address = ?2",
+        "UPDATE connections SET checkins = 1 WHERE id = ? AND address = ? RETURNING *",
+        "UPDATE connections SET checkins = 1 WHERE id = ? AND Address = ? returning address",
+        "UPDATE connections SET day = (select address FROM connections) WHERE address = ?",
+        "UPDATE connections SET day = 'WHERE', asn = ? WHERE id = ?",
+        "UPDATE connections SET /* WHERE */ asn = ? WHERE id = ?",
         "UPDATE flags SET evidence = evidence || ? WHERE id = ?",
     ):
         assert offences("store/sqlite/seats.py", f'S = "{stray}"\n'), stray

@@ -111,6 +111,22 @@ async def test_a_days_connection_row_counts_every_renewal_from_its_address(
     ]
 
 
+async def test_a_renewal_keeps_its_connection_row_restricted(
+    store: Store, clock: FakeClock
+) -> None:
+    """A row restricted by a data subject's request (Art. 18) stays restricted when the same
+    machine renews from the same address that day."""
+    lic = await a_license(store, seats=5)
+    now = int(clock())
+    await store.checkin(checkin(lic, "renewing", now))
+    peek.execute(store, "UPDATE connections SET restricted = 1")  # as the request marks it
+    await store.checkin(checkin(lic, "renewing", now + 1))
+    rows = peek.rows(
+        store, "SELECT checkins, restricted FROM connections WHERE license_id = ?", lic.id
+    )
+    assert rows == [(2, 1)]
+
+
 async def test_a_released_seat_is_free_again_after_a_restart(
     store: Store, reopen: Reopen, clock: FakeClock
 ) -> None:

@@ -112,9 +112,11 @@ async def test_a_renewal_builds_no_temporary_table(tmp_path: Path) -> None:
     path = tmp_path / "licmon.db"
     lic = await renewing_once(path)
     programs = renewal_programs(path, lic, NOW + 60)  # a later second: the counter is swept
+    next_day = renewal_programs(path, lic, NOW + 86_400)  # the day's first: its row inserted
     assert any("license_seats" in sql for sql, _ in programs)
     assert any("UPDATE connections" in sql for sql, _ in programs)
-    ephemeral = [sql.split("(")[0] for sql, ops in programs if "OpenEphemeral" in ops]
+    assert any("INTO connections" in sql for sql, _ in next_day)
+    ephemeral = [sql.split("(")[0] for sql, ops in programs + next_day if "OpenEphemeral" in ops]
     assert ephemeral == []
 
 
@@ -131,8 +133,8 @@ async def test_a_machine_seen_before_is_updated_by_its_id_not_inserted_again(
 
 
 async def test_the_days_connection_row_seen_again_is_updated_by_its_key(tmp_path: Path) -> None:
-    """A renewal from the address and day already logged binds four columns to an update by
-    the row's unique key (an index lookup), not a nineteen-column insert tried first; a new
+    """A renewal from the address and day already logged binds eight parameters to an update by
+    the row's unique key (an index lookup), not a nineteen-parameter insert tried first; a new
     day still gets its row (what the rows keep: tests/store/test_seats_contract.py)."""
     path = tmp_path / "licmon.db"
     lic = await renewing_once(path)

@@ -81,7 +81,7 @@ ON CONFLICT (license_id, machine_id, day, address) DO UPDATE SET
     denials = denials + excluded.denials"""
 
 # The day's row of this machine and address seen again (most renewals): the upsert's own
-# update by its key, four columns bound, not a 19-column insert tried first (5% of a renewal).
+# update by its key (eight parameters), not a 19-parameter insert tried first (5% of a renewal).
 TOUCH_CONNECTION = """
 UPDATE connections SET last_seen = ?, restricted = max(restricted, ?),
     checkins = checkins + ?, denials = denials + ?
