@@ -44,11 +44,11 @@ SCHEMA = {
     "store/postgres/schema_more.py",
 }
 PRIVILEGE_USERS = GATEWAY | INGEST | {"store/sqlite/store.py", "store/sqlite/personal.py"}
-SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE)\b")
+SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 PERSONAL = sorted({column for columns in PERSONAL_COLUMNS.values() for column in columns})
-STAR = re.compile(r"SELECT\s+(?:DISTINCT\s+)?(?:\w+\.)?\*")
-PERSONAL_TABLE = re.compile(r"\b(" + "|".join(PERSONAL_COLUMNS) + r")\b")
-MENTION = re.compile(r"\b(" + "|".join(PERSONAL) + r")\b")
+STAR = re.compile(r"SELECT\s+(?:DISTINCT\s+)?(?:\w+\.)?\*", re.IGNORECASE)
+PERSONAL_TABLE = re.compile(r"\b(" + "|".join(PERSONAL_COLUMNS) + r")\b", re.IGNORECASE)
+MENTION = re.compile(r"\b(" + "|".join(PERSONAL) + r")\b", re.IGNORECASE)
 
 
 def sql_mentions(source: str) -> list[tuple[str, str, str]]:
@@ -59,13 +59,12 @@ def sql_mentions(source: str) -> list[tuple[str, str, str]]:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             kind = SQL.search(node.value)
             for column in MENTION.findall(node.value) if kind else []:
-                found.append((kind.group(1), column, node.value))  # type: ignore[union-attr]
+                found.append((kind.group(1).upper(), column, node.value))  # type: ignore[union-attr]
             if kind and STAR.search(node.value) and PERSONAL_TABLE.search(node.value):
                 found.append(("SELECT", "*", node.value))
     return found
 
 
-ANY_MENTION = re.compile(MENTION.pattern, re.IGNORECASE)
 # Whatever could read, hide or return a column: no sub-select, RETURNING, literal or comment.
 NOT_PLAIN = re.compile(r"\b(SELECT|RETURNING)\b|'|\"|--|/\*", re.IGNORECASE)
 KEY_EQUALITY = re.compile(r"\w+ = \?")
@@ -76,7 +75,7 @@ def matched_by_key(sql: str) -> bool:
     equalities joined by AND: it finds its row as an upsert's conflict target does and hands
     nothing back."""
     parts = re.split(r"\bWHERE\b", sql, flags=re.IGNORECASE)
-    if NOT_PLAIN.search(sql) or len(parts) != 2 or ANY_MENTION.search(parts[0]):
+    if NOT_PLAIN.search(sql) or len(parts) != 2 or MENTION.search(parts[0]):
         return False
     conjuncts = re.split(r"\s+AND\s+", parts[1].strip(), flags=re.IGNORECASE)
     return all(KEY_EQUALITY.fullmatch(term) for term in conjuncts)
@@ -111,6 +110,9 @@ def test_the_scanner_catches_a_stray_read() -> None:
     assert offences("store/sqlite/vault.py", stray) == []
     assert offences("web/x.py", "with privileged(conn): pass\n")
     assert offences("web/x.py", 'conn.execute("SELECT f.* FROM flags f")\n')
+    for spelling in ("select address from connections", "SELECT Address FROM connections"):
+        assert offences("web/x.py", f'rows = conn.execute("{spelling}")\n'), spelling
+    assert offences("web/x.py", 'conn.execute("select * from connections")\n')
 
 
 def test_an_ingest_update_may_match_its_row_by_key_and_nothing_more() -> None:
