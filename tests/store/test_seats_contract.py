@@ -4,7 +4,7 @@ import asyncio
 import ipaddress
 from dataclasses import replace
 
-from licmon.domain.checkin import connection_record
+from licmon.domain.checkin import connection_record, utc_day
 from licmon.domain.models import (
     CheckinCommand,
     DenyReason,
@@ -14,6 +14,7 @@ from licmon.domain.models import (
     LicenseTerms,
     Outcome,
 )
+from licmon.domain.purposes import DAY
 from licmon.store.base import Store
 from tests.conftest import FakeClock
 from tests.store import peek
@@ -83,8 +84,7 @@ async def test_a_days_connection_row_counts_every_renewal_from_its_address(
     the same day add to it (first_seen kept, last_seen moved); another address or the next
     day starts a row of its own."""
     lic = await a_license(store, seats=5)
-    day = 86400
-    now = int(clock()) // day * day + 3600
+    now = int(clock()) // DAY * DAY + 3600
     elsewhere = ipaddress.ip_address("198.51.100.7")
     moved = connection_record(lic, elsewhere, GeoInfo(), now + 60)
     await store.checkin(checkin(lic, "renewing", now))
@@ -92,22 +92,19 @@ async def test_a_days_connection_row_counts_every_renewal_from_its_address(
     await store.checkin(replace(checkin(lic, "renewing", now + 90), denial=DenyReason.SUSPENDED))
     await store.checkin(checkin(lic, "renewing", now + 120))
     await store.checkin(replace(checkin(lic, "renewing", now + 60), connection=moved))
-    await store.checkin(checkin(lic, "renewing", now + day))
+    await store.checkin(checkin(lic, "renewing", now + DAY))
     rows = peek.rows(
         store,
         "SELECT day, first_seen, last_seen, checkins, denials FROM connections "
         "WHERE license_id = ? ORDER BY day, first_seen, id",
         lic.id,
     )
-    first, second = (
-        checkin(lic, "x", now).connection.day,
-        checkin(lic, "x", now + day).connection.day,
-    )
+    first, second = utc_day(now), utc_day(now + DAY)
     assert first != second
     assert rows == [
         (first, now, now + 120, 3, 1),
         (first, now + 60, now + 60, 1, 0),
-        (second, now + day, now + day, 1, 0),
+        (second, now + DAY, now + DAY, 1, 0),
     ]
 
 

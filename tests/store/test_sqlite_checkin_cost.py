@@ -10,6 +10,7 @@ import pytest
 from sqlite_utils import Database
 
 from licmon.domain.models import IpPrecision, License, LicenseTerms, SeatKind
+from licmon.domain.purposes import DAY
 from licmon.store.sqlite import SqliteStore, seats
 from licmon.store.sqlite.migrations import PLAIN_CHECKS, migrations
 from licmon.store.sqlite.personal import privileged
@@ -112,7 +113,7 @@ async def test_a_renewal_builds_no_temporary_table(tmp_path: Path) -> None:
     path = tmp_path / "licmon.db"
     lic = await renewing_once(path)
     programs = renewal_programs(path, lic, NOW + 60)  # a later second: the counter is swept
-    next_day = renewal_programs(path, lic, NOW + 86_400)  # the day's first: its row inserted
+    next_day = renewal_programs(path, lic, NOW + DAY)  # the day's first: its row inserted
     assert any("license_seats" in sql for sql, _ in programs)
     assert any("UPDATE connections" in sql for sql, _ in programs)
     assert any("INTO connections" in sql for sql, _ in next_day)
@@ -142,7 +143,7 @@ async def test_the_days_connection_row_seen_again_is_updated_by_its_key(tmp_path
     assert [sql for sql in statements if "INTO connections" in sql] == []
     touched = [sql for sql in statements if "connections" in sql]
     assert len(touched) == 1 and touched[0].lstrip().startswith("UPDATE connections SET")
-    next_day = [sql for sql, _ in renewal_programs(path, lic, NOW + 86_400)]
+    next_day = [sql for sql, _ in renewal_programs(path, lic, NOW + DAY)]
     assert any("INTO connections" in sql for sql in next_day)
     conn = connect(path, "NORMAL")
     try:

@@ -1,13 +1,12 @@
 """The authorizer that hides the personal columns (listed in ``store.personal_columns``).
 
 Every connection licmon opens reads these columns as NULL (SQLite's authorizer answers
-SQLITE_IGNORE), except while the purpose gateway (``vault``, the data-subject request and
-restriction modules), the retention job or an ingest writer (the connection log and abuse
-flags: their upserts' conflict targets and the connection log's keyed update name personal
-columns) hold
-``privileged(conn)``. Statements they run are their own SQL text, so a statement prepared
-under the privilege is never reused by other code (tests/privacy/test_only_the_gateway_reads.py).
-"""
+SQLITE_IGNORE), except while one of these holds ``privileged(conn)``: the purpose gateway
+(``vault``, the data-subject request and restriction modules), the retention job, or an
+ingest writer whose statements match a row on a personal column (the connection log's keyed
+update, the abuse flags' upsert). Statements they run are their own SQL text, so a statement
+prepared under the privilege is never reused by other code
+(tests/privacy/test_only_the_gateway_reads.py)."""
 
 import sqlite3
 

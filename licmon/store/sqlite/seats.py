@@ -15,9 +15,7 @@ from typing import cast
 from licmon.domain.checkin import decide_seat
 from licmon.domain.models import (
     CheckinCommand,
-    ConnectionRecord,
     DenyReason,
-    GeoInfo,
     License,
     Outcome,
     SeatKind,
@@ -70,22 +68,19 @@ ON CONFLICT (license_id, machine_id) DO UPDATE SET
                       THEN max(seats.expires_at, excluded.expires_at)
                       ELSE excluded.expires_at END"""
 
-UPSERT_CONNECTION = """
-INSERT INTO connections (license_id, machine_id, day, address, precision, country, city,
-    latitude, longitude, accuracy_km, asn, anonymizer, first_seen, last_seen, checkins, denials,
-    purpose, retain_until, restricted)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (license_id, machine_id, day, address) DO UPDATE SET
-    last_seen = excluded.last_seen, restricted = max(restricted, excluded.restricted),
-    checkins = checkins + excluded.checkins,
-    denials = denials + excluded.denials"""
-
-# The day's row of this machine and address seen again (most renewals): the upsert's own
-# update by its key (eight parameters), not a 19-parameter insert tried first (5% of a renewal).
+# A machine's row of the day and address, one per key: counted by its key when seen again
+# (most renewals: eight parameters, not a 19-parameter insert tried first; 5% of a renewal),
+# inserted when not. The writer holds the database's write lock, so no row of that key can
+# appear between the two.
 TOUCH_CONNECTION = """
 UPDATE connections SET last_seen = ?, restricted = max(restricted, ?),
     checkins = checkins + ?, denials = denials + ?
 WHERE license_id = ? AND machine_id = ? AND day = ? AND address = ?"""
+INSERT_CONNECTION = """
+INSERT INTO connections (license_id, machine_id, day, address, precision, country, city,
+    latitude, longitude, accuracy_km, asn, anonymizer, first_seen, last_seen, checkins, denials,
+    purpose, retain_until, restricted)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 
 # A batch's hourly counts for the console and the abuse report (no machine, no address):
 # check-ins, the live peak when a new seat was granted, the refusals for seats_exhausted.
@@ -221,28 +216,26 @@ def _log_connection(
     denied: bool,
     restricted: bool,
 ) -> None:
-    record: ConnectionRecord = cmd.connection
-    geo = record.geo
-    with privileged(conn):  # the conflict target names the address column
-        _upsert_connection(conn, cmd, record, geo, machine_id, denied, restricted)
+    record = cmd.connection
+    counts = (0, 1) if denied else (1, 0)  # check-ins, denials
+    key = (cmd.license.id, machine_id, record.day, record.address or "")
+    with privileged(conn):  # the keyed update matches on the address column
+        touched = conn.execute(TOUCH_CONNECTION, (cmd.now, int(restricted), *counts, *key))
+        if not touched.rowcount:
+            _insert_connection(conn, cmd, key, counts, restricted)
 
 
-def _upsert_connection(
+def _insert_connection(
     conn: sqlite3.Connection,
     cmd: CheckinCommand,
-    record: ConnectionRecord,
-    geo: GeoInfo,
-    machine_id: int,
-    denied: bool,
+    key: tuple[int, int, str, str],
+    counts: tuple[int, int],
     restricted: bool,
 ) -> None:
-    checkins, denials = (0, 1) if denied else (1, 0)
-    address = record.address or ""
-    key = (cmd.license.id, machine_id, record.day, address)
-    if conn.execute(TOUCH_CONNECTION, (cmd.now, int(restricted), checkins, denials, *key)).rowcount:
-        return
+    record = cmd.connection
+    geo = record.geo
     conn.execute(
-        UPSERT_CONNECTION,
+        INSERT_CONNECTION,
         (
             *key,
             record.precision.value,
@@ -255,8 +248,7 @@ def _upsert_connection(
             geo.anonymizer,
             cmd.now,
             cmd.now,
-            checkins,
-            denials,
+            *counts,
             record.purpose,
             record.retain_until,
             int(restricted),
